@@ -1,0 +1,137 @@
+"""Endpoint and credential resolution: argument > environment > default.
+
+TLS is the default. Plaintext is used only when the caller asks (`secure=False`) or when the
+endpoint is the emulator: named by a `<PROVIDER>_EMULATOR_HOST` variable, or a loopback host with
+`secure` left unset. Either case is logged once, so nobody silently talks plaintext to production.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from modelwire._core.errors import ConfigurationError
+
+log = logging.getLogger("modelwire")
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost names and loopback addresses (127.0.0.0/8, ::1)."""
+    bare = host.strip("[]").lower()
+    if bare in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(bare).is_loopback
+    except ValueError:
+        return False
+
+
+def first_set(*values: str | None) -> str | None:
+    """The first value that is neither None nor empty (argument, then env, then default)."""
+    return next((v for v in values if v), None)
+
+
+def env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+class Secret:
+    """A credential that never shows itself in reprs, logs or error messages."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise ConfigurationError(f"credentials must be a string, got {type(value).__name__}")
+        self._value = value.strip()
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def redact(text: str, secrets: Iterable[Secret]) -> str:
+    """Replace every occurrence of a secret (longer than 3 chars) in text with ***."""
+    for secret in secrets:
+        value = secret.reveal()
+        if len(value) > 3 and value in text:
+            text = text.replace(value, "***")
+    return text
+
+
+def split_host_port(value: str, *, what: str) -> tuple[str, int]:
+    """Parse "host:port" or "[v6]:port"."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ConfigurationError(f"{what}={value!r} is not host:port (for example 127.0.0.1:50051)")
+    return host.strip("[]"), int(port)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a gRPC client connects, and whether with TLS."""
+
+    host: str
+    port: int
+    secure: bool
+
+    @property
+    def target(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def resolve_endpoint(
+    *,
+    host: str | None,
+    port: int | str | None,
+    secure: bool | None,
+    provider: str,
+    default_host: str,
+    default_port: int,
+) -> Endpoint:
+    """Resolve an endpoint for `provider` (its env prefix, e.g. "CLAVATA").
+
+    Order: explicit host/port > `<P>_EMULATOR_HOST` (plaintext) > `<P>_HOST`/`<P>_PORT` > defaults.
+    """
+    emulator = env(f"{provider}_EMULATOR_HOST")
+    if host is None and emulator:
+        emu_host, emu_port = split_host_port(emulator, what=f"{provider}_EMULATOR_HOST")
+        log.info("modelwire: %s_EMULATOR_HOST set; using the emulator at %s (plaintext)", provider, emulator)
+        return Endpoint(emu_host, int(port) if port is not None else emu_port, bool(secure))
+    resolved_host = first_set(host, env(f"{provider}_HOST"), default_host) or default_host
+    raw_port = port if port is not None else first_set(env(f"{provider}_PORT")) or default_port
+    try:
+        resolved_port = int(raw_port)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"port={raw_port!r} is not an integer port number") from None
+    if not 0 < resolved_port < 65536:
+        raise ConfigurationError(f"port={resolved_port} is out of range 1-65535")
+    if secure is None:
+        secure = not is_loopback(resolved_host)
+        if not secure:
+            log.info(
+                "modelwire: %s is a loopback host; using plaintext (pass secure=True for TLS)", resolved_host
+            )
+    return Endpoint(resolved_host, resolved_port, secure)
+
+
+def resolve_secret(value: str | None, env_name: str, *, what: str, how: str) -> Secret:
+    """The credential from the argument, else the environment; a clear error when neither is set."""
+    chosen = first_set(value, env(env_name))
+    if not chosen:
+        raise ConfigurationError(f"No {what} was given: {how}, or set the {env_name} environment variable.")
+    return Secret(chosen)

@@ -1,0 +1,340 @@
+"""The typed error hierarchy, hydrated from gRPC status codes and `google.rpc.Status` details.
+
+`from_rpc_error` is the one place a `grpc.RpcError` (sync) or `grpc.aio.AioRpcError` becomes a
+modelwire error. It reads the `grpc-status-details-bin` trailer itself, so a trailer that disagrees
+with the call status never hides the real error (a defect of the published Clavata client), unpacks
+the well-known `google.rpc` detail types and any provider-registered ones, and lets providers
+refine the result (e.g. Clavata refusals) through *specializers*.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import grpc
+from google.protobuf import any_pb2, message
+from google.rpc import error_details_pb2, status_pb2
+
+if TYPE_CHECKING:
+    from modelwire._core.config import Secret
+
+log = logging.getLogger("modelwire")
+
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+# Trailing/initial metadata keys that carry a request id, in order of preference.
+REQUEST_ID_KEYS = ("x-request-id", "x-clarifai-request-id", "request-id", "x-clavata-request-id")
+
+
+class ModelwireError(Exception):
+    """Root of every error modelwire raises."""
+
+
+class ConfigurationError(ModelwireError, ValueError):
+    """The client cannot be built as asked: missing credentials, a malformed endpoint."""
+
+
+class UsageError(ModelwireError, ValueError):
+    """A request was rejected before it was sent; the message says what to change."""
+
+
+# Detail message types that can be unpacked from google.rpc.Status.details, by full name.
+_DETAIL_TYPES: dict[str, type[message.Message]] = {}
+
+
+def register_detail_type(cls: type[message.Message]) -> None:
+    """Teach the error hydration to unpack another detail message type (e.g. a provider's)."""
+    _DETAIL_TYPES[cls.DESCRIPTOR.full_name] = cls
+
+
+for _cls in (
+    error_details_pb2.ErrorInfo,
+    error_details_pb2.RetryInfo,
+    error_details_pb2.DebugInfo,
+    error_details_pb2.QuotaFailure,
+    error_details_pb2.PreconditionFailure,
+    error_details_pb2.BadRequest,
+    error_details_pb2.RequestInfo,
+    error_details_pb2.ResourceInfo,
+    error_details_pb2.Help,
+    error_details_pb2.LocalizedMessage,
+):
+    register_detail_type(_cls)
+
+_HINTS: dict[grpc.StatusCode, str] = {
+    grpc.StatusCode.UNAUTHENTICATED: "check the API key / token the client was given",
+    grpc.StatusCode.PERMISSION_DENIED: "the credentials are valid but lack access to this resource",
+    grpc.StatusCode.UNAVAILABLE: "the service could not be reached; check host, port and TLS (secure=)",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "the call ran out of time; pass a larger timeout=",
+    grpc.StatusCode.UNIMPLEMENTED: "the server does not offer this method; is the endpoint right?",
+}
+
+
+class ApiError(ModelwireError):
+    """A call failed at the service (or on the way there).
+
+    Attributes: `code` (a `grpc.StatusCode`), `message` (the server's, with secrets redacted),
+    `method` (the RPC path), `details` (unpacked `google.rpc.Status` details; unknown types kept as
+    `Any`), `request_id`, `retry_delay` (seconds, from `RetryInfo`), `reason`/`domain`/`metadata`
+    (from `ErrorInfo`), `field_violations` (from `BadRequest`), `attempts` (calls made, retries
+    included). The original gRPC error is chained as `__cause__`.
+    """
+
+    grpc_code: ClassVar[grpc.StatusCode | None] = None
+    _by_code: ClassVar[dict[grpc.StatusCode, type[ApiError]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.grpc_code is not None and cls.grpc_code not in ApiError._by_code:
+            ApiError._by_code[cls.grpc_code] = cls
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: grpc.StatusCode = grpc.StatusCode.UNKNOWN,
+        method: str = "",
+        details: Sequence[message.Message] = (),
+        request_id: str | None = None,
+        trailing_metadata: Mapping[str, str | bytes] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.method = method
+        self.details = list(details)
+        self.request_id = request_id
+        self.trailing_metadata = dict(trailing_metadata or {})
+        self.hint = hint if hint is not None else _HINTS.get(code)
+        self.attempts = 1
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.code.name}: {self.message or '(no message)'}"]
+        context = [f"method={self.method}"] if self.method else []
+        if self.request_id:
+            context.append(f"request_id={self.request_id}")
+        if context:
+            parts.append(f"[{', '.join(context)}]")
+        if self.hint:
+            parts.append(f"- {self.hint}")
+        return " ".join(parts)
+
+    def _first(self, cls: type[message.Message]) -> Any:
+        return next((d for d in self.details if isinstance(d, cls)), None)
+
+    @property
+    def retry_delay(self) -> float | None:
+        info = self._first(error_details_pb2.RetryInfo)
+        if info is None or not info.HasField("retry_delay"):
+            return None
+        return float(info.retry_delay.seconds + info.retry_delay.nanos / 1e9)
+
+    @property
+    def reason(self) -> str | None:
+        info = self._first(error_details_pb2.ErrorInfo)
+        return str(info.reason) if info is not None else None
+
+    @property
+    def domain(self) -> str | None:
+        info = self._first(error_details_pb2.ErrorInfo)
+        return str(info.domain) if info is not None else None
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        info = self._first(error_details_pb2.ErrorInfo)
+        return dict(info.metadata) if info is not None else {}
+
+    @property
+    def field_violations(self) -> list[tuple[str, str]]:
+        bad = self._first(error_details_pb2.BadRequest)
+        return [(v.field, v.description) for v in bad.field_violations] if bad is not None else []
+
+    @classmethod
+    def for_code(cls, code: grpc.StatusCode) -> type[ApiError]:
+        return cls._by_code.get(code, ApiError)
+
+
+class CallCancelledError(ApiError):
+    """The call was cancelled."""
+
+    grpc_code = grpc.StatusCode.CANCELLED
+
+
+class UnknownError(ApiError):
+    """The server failed without saying why."""
+
+    grpc_code = grpc.StatusCode.UNKNOWN
+
+
+class InvalidArgumentError(ApiError):
+    """The server rejected the request's contents."""
+
+    grpc_code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class DeadlineExceededError(ApiError):
+    """The call's deadline passed."""
+
+    grpc_code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+class NotFoundError(ApiError):
+    """The resource does not exist."""
+
+    grpc_code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExistsError(ApiError):
+    """The resource exists already."""
+
+    grpc_code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class PermissionDeniedError(ApiError):
+    """The credentials lack permission."""
+
+    grpc_code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class ResourceExhaustedError(ApiError):
+    """A quota or rate limit was hit."""
+
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class FailedPreconditionError(ApiError):
+    """The system is not in the state the call needs."""
+
+    grpc_code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class AbortedError(ApiError):
+    """The call was aborted, e.g. by a conflict."""
+
+    grpc_code = grpc.StatusCode.ABORTED
+
+
+class OutOfRangeError(ApiError):
+    """A value was out of range."""
+
+    grpc_code = grpc.StatusCode.OUT_OF_RANGE
+
+
+class UnimplementedError(ApiError):
+    """The server does not offer the method."""
+
+    grpc_code = grpc.StatusCode.UNIMPLEMENTED
+
+
+class InternalError(ApiError):
+    """The server failed internally."""
+
+    grpc_code = grpc.StatusCode.INTERNAL
+
+
+class UnavailableError(ApiError):
+    """The service is unavailable; retry later."""
+
+    grpc_code = grpc.StatusCode.UNAVAILABLE
+
+
+class DataLossError(ApiError):
+    """Data was lost or corrupted."""
+
+    grpc_code = grpc.StatusCode.DATA_LOSS
+
+
+class UnauthenticatedError(ApiError):
+    """The credentials were missing or wrong."""
+
+    grpc_code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class MessageTimeoutError(DeadlineExceededError, TimeoutError):
+    """No stream message arrived within `message_timeout`; the stream was cancelled."""
+
+
+def unpack_details(status: status_pb2.Status) -> list[message.Message]:
+    """Unpack each `Any` in a google.rpc.Status to its registered type; keep unknown ones as `Any`."""
+    out: list[message.Message] = []
+    for detail in status.details:
+        cls = _DETAIL_TYPES.get(detail.TypeName())
+        if cls is None:
+            out.append(detail)
+            continue
+        unpacked = cls()
+        if detail.Unpack(unpacked):
+            out.append(unpacked)
+        else:  # a type_url we know with bytes that do not parse: keep it raw, lose nothing
+            out.append(detail)
+    return out
+
+
+def _metadata_dict(items: Iterable[tuple[str, str | bytes]] | None) -> dict[str, str | bytes]:
+    return {key: value for key, value in (items or ())}
+
+
+def parse_status(trailers: Mapping[str, str | bytes]) -> status_pb2.Status | None:
+    raw = trailers.get(STATUS_DETAILS_KEY)
+    if not isinstance(raw, bytes):
+        return None
+    try:
+        return status_pb2.Status.FromString(raw)
+    except message.DecodeError:
+        log.warning("modelwire: ignoring an undecodable %s trailer", STATUS_DETAILS_KEY)
+        return None
+
+
+# A specializer may turn a generic ApiError into a provider's more specific one (or return None).
+Specializer = Callable[[ApiError], "ApiError | None"]
+
+
+def from_rpc_error(
+    exc: grpc.RpcError,
+    *,
+    method: str,
+    secrets: Iterable[Secret] = (),
+    specializers: Sequence[Specializer] = (),
+) -> ApiError:
+    """Map a sync `grpc.RpcError` or a `grpc.aio.AioRpcError` to a typed `ApiError`."""
+    from modelwire._core.config import redact
+
+    code_fn = getattr(exc, "code", None)
+    code = code_fn() if callable(code_fn) else grpc.StatusCode.UNKNOWN
+    if not isinstance(code, grpc.StatusCode):
+        code = grpc.StatusCode.UNKNOWN
+    details_fn = getattr(exc, "details", None)
+    text = (details_fn() if callable(details_fn) else None) or ""
+    trailers_fn = getattr(exc, "trailing_metadata", None)
+    trailers = _metadata_dict(trailers_fn() if callable(trailers_fn) else None)
+    status = parse_status(trailers)
+    details = unpack_details(status) if status is not None else []
+    request_id = next((str(trailers[k]) for k in REQUEST_ID_KEYS if k in trailers), None)
+    if request_id is None:
+        info = next((d for d in details if isinstance(d, error_details_pb2.RequestInfo)), None)
+        request_id = info.request_id if info is not None else None
+    secrets = list(secrets)
+    error = ApiError.for_code(code)(
+        redact(text, secrets),
+        code=code,
+        method=method,
+        details=details,
+        request_id=request_id,
+        trailing_metadata={k: v for k, v in trailers.items() if k != STATUS_DETAILS_KEY},
+    )
+    for specialize in specializers:
+        special = specialize(error)
+        if special is not None:
+            error = special
+            break
+    error.__cause__ = exc
+    return error
+
+
+def detail_any(msg: message.Message) -> any_pb2.Any:
+    """Pack a detail message into an `Any` (used by the emulator and by tests)."""
+    packed = any_pb2.Any()
+    packed.Pack(msg)
+    return packed

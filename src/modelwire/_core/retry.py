@@ -1,0 +1,113 @@
+"""Retry decisions: jittered exponential backoff under one overall deadline.
+
+Everything here is pure; the sync and async transports only differ in how they sleep.
+
+* Retried codes: UNAVAILABLE and RESOURCE_EXHAUSTED (configurable).
+* `google.rpc.RetryInfo` from the server wins over the computed backoff.
+* Idempotent calls are retried on those codes. A non-idempotent call is retried only when the
+  server explicitly said it may be (a RetryInfo detail), never blindly.
+* The caller's `timeout` is one deadline for the whole call, retries and sleeps included.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field, replace
+
+import grpc
+
+from modelwire._core.errors import ApiError
+
+DEFAULT_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed calls are retried. `RetryPolicy(max_attempts=1)` (or `NO_RETRY`) disables it."""
+
+    max_attempts: int = 5
+    initial_backoff: float = 0.1
+    max_backoff: float = 5.0
+    multiplier: float = 2.0
+    retryable_codes: frozenset[grpc.StatusCode] = DEFAULT_RETRYABLE
+    # Upper bound on a server-requested delay, so a bad RetryInfo cannot stall a caller for hours.
+    max_server_delay: float = 60.0
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("RetryPolicy.max_attempts must be >= 1 (1 means no retries)")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
+            raise ValueError("RetryPolicy backoffs must be >= 0 and multiplier >= 1")
+
+    def with_options(self, **changes: object) -> RetryPolicy:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter delay before retry number `attempt` (1-based)."""
+        ceiling = min(self.max_backoff, self.initial_backoff * self.multiplier ** (attempt - 1))
+        return self.rng.uniform(0, ceiling)
+
+    def delay(
+        self, error: ApiError, *, attempt: int, idempotent: bool, remaining: float | None
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up and raise `error`."""
+        if attempt >= self.max_attempts or error.code not in self.retryable_codes:
+            return None
+        server_delay = error.retry_delay
+        if not idempotent and server_delay is None:
+            return None
+        wait = min(server_delay, self.max_server_delay) if server_delay is not None else self.backoff(attempt)
+        if remaining is not None and wait >= remaining:
+            return None
+        return wait
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+DEFAULT_RETRY = RetryPolicy()
+
+
+class Deadline:
+    """One overall deadline shared by every attempt of a call."""
+
+    __slots__ = ("_at",)
+
+    def __init__(self, timeout: float | None) -> None:
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+        self._at = None if timeout is None else time.monotonic() + timeout
+
+    def remaining(self) -> float | None:
+        if self._at is None:
+            return None
+        return max(self._at - time.monotonic(), 0.0)
+
+
+class Attempts:
+    """The state of one logical call across attempts; shells ask it what to do after a failure."""
+
+    __slots__ = ("_deadline", "_idempotent", "_policy", "count")
+
+    def __init__(self, policy: RetryPolicy, deadline: Deadline, idempotent: bool) -> None:
+        self._policy = policy
+        self._deadline = deadline
+        self._idempotent = idempotent
+        self.count = 0
+
+    def timeout(self) -> float | None:
+        """The per-attempt gRPC timeout: what is left of the overall deadline."""
+        self.count += 1
+        remaining = self._deadline.remaining()
+        # A zero timeout would make gRPC fail at once with a confusing error; give it a sliver.
+        return None if remaining is None else max(remaining, 0.001)
+
+    def after_failure(self, error: ApiError) -> float:
+        """The delay before retrying; raises `error` (with `attempts` set) when it should not retry."""
+        error.attempts = self.count
+        wait = self._policy.delay(
+            error, attempt=self.count, idempotent=self._idempotent, remaining=self._deadline.remaining()
+        )
+        if wait is None:
+            raise error
+        return wait

@@ -1,0 +1,272 @@
+"""One transport call: metadata, deadline, retries and error mapping, for sync and async channels.
+
+Providers declare each RPC once as an `Op` (path, message types, idempotent or not) and call
+`transport.unary(op, request)` / `transport.stream(op, request, shape)`. The sync and async
+transports share everything but the I/O primitive and the way they sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import grpc
+from google.protobuf import message
+from google.protobuf.descriptor import ServiceDescriptor
+
+from modelwire._core import errors
+from modelwire._core.config import Secret
+from modelwire._core.retry import DEFAULT_RETRY, Attempts, Deadline, RetryPolicy
+from modelwire._core.streams import AsyncStream, SyncStream
+
+ReqT = TypeVar("ReqT", bound=message.Message)
+RespT = TypeVar("RespT", bound=message.Message)
+T = TypeVar("T")
+Metadata = Sequence[tuple[str, str]]
+
+
+class _Default:
+    """Marks "use the client's default" where None already means "no deadline"."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Any = _Default()
+
+
+@dataclass(frozen=True)
+class Op(Generic[ReqT, RespT]):
+    """One RPC: its path, message types, shape and whether repeating it is harmless."""
+
+    path: str
+    request_type: type[ReqT]
+    response_type: type[RespT]
+    server_streaming: bool
+    idempotent: bool
+
+    @classmethod
+    def of(
+        cls,
+        service: ServiceDescriptor,
+        name: str,
+        request_type: type[ReqT],
+        response_type: type[RespT],
+        *,
+        idempotent: bool,
+    ) -> Op[ReqT, RespT]:
+        """Declare an op from the generated service descriptor, checking the types agree with it."""
+        method = service.methods_by_name[name]
+        if method.input_type.full_name != request_type.DESCRIPTOR.full_name:
+            raise TypeError(f"{service.full_name}.{name} takes {method.input_type.full_name}")
+        if method.output_type.full_name != response_type.DESCRIPTOR.full_name:
+            raise TypeError(f"{service.full_name}.{name} returns {method.output_type.full_name}")
+        if method.client_streaming:
+            raise TypeError(f"{service.full_name}.{name}: client streaming is not supported")
+        return cls(
+            path=f"/{service.full_name}/{name}",
+            request_type=request_type,
+            response_type=response_type,
+            server_streaming=method.server_streaming,
+            idempotent=idempotent,
+        )
+
+
+# Maps an OK response that nevertheless reports failure (Clarifai's status-in-body) to an error.
+Inspector = Callable[[Op[Any, Any], Any], "errors.ApiError | None"]
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    """What every call of one client shares."""
+
+    metadata: tuple[tuple[str, str], ...] = ()
+    timeout: float | None = 60.0
+    stream_timeout: float | None = None
+    retry: RetryPolicy = DEFAULT_RETRY
+    secrets: tuple[Secret, ...] = ()
+    specializers: tuple[errors.Specializer, ...] = ()
+    inspect: Inspector | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _TransportBase:
+    def __init__(self, settings: CallSettings) -> None:
+        self.settings = settings
+
+    def map_error(self, exc: grpc.RpcError, op: Op[Any, Any]) -> errors.ApiError:
+        return errors.from_rpc_error(
+            exc, method=op.path, secrets=self.settings.secrets, specializers=self.settings.specializers
+        )
+
+    def _attempts(
+        self, op: Op[Any, Any], timeout: float | None, retry: RetryPolicy | None, stream: bool
+    ) -> Attempts:
+        if timeout is DEFAULT:
+            timeout = self.settings.stream_timeout if stream else self.settings.timeout
+        return Attempts(retry or self.settings.retry, Deadline(timeout), op.idempotent)
+
+    def _metadata(self, extra: Metadata) -> tuple[tuple[str, str], ...]:
+        return self.settings.metadata + tuple(extra) if extra else self.settings.metadata
+
+    def _inspect(self, op: Op[Any, Any], response: Any) -> errors.ApiError | None:
+        return self.settings.inspect(op, response) if self.settings.inspect is not None else None
+
+
+def _serializers(op: Op[Any, Any]) -> dict[str, Any]:
+    return {
+        "request_serializer": op.request_type.SerializeToString,
+        "response_deserializer": op.response_type.FromString,
+        "_registered_method": True,
+    }
+
+
+class SyncTransport(_TransportBase):
+    """Calls over a `grpc.Channel`."""
+
+    def __init__(self, channel: grpc.Channel, settings: CallSettings) -> None:
+        super().__init__(settings)
+        self.channel = channel
+        self._callables: dict[str, Any] = {}
+
+    def _callable(self, op: Op[Any, Any]) -> Any:
+        fn = self._callables.get(op.path)
+        if fn is None:
+            factory = self.channel.unary_stream if op.server_streaming else self.channel.unary_unary
+            fn = self._callables[op.path] = factory(op.path, **_serializers(op))
+        return fn
+
+    def unary(
+        self,
+        op: Op[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = DEFAULT,
+        retry: RetryPolicy | None = None,
+        metadata: Metadata = (),
+    ) -> RespT:
+        call = self._callable(op)
+        attempts = self._attempts(op, timeout, retry, stream=False)
+        md = self._metadata(metadata)
+        while True:
+            try:
+                response: RespT = call(request, timeout=attempts.timeout(), metadata=md)
+            except grpc.RpcError as exc:
+                time.sleep(attempts.after_failure(self.map_error(exc, op)))
+                continue
+            failure = self._inspect(op, response)
+            if failure is None:
+                return response
+            time.sleep(attempts.after_failure(failure))
+
+    def stream(
+        self,
+        op: Op[ReqT, RespT],
+        request: ReqT,
+        shape: Callable[[RespT], T],
+        *,
+        timeout: float | None = DEFAULT,
+        message_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        metadata: Metadata = (),
+    ) -> SyncStream[T]:
+        call = self._callable(op)
+        md = self._metadata(metadata)
+        return SyncStream(
+            start=lambda t: call(request, timeout=t, metadata=md),
+            shape=shape,
+            map_error=lambda exc: self.map_error(exc, op),
+            attempts=self._attempts(op, timeout, retry, stream=True),
+            message_timeout=message_timeout,
+            method=op.path,
+        )
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+class AsyncTransport(_TransportBase):
+    """Calls over a `grpc.aio.Channel`, created lazily inside the running event loop.
+
+    A grpc.aio channel is bound to the loop it was first used on; when a client is reused from
+    another loop (e.g. successive `asyncio.run` calls) a fresh channel is made for that loop.
+    """
+
+    def __init__(self, channel_factory: Callable[[], grpc.aio.Channel], settings: CallSettings) -> None:
+        super().__init__(settings)
+        self._factory = channel_factory
+        self._channel: grpc.aio.Channel | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._callables: dict[str, Any] = {}
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        loop = asyncio.get_running_loop()
+        if self._channel is None or self._loop is not loop:
+            self._channel = self._factory()
+            self._loop = loop
+            self._callables = {}
+        return self._channel
+
+    def _callable(self, op: Op[Any, Any]) -> Any:
+        channel = self.channel  # may reset the cache for a new loop
+        fn = self._callables.get(op.path)
+        if fn is None:
+            factory = channel.unary_stream if op.server_streaming else channel.unary_unary
+            fn = self._callables[op.path] = factory(op.path, **_serializers(op))
+        return fn
+
+    async def unary(
+        self,
+        op: Op[ReqT, RespT],
+        request: ReqT,
+        *,
+        timeout: float | None = DEFAULT,
+        retry: RetryPolicy | None = None,
+        metadata: Metadata = (),
+    ) -> RespT:
+        call = self._callable(op)
+        attempts = self._attempts(op, timeout, retry, stream=False)
+        md = self._metadata(metadata)
+        while True:
+            try:
+                response: RespT = await call(request, timeout=attempts.timeout(), metadata=md)
+            except grpc.RpcError as exc:
+                await asyncio.sleep(attempts.after_failure(self.map_error(exc, op)))
+                continue
+            failure = self._inspect(op, response)
+            if failure is None:
+                return response
+            await asyncio.sleep(attempts.after_failure(failure))
+
+    def stream(
+        self,
+        op: Op[ReqT, RespT],
+        request: ReqT,
+        shape: Callable[[RespT], T],
+        *,
+        timeout: float | None = DEFAULT,
+        message_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        metadata: Metadata = (),
+    ) -> AsyncStream[T]:
+        md = self._metadata(metadata)
+        return AsyncStream(
+            start=lambda t: self._callable(op)(request, timeout=t, metadata=md),
+            shape=shape,
+            map_error=lambda exc: self.map_error(exc, op),
+            attempts=self._attempts(op, timeout, retry, stream=True),
+            message_timeout=message_timeout,
+            method=op.path,
+        )
+
+    async def close(self) -> None:
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            # RuntimeError: the loop that owned the channel is gone; nothing is left to close.
+            with contextlib.suppress(RuntimeError):
+                await channel.close()
