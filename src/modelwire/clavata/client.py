@@ -1,0 +1,384 @@
+"""`ClavataClient` (sync) and `AsyncClavataClient`: the same surface, the same pure parts.
+
+Each method builds its request (pure), makes one transport call (auth, deadline, retries, error
+mapping live in `_core`), and shapes the response (pure). The async client differs only by
+`await`. Methods take the request positionally or as `request=` (both forms appear in Clavata's
+documentation), or a raw generated message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Generic, TypeVar
+
+import grpc
+from google.protobuf import message
+
+from modelwire._core.channel import ChannelOptions, aio_channel, sync_channel
+from modelwire._core.config import resolve_endpoint, resolve_secret
+from modelwire._core.errors import UsageError
+from modelwire._core.paging import AsyncPager, Pager, PageToken
+from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
+from modelwire._core.streams import AsyncStream, SyncStream
+from modelwire._core.transport import DEFAULT, AsyncTransport, CallSettings, SyncTransport
+from modelwire._gen.clavata.gateway.v1 import gateway_pb2
+from modelwire._version import __version__
+from modelwire.clavata import _ops
+from modelwire.clavata.errors import ClavataError, refusal_from
+from modelwire.clavata.requests import (
+    CreateJobRequest,
+    EvaluateLabelsRequest,
+    EvaluateOneRequest,
+    EvaluateRequest,
+    GetJobRequest,
+    ListJobsQuery,
+)
+from modelwire.clavata.types import (
+    EvaluateLabelsResponse,
+    EvaluateOneResponse,
+    EvaluateResponse,
+    Job,
+    ListJobsResponse,
+)
+
+DEFAULT_HOST = "gateway.app.clavata.ai"
+DEFAULT_PORT = 443
+M = TypeVar("M", bound=message.Message)
+C = TypeVar("C")
+
+
+class JobTimeoutError(ClavataError, TimeoutError):
+    """`wait_for_job` gave up; `job` is the last state seen."""
+
+    def __init__(self, job: Job, waited: float) -> None:
+        self.job = job
+        super().__init__(
+            f"job {job.job_uuid} still {job.status.value} after {waited:.1f}s; wait longer or poll later"
+        )
+
+
+def _as_proto(request: Any, helper: type[Any], proto: type[M], **build: Any) -> M:
+    """A request given as the helper, as the generated message, or as keyword arguments."""
+    if request is None:
+        if not build:
+            raise UsageError(f"pass a {helper.__name__} (or its fields as keyword arguments)")
+        request = helper(**build)
+    elif build:
+        raise UsageError(f"pass either a {helper.__name__} or keyword arguments, not both")
+    if isinstance(request, proto):
+        return request
+    if isinstance(request, helper):
+        return request.to_proto()  # type: ignore[no-any-return]
+    raise UsageError(f"expected a {helper.__name__}, got {type(request).__name__}")
+
+
+def _get_job_proto(request: GetJobRequest | str | Job) -> gateway_pb2.GetJobRequest:
+    if isinstance(request, (Job, str)):
+        request = GetJobRequest(request if isinstance(request, str) else request.job_uuid)
+    return _as_proto(request, GetJobRequest, gateway_pb2.GetJobRequest)
+
+
+def _list_jobs_proto(request: ListJobsQuery | None, filters: dict[str, Any]) -> gateway_pb2.ListJobsRequest:
+    if isinstance(request, gateway_pb2.ListJobsRequest):
+        return request
+    if request is not None and filters:
+        raise UsageError("pass either a ListJobsQuery or filter keyword arguments, not both")
+    query = request if request is not None else ListJobsQuery(**filters)
+    if not isinstance(query, ListJobsQuery):
+        raise UsageError(f"expected a ListJobsQuery, got {type(query).__name__}")
+    return query.to_proto_request()
+
+
+def _evaluate_one_proto(
+    request: EvaluateOneRequest | None, build: dict[str, Any]
+) -> gateway_pb2.CreateJobRequest:
+    one = request if request is not None else EvaluateOneRequest(**build)
+    if not isinstance(one, EvaluateOneRequest):
+        raise UsageError(f"expected an EvaluateOneRequest, got {type(one).__name__}")
+    return one.to_create_job().to_proto()
+
+
+def _job(response: gateway_pb2.CreateJobResponse | gateway_pb2.GetJobResponse) -> Job:
+    return Job.from_proto(response.job)
+
+
+_JOB_PAGES = PageToken(items_field="jobs")
+
+
+class _Polling:
+    """Delays between polls of a job: 50 ms doubling to 1 s, within an overall timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        self.start = time.monotonic()
+        self.timeout = timeout
+        self._delay = 0.05
+
+    def next_delay(self, job: Job) -> float:
+        """Seconds to wait before polling again; raises JobTimeoutError when out of time."""
+        waited = time.monotonic() - self.start
+        if waited >= self.timeout:
+            raise JobTimeoutError(job, waited)
+        delay, self._delay = self._delay, min(self._delay * 2, 1.0)
+        return min(delay, self.timeout - waited)
+
+
+class _Beta(Generic[C]):
+    """`client.beta.evaluate_labels(...)`, as in the published SDK."""
+
+    def __init__(self, client: C) -> None:
+        self._client = client
+
+    def evaluate_labels(self, request: EvaluateLabelsRequest | None = None, **kwargs: Any) -> Any:
+        return self._client.evaluate_labels(request, **kwargs)  # type: ignore[attr-defined]
+
+
+class _ClavataBase:
+    """Configuration shared by both clients: endpoint, credentials, call settings."""
+
+    def __init__(
+        self,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        auth_token: str | None = None,
+        secure: bool | None = None,
+        timeout: float | None = 60.0,
+        retry: RetryPolicy | None = None,
+        channel_options: ChannelOptions = (),
+        credentials: grpc.ChannelCredentials | None = None,
+    ) -> None:
+        self.endpoint = resolve_endpoint(
+            host=host,
+            port=port,
+            secure=secure,
+            provider="CLAVATA",
+            default_host=DEFAULT_HOST,
+            default_port=DEFAULT_PORT,
+        )
+        self._token = resolve_secret(
+            auth_token, "CLAVATA_API_KEY", what="Clavata API key", how="pass auth_token='...'"
+        )
+        self._settings = CallSettings(
+            metadata=(
+                ("authorization", f"Bearer {self._token.reveal()}"),
+                ("x-clavata-client", f"modelwire:{__version__}"),
+            ),
+            timeout=timeout,
+            retry=retry or DEFAULT_RETRY,
+            secrets=(self._token,),
+            specializers=(refusal_from,),
+        )
+        self._channel_options = channel_options
+        self._credentials = credentials
+
+    @classmethod
+    def create(cls, auth_token: str | None = None, **kwargs: Any) -> Any:
+        """A client for the production gateway (or CLAVATA_EMULATOR_HOST); key from CLAVATA_API_KEY."""
+        return cls(auth_token=auth_token, **kwargs)
+
+    def __repr__(self) -> str:
+        name, endpoint = type(self).__name__, self.endpoint
+        return f"{name}(target={endpoint.target!r}, secure={endpoint.secure}, auth_token='***')"
+
+
+class ClavataClient(_ClavataBase):
+    """Synchronous Clavata client. Thread-safe; close it (or use `with`) when done."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        channel = sync_channel(self.endpoint, options=self._channel_options, credentials=self._credentials)
+        self._t = SyncTransport(channel, self._settings)
+        self.beta: _Beta[ClavataClient] = _Beta(self)
+
+    @classmethod
+    def create(cls, auth_token: str | None = None, **kwargs: Any) -> ClavataClient:
+        return cls(auth_token=auth_token, **kwargs)
+
+    def evaluate(
+        self,
+        request: EvaluateRequest | None = None,
+        *,
+        message_timeout: float | None = None,
+        stream_timeout: float | None = DEFAULT,
+        **build: Any,
+    ) -> SyncStream[EvaluateResponse]:
+        """Stream one EvaluateResponse per piece of content, as each completes.
+
+        Iterate it (`for r in ...`; `async for` works too). Leaving early cancels the call; use
+        `with` or `.close()` when you keep a reference. `stream_timeout` bounds the whole stream,
+        `message_timeout` the wait for each message.
+        """
+        pb = _as_proto(request, EvaluateRequest, gateway_pb2.EvaluateRequest, **build)
+        return self._t.stream(
+            _ops.EVALUATE,
+            pb,
+            EvaluateResponse.from_proto,
+            timeout=stream_timeout,
+            message_timeout=message_timeout,
+        )
+
+    def evaluate_one(
+        self, request: EvaluateOneRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
+    ) -> EvaluateOneResponse:
+        """Evaluate one piece of content as a job; `report` is None if the job has no result yet."""
+        response = self._t.unary(_ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=timeout)
+        return EvaluateOneResponse.from_job(_job(response))
+
+    def create_job(
+        self, request: CreateJobRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
+    ) -> Job:
+        """Create a job; returns it PENDING unless the request waits for completion."""
+        pb = _as_proto(request, CreateJobRequest, gateway_pb2.CreateJobRequest, **build)
+        return _job(self._t.unary(_ops.CREATE_JOB, pb, timeout=timeout))
+
+    def get_job(self, request: GetJobRequest | str | Job, *, timeout: float | None = DEFAULT) -> Job:
+        """A job with its results, by GetJobRequest, job uuid or Job."""
+        return _job(self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=timeout))
+
+    def wait_for_job(self, job: Job | str, *, timeout: float = 60.0) -> Job:
+        """Poll until the job is COMPLETED, FAILED or CANCELED; JobTimeoutError after `timeout`."""
+        polling = _Polling(timeout)
+        current = self.get_job(job)
+        while not current.status.finished:
+            time.sleep(polling.next_delay(current))
+            current = self.get_job(current)
+        return current
+
+    def list_jobs(
+        self,
+        request: ListJobsQuery | None = None,
+        *,
+        max_items: int | None = None,
+        timeout: float | None = DEFAULT,
+        **filters: Any,
+    ) -> Pager[Job, ListJobsResponse]:
+        """Every job matching the query, fetched lazily page by page.
+
+        Iterate for jobs, or `.pages()` for ListJobsResponse pages. Filters: a ListJobsQuery, or
+        its fields as keywords (status=, policy_id=, created_time_range=, page_size=, ...).
+        """
+        return Pager(
+            lambda pb: self._t.unary(_ops.LIST_JOBS, pb, timeout=timeout),
+            _list_jobs_proto(request, filters),
+            _JOB_PAGES,
+            shape_item=Job.from_proto,
+            shape_page=ListJobsResponse.shape,
+            max_items=max_items,
+        )
+
+    def evaluate_labels(
+        self, request: EvaluateLabelsRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
+    ) -> EvaluateLabelsResponse:
+        """Evaluate one piece of content against 1-10 label versions (beta)."""
+        pb = _as_proto(request, EvaluateLabelsRequest, _ops.EVALUATE_LABELS.request_type, **build)
+        return EvaluateLabelsResponse.from_proto(self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout))
+
+    def close(self) -> None:
+        self._t.close()
+
+    def __enter__(self) -> ClavataClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClavataClient(_ClavataBase):
+    """Asyncio Clavata client: the same methods as ClavataClient, awaited.
+
+    `evaluate` returns an async stream directly (`async for r in client.evaluate(...)`);
+    `list_jobs` returns an async pager that can also be awaited for its first page.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._t = AsyncTransport(
+            lambda: aio_channel(self.endpoint, options=self._channel_options, credentials=self._credentials),
+            self._settings,
+        )
+        self.beta: _Beta[AsyncClavataClient] = _Beta(self)
+
+    @classmethod
+    def create(cls, auth_token: str | None = None, **kwargs: Any) -> AsyncClavataClient:
+        return cls(auth_token=auth_token, **kwargs)
+
+    async def connect(self) -> None:
+        """Open the channel now rather than on the first call (optional)."""
+        _ = self._t.channel
+
+    def evaluate(
+        self,
+        request: EvaluateRequest | None = None,
+        *,
+        message_timeout: float | None = None,
+        stream_timeout: float | None = DEFAULT,
+        **build: Any,
+    ) -> AsyncStream[EvaluateResponse]:
+        pb = _as_proto(request, EvaluateRequest, gateway_pb2.EvaluateRequest, **build)
+        return self._t.stream(
+            _ops.EVALUATE,
+            pb,
+            EvaluateResponse.from_proto,
+            timeout=stream_timeout,
+            message_timeout=message_timeout,
+        )
+
+    async def evaluate_one(
+        self, request: EvaluateOneRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
+    ) -> EvaluateOneResponse:
+        response = await self._t.unary(_ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=timeout)
+        return EvaluateOneResponse.from_job(_job(response))
+
+    async def create_job(
+        self, request: CreateJobRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
+    ) -> Job:
+        pb = _as_proto(request, CreateJobRequest, gateway_pb2.CreateJobRequest, **build)
+        response = await self._t.unary(_ops.CREATE_JOB, pb, timeout=timeout)
+        return _job(response)
+
+    async def get_job(self, request: GetJobRequest | str | Job, *, timeout: float | None = DEFAULT) -> Job:
+        response = await self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=timeout)
+        return _job(response)
+
+    async def wait_for_job(self, job: Job | str, *, timeout: float = 60.0) -> Job:
+        polling = _Polling(timeout)
+        current = await self.get_job(job)
+        while not current.status.finished:
+            await asyncio.sleep(polling.next_delay(current))
+            current = await self.get_job(current)
+        return current
+
+    def list_jobs(
+        self,
+        request: ListJobsQuery | None = None,
+        *,
+        max_items: int | None = None,
+        timeout: float | None = DEFAULT,
+        **filters: Any,
+    ) -> AsyncPager[Job, ListJobsResponse]:
+        return AsyncPager(
+            lambda pb: self._t.unary(_ops.LIST_JOBS, pb, timeout=timeout),
+            _list_jobs_proto(request, filters),
+            _JOB_PAGES,
+            shape_item=Job.from_proto,
+            shape_page=ListJobsResponse.shape,
+            max_items=max_items,
+        )
+
+    async def evaluate_labels(
+        self, request: EvaluateLabelsRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
+    ) -> EvaluateLabelsResponse:
+        pb = _as_proto(request, EvaluateLabelsRequest, _ops.EVALUATE_LABELS.request_type, **build)
+        return EvaluateLabelsResponse.from_proto(
+            await self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout)
+        )
+
+    async def close(self) -> None:
+        await self._t.close()
+
+    async def __aenter__(self) -> AsyncClavataClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
