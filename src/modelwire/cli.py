@@ -1,0 +1,97 @@
+"""The `modelwire` command.
+
+modelwire serve [--host H] [--port P] [--http-port Q] [--api-key K] [--user-id U]
+                [--db PATH] [--clavata-policies FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from modelwire._version import __version__
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from modelwire.emulator import Emulator
+        from modelwire.emulator.clavata.policy import PolicyError
+    except ImportError as exc:  # the emulator extra is not installed
+        print(
+            f"modelwire serve needs the emulator extra: pip install 'modelwire[emulator]' ({exc})",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        emulator = Emulator(
+            host=args.host,
+            port=args.port,
+            http_port=args.http_port,
+            api_key=args.api_key,
+            user_id=args.user_id,
+            db=args.db,
+            clavata_policies=args.clavata_policies,
+        )
+    except PolicyError as exc:
+        print(f"modelwire serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        emulator.start()
+    except OSError as exc:
+        print(f"modelwire serve: {exc}", file=sys.stderr)
+        return 2
+    print(f"modelwire {__version__} emulator listening on {emulator.address} (gRPC: Clavata)", flush=True)
+    if args.http_port is not None:
+        print(
+            f"  --http-port {args.http_port}: the Decthings HTTP server is not part of this version yet",
+            flush=True,
+        )
+    if emulator.key_generated:
+        print(f"  generated API key: {emulator.api_key}", flush=True)
+    for name, value in emulator.client_env().items():
+        print(f"  export {name}={value}", flush=True)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        emulator.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    emulator.wait()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelwire", description="modelwire SDK tools")
+    parser.add_argument("--version", action="version", version=f"modelwire {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the local emulator of the providers' APIs")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=int, default=50051, help="gRPC port, 0 for any free port (default 50051)"
+    )
+    serve.add_argument("--http-port", type=int, default=None, help="HTTP/WebSocket port (Decthings)")
+    serve.add_argument(
+        "--api-key", default=None, help="the key clients must send (generated and printed if omitted)"
+    )
+    serve.add_argument("--user-id", default="demo", help="user the key belongs to (Clarifai; default demo)")
+    serve.add_argument("--db", default=":memory:", help="SQLite file to persist to (default: in memory)")
+    serve.add_argument(
+        "--clavata-policies", default=None, help="YAML file of Clavata policies (default: demo set)"
+    )
+    serve.add_argument("-v", "--verbose", action="store_true", help="log every emulator event")
+    serve.set_defaults(func=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,515 @@
+"""The emulated Clavata gateway: GatewayService and LabelsService over the real wire contract.
+
+Evaluation uses the keyword policy engine (`policy.py`); refusals come from the prechecks
+(`prechecks.py`) as FAILED_PRECONDITION with PrecheckFailure details, like the real gateway.
+Jobs persist in SQLite and move PENDING -> RUNNING -> COMPLETED on a worker pool; completed jobs
+with a webhook are POSTed (signed, retried) to loopback listeners.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+import grpc
+from google.protobuf import timestamp_pb2
+from google.rpc import status_pb2
+from grpc_status import rpc_status
+
+from modelwire._core.config import is_loopback
+from modelwire._core.errors import detail_any
+from modelwire._gen.clavata.gateway.v1 import (
+    errs_pb2,
+    gateway_pb2,
+    gateway_pb2_grpc,
+    labels_pb2,
+    labels_pb2_grpc,
+)
+from modelwire._gen.clavata.shared.v1 import public_pb2
+from modelwire.emulator.clavata import policy as engine
+from modelwire.emulator.clavata.prechecks import ContentFetchError, fetch_url, precheck, precheck_image_bytes
+from modelwire.emulator.clavata.webhooks import WebhookDispatcher
+from modelwire.emulator.store import Store
+
+log = logging.getLogger("modelwire.emulator")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS clavata_jobs (
+        job_uuid TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        policy_id TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        created_ns INTEGER NOT NULL,
+        updated_ns INTEGER NOT NULL,
+        completed_ns INTEGER,
+        job BLOB NOT NULL,
+        request BLOB
+    )""",
+    "CREATE INDEX IF NOT EXISTS clavata_jobs_listing ON clavata_jobs (customer_id, created_ns, job_uuid)",
+]
+_TERMINAL = (public_pb2.JOB_STATUS_COMPLETED, public_pb2.JOB_STATUS_FAILED, public_pb2.JOB_STATUS_CANCELED)
+
+
+class _Abort(Exception):
+    """Raised inside request handling; turned into a gRPC status by the servicer."""
+
+    def __init__(self, code: grpc.StatusCode, message: str, details: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or []
+
+    def send(self, context: grpc.ServicerContext) -> NoReturn:
+        status = status_pb2.Status(
+            code=self.code.value[0], message=self.message, details=[detail_any(d) for d in self.details]
+        )
+        context.abort_with_status(rpc_status.to_status(status))
+        raise AssertionError("unreachable")  # abort_with_status always raises
+
+
+def _ts(ns: int) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromNanoseconds(ns)
+    return ts
+
+
+def customer_id_for(api_key: str) -> str:
+    return "cust-" + hashlib.sha256(api_key.encode()).hexdigest()[:12]
+
+
+class ClavataEmulator:
+    """State and behaviour of the emulated Clavata gateway (one per Emulator)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        policies: engine.PolicyBook,
+        api_key: str,
+        job_delay: float = 0.0,
+        webhook_attempts: int = 5,
+        webhook_backoff: float = 0.2,
+    ) -> None:
+        self.store = store
+        self.policies = policies
+        self._api_key = api_key
+        self.customer_id = customer_id_for(api_key)
+        self.job_delay = job_delay
+        self.webhooks = WebhookDispatcher(secret=api_key, attempts=webhook_attempts, backoff=webhook_backoff)
+        self._runner = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clavata-jobs")
+        self._closed = threading.Event()
+        store.migrate(_SCHEMA)
+        self._labels = self._label_index()
+        self._resume_unfinished()
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def authenticate(self, metadata: Mapping[str, str]) -> str | None:
+        """None when the call carries this emulator's key as `authorization: Bearer <key>`."""
+        value = metadata.get("authorization")
+        if not value:
+            return "missing authorization metadata: send 'authorization: Bearer <API key>'"
+        scheme, _, token = value.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return "authorization must be 'Bearer <API key>'"
+        if token.strip() != self._api_key:
+            return "invalid API key"
+        return None
+
+    def register(self, server: grpc.Server) -> None:
+        gateway_pb2_grpc.add_GatewayServiceServicer_to_server(_Gateway(self), server)
+        labels_pb2_grpc.add_LabelsServiceServicer_to_server(_Labels(self), server)
+
+    def close(self) -> None:
+        self._closed.set()
+        self._runner.shutdown(wait=False, cancel_futures=True)
+        self.webhooks.close()
+
+    # -- content -------------------------------------------------------------------------------
+
+    def _policy(self, policy_id: str) -> engine.Policy:
+        if not policy_id:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "policy_id is required")
+        try:
+            return self.policies.get(policy_id)
+        except engine.UnknownPolicyError as exc:
+            raise _Abort(grpc.StatusCode.NOT_FOUND, str(exc)) from None
+
+    @staticmethod
+    def _threshold(request: Any, policy: engine.Policy) -> float:
+        if not request.HasField("threshold"):
+            return policy.threshold
+        if not 0.0 <= request.threshold <= 1.0:
+            raise _Abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"threshold must be in [0, 1], got {request.threshold}"
+            )
+        return float(request.threshold)
+
+    def _check_contents(self, contents: Any) -> list[public_pb2.ContentData]:
+        """Validate and precheck every item; refuse them all together, as the gateway does."""
+        if not contents:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "content_data is required: send at least one item")
+        failures: list[errs_pb2.PrecheckFailure] = []
+        for index, content in enumerate(contents):
+            kind = content.WhichOneof("content")
+            if kind is None:
+                raise _Abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"content_data[{index}] has no content: set text, image, image_url, video or audio_url",
+                )
+            failure = None
+            if kind == "image":
+                failure = precheck(content, self.policies.blocklist)
+            elif kind == "image_url":
+                try:
+                    data = fetch_url(content.image_url)
+                except ContentFetchError as exc:
+                    raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"content_data[{index}]: {exc}") from None
+                failure = precheck_image_bytes(
+                    data, self.policies.blocklist, details_hash=engine.content_hash(content)
+                )
+            if failure is not None:
+                failures.append(failure)
+        if failures:
+            raise _Abort(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"{len(failures)} of {len(contents)} content item(s) refused by prechecks",
+                list(failures),
+            )
+        return list(contents)
+
+    # -- jobs ------------------------------------------------------------------------------------
+
+    def _new_job(
+        self, policy: engine.Policy, threshold: float, contents: list[public_pb2.ContentData]
+    ) -> public_pb2.Job:
+        now = _ts(time.time_ns())
+        job = public_pb2.Job(
+            job_uuid=str(uuid.uuid4()),
+            customer_id=self.customer_id,
+            status=public_pb2.JOB_STATUS_PENDING,
+            threshold=threshold,
+            policy_id=policy.id,
+            policy_version_id=policy.version_id,
+            job_type=public_pb2.JOB_TYPE_STANDARD,
+        )
+        job.metadata.customer_id = self.customer_id
+        job.metadata.threshold = threshold
+        job.created.CopyFrom(now)
+        job.updated.CopyFrom(now)
+        for content in contents:
+            job.content_data.add(content_hash=engine.content_hash(content), metadata=content.metadata)
+        return job
+
+    def _save(self, job: public_pb2.Job, request: bytes | None = None) -> None:
+        completed = job.completed.ToNanoseconds() if job.HasField("completed") else None
+        self.store.execute(
+            """INSERT INTO clavata_jobs (job_uuid, customer_id, policy_id, status, created_ns, updated_ns,
+                   completed_ns, job, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(job_uuid) DO UPDATE SET status=excluded.status, updated_ns=excluded.updated_ns,
+                   completed_ns=excluded.completed_ns, job=excluded.job,
+                   request=COALESCE(excluded.request, clavata_jobs.request)""",
+            (
+                job.job_uuid,
+                job.customer_id,
+                job.policy_id,
+                job.status,
+                job.created.ToNanoseconds(),
+                job.updated.ToNanoseconds(),
+                completed,
+                job.SerializeToString(),
+                request,
+            ),
+        )
+
+    def _set_status(self, job: public_pb2.Job, status: int) -> None:
+        now = time.time_ns()
+        job.status = status  # type: ignore[assignment]
+        job.updated.CopyFrom(_ts(now))
+        if status in _TERMINAL:
+            job.completed.CopyFrom(_ts(now))
+        self._save(job)
+
+    def _evaluate_into(
+        self, job: public_pb2.Job, policy: engine.Policy, contents: list[public_pb2.ContentData]
+    ) -> None:
+        for content in contents:
+            report = engine.evaluate(policy, content, job.threshold)
+            job.results.add(
+                uuid=str(uuid.uuid4()),
+                job_uuid=job.job_uuid,
+                content_hash=report.content_hash,
+                report=report,
+                created=_ts(time.time_ns()),
+            )
+
+    def create_job(self, request: gateway_pb2.CreateJobRequest) -> public_pb2.Job:
+        policy = self._policy(request.policy_id)
+        threshold = self._threshold(request, policy)
+        if request.HasField("webhook"):
+            self._check_webhook(request.webhook.url)
+        contents = self._check_contents(request.content_data)
+        job = self._new_job(policy, threshold, contents)
+        if request.wait_for_completion:
+            self._evaluate_into(job, policy, contents)
+            self._set_status(job, public_pb2.JOB_STATUS_COMPLETED)
+            self._notify(job, request)
+            return job
+        self._save(job, request.SerializeToString())
+        self._runner.submit(self._run_job, job.job_uuid)
+        return job
+
+    def _run_job(self, job_uuid: str) -> None:
+        row = self.store.one("SELECT job, request FROM clavata_jobs WHERE job_uuid = ?", (job_uuid,))
+        if row is None or self._closed.is_set():
+            return
+        job = public_pb2.Job.FromString(row["job"])
+        request = gateway_pb2.CreateJobRequest.FromString(row["request"])
+        try:
+            self._set_status(job, public_pb2.JOB_STATUS_RUNNING)
+            if self.job_delay:
+                self._closed.wait(self.job_delay)
+            self._evaluate_into(job, self.policies.get(job.policy_id), list(request.content_data))
+            self._set_status(job, public_pb2.JOB_STATUS_COMPLETED)
+        except Exception:  # a failed evaluation fails the job, like the real service
+            log.exception("clavata emulator: job %s failed", job_uuid)
+            del job.results[:]
+            self._set_status(job, public_pb2.JOB_STATUS_FAILED)
+        self._notify(job, request)
+
+    def _resume_unfinished(self) -> None:
+        """Jobs left PENDING/RUNNING by a previous run of a file-backed emulator run again."""
+        rows = self.store.query(
+            "SELECT job_uuid FROM clavata_jobs WHERE status IN (?, ?) AND request IS NOT NULL",
+            (public_pb2.JOB_STATUS_PENDING, public_pb2.JOB_STATUS_RUNNING),
+        )
+        for row in rows:
+            self._runner.submit(self._run_job, row["job_uuid"])
+
+    def _check_webhook(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise _Abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"webhook url must be an absolute https URL, got {url!r}"
+            )
+        if not is_loopback(parts.hostname):
+            raise _Abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"the emulator delivers webhooks only to loopback addresses (got {parts.hostname!r}); "
+                "point the webhook at a local listener such as http://127.0.0.1:<port>/hook",
+            )
+
+    def _notify(self, job: public_pb2.Job, request: gateway_pb2.CreateJobRequest) -> None:
+        if request.HasField("webhook"):
+            self.webhooks.deliver(job, request.webhook.url, dict(request.webhook.extra_headers))
+
+    def get_job(self, job_uuid: str) -> public_pb2.Job:
+        if not job_uuid:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "job_uuid is required")
+        row = self.store.one(
+            "SELECT job FROM clavata_jobs WHERE job_uuid = ? AND customer_id = ?",
+            (job_uuid, self.customer_id),
+        )
+        if row is None:
+            raise _Abort(grpc.StatusCode.NOT_FOUND, f"job {job_uuid!r} not found")
+        return public_pb2.Job.FromString(row["job"])
+
+    # -- listing -----------------------------------------------------------------------------------
+
+    def list_jobs(self, request: gateway_pb2.ListJobsRequest) -> gateway_pb2.ListJobsResponse:
+        if request.page_size < 0:
+            raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"page_size must be >= 0, got {request.page_size}")
+        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        query = request.query
+        fingerprint = hashlib.sha256(query.SerializeToString(deterministic=True)).hexdigest()[:16]
+        where: list[str] = ["customer_id = ?"]
+        params: list[object] = [self.customer_id]
+        if query.status:
+            where.append("status = ?")
+            params.append(query.status)
+        if query.HasField("policy_id"):
+            where.append("policy_id = ?")
+            params.append(query.policy_id)
+        for time_range, present, column in (
+            (query.created_time_range, query.HasField("created_time_range"), "created_ns"),
+            (query.updated_time_range, query.HasField("updated_time_range"), "updated_ns"),
+            (query.completed_time_range, query.HasField("completed_time_range"), "completed_ns"),
+        ):
+            if present:
+                clause, values = _range_clause(time_range, column)
+                where += clause
+                params += values
+        if request.page_token:
+            created, last_uuid = _read_token(request.page_token, fingerprint)
+            where.append("(created_ns < ? OR (created_ns = ? AND job_uuid < ?))")
+            params += [created, created, last_uuid]
+        rows = self.store.query(
+            f"SELECT job, created_ns, job_uuid FROM clavata_jobs WHERE {' AND '.join(where)} "
+            "ORDER BY created_ns DESC, job_uuid DESC LIMIT ?",
+            [*params, size + 1],  # one extra row tells whether another page exists
+        )
+        response = gateway_pb2.ListJobsResponse(
+            jobs=[public_pb2.Job.FromString(r["job"]) for r in rows[:size]]
+        )
+        if len(rows) > size:
+            last = rows[size - 1]
+            response.next_page_token = _make_token(last["created_ns"], last["job_uuid"], fingerprint)
+        return response
+
+    # -- labels ------------------------------------------------------------------------------------
+
+    def _label_index(self) -> dict[str, tuple[engine.Policy, engine.Section, str, str]]:
+        """Every policy section is also a label: by version uuid, by "policy:label", by label name."""
+        index: dict[str, tuple[engine.Policy, engine.Section, str, str]] = {}
+        for pol in self.policies:
+            for section in pol.sections:
+                label_id = f"{pol.id}:{section.label}"
+                version = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{pol.version_id}/{section.label}"))
+                entry = (pol, section, label_id, version)
+                index[version] = index[label_id.lower()] = entry
+                index.setdefault(section.label.lower(), entry)
+        return index
+
+    def evaluate_labels(self, request: labels_pb2.EvaluateLabelsRequest) -> labels_pb2.EvaluateLabelsResponse:
+        if not 1 <= len(request.label_version_ids) <= 10:
+            raise _Abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"label_version_ids must hold 1 to 10 ids, got {len(request.label_version_ids)}",
+            )
+        (content,) = self._check_contents([request.content_data])
+        response = labels_pb2.EvaluateLabelsResponse(content_hash=engine.content_hash(content))
+        job_uuid = str(uuid.uuid4())
+        for requested in request.label_version_ids:
+            result = response.results.add(label_version_id=requested, job_uuid=job_uuid)
+            entry = self._labels.get(requested) or self._labels.get(requested.lower())
+            if entry is None:
+                result.error = f"label version {requested!r} not found"
+                continue
+            pol, section, label_id, version = entry
+            result.label_id, result.label_version_id = label_id, version
+            threshold = request.threshold if request.HasField("threshold") else pol.threshold
+            report = engine.evaluate(pol, content, threshold)
+            section_report = next(s for s in report.section_evaluation_reports if s.name == section.label)
+            evaluation = result.evaluation
+            evaluation.score = section_report.review_result.score
+            evaluation.outcome = section_report.review_result.outcome
+            evaluation.threshold = threshold
+            if request.include_evaluation_report:
+                del report.section_evaluation_reports[:]
+                report.section_evaluation_reports.append(section_report)
+                evaluation.report.CopyFrom(report)
+        return response
+
+    # -- streaming evaluation ------------------------------------------------------------------------
+
+    def evaluate(
+        self, request: gateway_pb2.EvaluateRequest, context: grpc.ServicerContext
+    ) -> Iterator[gateway_pb2.EvaluateResponse]:
+        policy = self._policy(request.policy_id)
+        threshold = self._threshold(request, policy)
+        contents = self._check_contents(request.content_data)
+        job = self._new_job(policy, threshold, contents)
+        self._set_status(job, public_pb2.JOB_STATUS_RUNNING)
+        try:
+            for content in contents:
+                if not context.is_active():
+                    break
+                report = engine.evaluate(policy, content, threshold)
+                job.results.add(
+                    uuid=str(uuid.uuid4()),
+                    job_uuid=job.job_uuid,
+                    content_hash=report.content_hash,
+                    report=report,
+                    created=_ts(time.time_ns()),
+                )
+                yield gateway_pb2.EvaluateResponse(
+                    job_uuid=job.job_uuid, content_hash=report.content_hash, policy_evaluation_report=report
+                )
+        finally:
+            done = len(job.results) == len(contents)
+            self._set_status(job, public_pb2.JOB_STATUS_COMPLETED if done else public_pb2.JOB_STATUS_CANCELED)
+
+
+def _range_clause(time_range: public_pb2.TimeRange, column: str) -> tuple[list[str], list[int]]:
+    clauses: list[str] = []
+    values: list[int] = []
+    low, high = (">=", "<=") if time_range.inclusive else (">", "<")
+    if time_range.HasField("start"):
+        clauses.append(f"{column} IS NOT NULL AND {column} {low} ?")
+        values.append(time_range.start.ToNanoseconds())
+    if time_range.HasField("end"):
+        clauses.append(f"{column} IS NOT NULL AND {column} {high} ?")
+        values.append(time_range.end.ToNanoseconds())
+    return clauses, values
+
+
+def _make_token(created_ns: int, job_uuid: str, fingerprint: str) -> str:
+    raw = json.dumps({"c": created_ns, "u": job_uuid, "q": fingerprint}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _read_token(token: str, fingerprint: str) -> tuple[int, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        created, job_uuid, query = int(data["c"]), str(data["u"]), data["q"]
+    except (ValueError, KeyError, TypeError):
+        raise _Abort(
+            grpc.StatusCode.INVALID_ARGUMENT, "page_token is malformed; pass the token from the last response"
+        ) from None
+    if query != fingerprint:
+        raise _Abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "page_token belongs to a different query; keep the filters unchanged while paging",
+        )
+    return created, job_uuid
+
+
+class _Gateway(gateway_pb2_grpc.GatewayServiceServicer):
+    def __init__(self, emulator: ClavataEmulator) -> None:
+        self._e = emulator
+
+    def Evaluate(self, request: Any, context: Any) -> Iterator[gateway_pb2.EvaluateResponse]:
+        try:
+            yield from self._e.evaluate(request, context)
+        except _Abort as abort:
+            abort.send(context)
+
+    def CreateJob(self, request: Any, context: Any) -> gateway_pb2.CreateJobResponse:
+        try:
+            return gateway_pb2.CreateJobResponse(job=self._e.create_job(request))
+        except _Abort as abort:
+            abort.send(context)
+
+    def GetJob(self, request: Any, context: Any) -> gateway_pb2.GetJobResponse:
+        try:
+            return gateway_pb2.GetJobResponse(job=self._e.get_job(request.job_uuid))
+        except _Abort as abort:
+            abort.send(context)
+
+    def ListJobs(self, request: Any, context: Any) -> gateway_pb2.ListJobsResponse:
+        try:
+            return self._e.list_jobs(request)
+        except _Abort as abort:
+            abort.send(context)
+
+
+class _Labels(labels_pb2_grpc.LabelsServiceServicer):
+    def __init__(self, emulator: ClavataEmulator) -> None:
+        self._e = emulator
+
+    def EvaluateLabels(self, request: Any, context: Any) -> labels_pb2.EvaluateLabelsResponse:
+        try:
+            return self._e.evaluate_labels(request)
+        except _Abort as abort:
+            abort.send(context)

@@ -1,0 +1,214 @@
+"""The emulator: local servers speaking each provider's real wire protocol on real ports.
+
+    with Emulator(api_key="dev-key") as emu:        # gRPC on 127.0.0.1:<free port>
+        client = ClavataClient(host="127.0.0.1", port=emu.port, auth_token="dev-key")
+
+Every call passes a guard that checks credentials (UNAUTHENTICATED otherwise), applies injected
+faults (`emu.faults`) and records the call and its final status (`emu.calls`).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from modelwire.emulator.clavata.policy import PolicyBook
+from modelwire.emulator.clavata.service import ClavataEmulator
+from modelwire.emulator.faults import CallLog, CallRecord, Fault, FaultInjector
+from modelwire.emulator.store import Store
+
+log = logging.getLogger("modelwire.emulator")
+
+Authenticator = Callable[[Mapping[str, str]], "str | None"]
+
+
+class _Guard(grpc.ServerInterceptor):
+    """Auth, fault injection and the call log, around every handler."""
+
+    def __init__(self, auth: dict[str, Authenticator], faults: FaultInjector, calls: CallLog) -> None:
+        self._auth = auth
+        self._faults = faults
+        self._calls = calls
+
+    def intercept_service(self, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        method: str = details.method
+        metadata = {k: v for k, v in details.invocation_metadata if isinstance(v, str)}
+        check = next((fn for prefix, fn in self._auth.items() if method.startswith(prefix)), None)
+        denied = check(metadata) if check is not None else None
+        fault = self._faults.take(method) if denied is None else None
+        kwargs = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                self._unary(handler.unary_unary, method, denied, fault), **kwargs
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                self._stream(handler.unary_stream, method, denied, fault), **kwargs
+            )
+        return handler
+
+    def _begin(
+        self, method: str, context: grpc.ServicerContext, denied: str | None, fault: Fault | None
+    ) -> CallRecord:
+        record = self._calls.start(method)
+        # Fires when the RPC ends for any reason; first finish() wins, so it marks client cancels.
+        context.add_callback(lambda: self._calls.finish(record, "CANCELLED"))
+        if denied is not None:
+            self._calls.finish(record, "UNAUTHENTICATED")
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, denied)
+        if fault is not None:
+            if fault.delay:
+                time.sleep(fault.delay)
+            if fault.after_messages == 0 and fault.code != grpc.StatusCode.OK:
+                self._calls.finish(record, fault.code.name)
+                fault.abort(context)
+        return record
+
+    def _end(self, record: CallRecord, context: grpc.ServicerContext, failed: bool) -> None:
+        code = context.code() if hasattr(context, "code") else None
+        if isinstance(code, grpc.StatusCode):
+            self._calls.finish(record, code.name)
+        else:
+            self._calls.finish(record, "UNKNOWN" if failed else "OK")
+
+    def _unary(self, inner: Any, method: str, denied: str | None, fault: Fault | None) -> Any:
+        def handle(request: Any, context: grpc.ServicerContext) -> Any:
+            record = self._begin(method, context, denied, fault)
+            try:
+                response = inner(request, context)
+            except BaseException:
+                self._end(record, context, failed=True)
+                raise
+            self._end(record, context, failed=False)
+            return response
+
+        return handle
+
+    def _stream(self, inner: Any, method: str, denied: str | None, fault: Fault | None) -> Any:
+        def handle(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            record = self._begin(method, context, denied, fault)
+            try:
+                for item in inner(request, context):
+                    if fault is not None and fault.after_messages and record.messages == fault.after_messages:
+                        # Abort mid-stream: the client has already received `after_messages` items.
+                        self._calls.finish(record, fault.code.name)
+                        fault.abort(context)
+                    record.messages += 1
+                    yield item
+            except GeneratorExit:  # the client went away mid-stream
+                self._calls.finish(record, "CANCELLED")
+                raise
+            except BaseException:
+                self._end(record, context, failed=True)
+                raise
+            self._end(record, context, failed=False)
+
+        return handle
+
+
+class Emulator:
+    """Local Clavata (gRPC) emulator; later providers join on the same port.
+
+    Arguments mirror `modelwire serve`: host, port (0 = any free port), http_port (Decthings,
+    reserved), api_key (generated when omitted: see `.api_key`), user_id, db (SQLite path or
+    ":memory:"), clavata_policies (a YAML path or a PolicyBook; the shipped demo policies when
+    omitted), clavata_job_delay (seconds a job stays RUNNING), webhook_backoff (first retry delay).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        http_port: int | None = None,
+        api_key: str | None = None,
+        user_id: str = "demo",
+        db: str | Path = ":memory:",
+        clavata_policies: str | Path | PolicyBook | None = None,
+        clavata_job_delay: float = 0.0,
+        webhook_backoff: float = 0.2,
+        max_workers: int = 32,
+    ) -> None:
+        self.host = host
+        self.requested_port = port
+        self.http_port = http_port
+        self.key_generated = api_key is None
+        self.api_key = api_key or "mw-" + secrets.token_urlsafe(18)
+        self.user_id = user_id
+        self.store = Store(db)
+        self.faults = FaultInjector()
+        self.calls = CallLog()
+        if isinstance(clavata_policies, PolicyBook):
+            book = clavata_policies
+        elif clavata_policies is not None:
+            book = PolicyBook.from_file(clavata_policies)
+        else:
+            book = PolicyBook.default()
+        self.clavata = ClavataEmulator(
+            store=self.store,
+            policies=book,
+            api_key=self.api_key,
+            job_delay=clavata_job_delay,
+            webhook_backoff=webhook_backoff,
+        )
+        self._max_workers = max_workers
+        self._server: grpc.Server | None = None
+        self.port = 0
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self) -> Emulator:
+        if self._server is not None:
+            return self
+        server = grpc.server(
+            ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="emulator-grpc"),
+            interceptors=[_Guard({"/clavata.": self.clavata.authenticate}, self.faults, self.calls)],
+            options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 * 2**20)],
+        )
+        self.clavata.register(server)
+        self.port = server.add_insecure_port(f"{self.host}:{self.requested_port}")
+        if not self.port:
+            raise OSError(f"cannot listen on {self.host}:{self.requested_port}")
+        server.start()
+        self._server = server
+        log.info("modelwire emulator listening on %s", self.address)
+        return self
+
+    def stop(self, grace: float | None = 0.5) -> None:
+        if self._server is not None:
+            self._server.stop(grace).wait()
+            self._server = None
+        self.clavata.close()
+        self.store.close()
+
+    def wait(self) -> None:
+        if self._server is not None:
+            self._server.wait_for_termination()
+
+    def client_env(self) -> dict[str, str]:
+        """Environment that points the SDK's clients at this emulator."""
+        return {"CLAVATA_EMULATOR_HOST": self.address, "CLAVATA_API_KEY": self.api_key}
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"Emulator(address={self.address!r}, api_key='***')"
