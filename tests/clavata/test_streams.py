@@ -1,0 +1,153 @@
+"""Stream lifecycle: leaving early cancels the server-side call; message timeouts; mid-stream errors."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import grpc
+import pytest
+
+from modelwire.clavata import (
+    AsyncClavataClient,
+    ClavataClient,
+    EvaluateRequest,
+    InvalidArgumentError,
+    MessageTimeoutError,
+    UnavailableError,
+)
+from modelwire.emulator import Emulator
+
+MANY = [f"message number {i}" for i in range(3000)]  # more than gRPC's flow-control window holds
+
+
+def _long_request() -> EvaluateRequest:
+    return EvaluateRequest(content=MANY, policy_id="demo-policy")
+
+
+def _assert_cancelled(emulator: Emulator, before: int) -> None:
+    cancelled = emulator.calls.wait_for("Evaluate", "CANCELLED", count=before + 1, timeout=10)
+    assert len(cancelled) == before + 1, "the server never saw the call cancelled"
+    assert 0 < cancelled[-1].messages < len(MANY)
+
+
+def _cancelled_count(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.calls.records("Evaluate") if r.code == "CANCELLED")
+
+
+def test_breaking_out_of_for_cancels_the_call(sync_client: ClavataClient, emulator: Emulator) -> None:
+    before = _cancelled_count(emulator)
+    for _response in sync_client.evaluate(_long_request()):
+        break
+    _assert_cancelled(emulator, before)
+
+
+def test_with_block_cancels_on_exit(sync_client: ClavataClient, emulator: Emulator) -> None:
+    before = _cancelled_count(emulator)
+    with sync_client.evaluate(_long_request()) as stream:
+        next(stream)
+    assert stream.done
+    _assert_cancelled(emulator, before)
+
+
+def test_garbage_collected_stream_cancels(sync_client: ClavataClient, emulator: Emulator) -> None:
+    before = _cancelled_count(emulator)
+    stream = sync_client.evaluate(_long_request())
+    next(stream)
+    del stream
+    gc.collect()
+    _assert_cancelled(emulator, before)
+
+
+def test_cancelled_evaluation_marks_its_job_canceled(sync_client: ClavataClient, emulator: Emulator) -> None:
+    stream = sync_client.evaluate(_long_request())
+    job_uuid = next(stream).job_uuid
+    before = _cancelled_count(emulator)
+    stream.close()
+    _assert_cancelled(emulator, before)
+    for _ in range(100):
+        job = sync_client.get_job(job_uuid)
+        if job.status.finished:
+            break
+    assert job.status == "CANCELED"
+    assert 0 < len(job.results) < len(MANY)
+
+
+async def test_async_break_cancels_the_call(emulator: Emulator, api_key: str) -> None:
+    before = _cancelled_count(emulator)
+    async with AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key) as client:
+        async for _response in client.evaluate(_long_request()):
+            break
+        _assert_cancelled(emulator, before)
+
+
+async def test_async_with_and_aclose_cancel(emulator: Emulator, api_key: str) -> None:
+    async with AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key) as client:
+        before = _cancelled_count(emulator)
+        async with client.evaluate(_long_request()) as stream:
+            await stream.__anext__()
+        _assert_cancelled(emulator, before)
+
+        before = _cancelled_count(emulator)
+        stream = client.evaluate(_long_request())
+        await stream.__anext__()
+        await stream.aclose()
+        _assert_cancelled(emulator, before)
+        with pytest.raises(StopAsyncIteration):
+            await stream.__anext__()
+
+
+async def test_sync_client_stream_supports_async_for(sync_client: ClavataClient) -> None:
+    # The Clavata README iterates `client.evaluate(...)` with `async for`.
+    outcomes = [
+        r.report.outcome
+        async for r in sync_client.evaluate(content=["kill", "calm"], policy_id="demo-policy")
+    ]
+    assert outcomes == ["TRUE", "FALSE"]
+
+
+def test_message_timeout_cancels_a_silent_stream(client: Any, emulator: Emulator) -> None:
+    emulator.faults.add("Evaluate", grpc.StatusCode.OK, delay=1.5)
+    with pytest.raises(MessageTimeoutError) as caught:
+        list(client.evaluate(EvaluateRequest(content="x", policy_id="demo-policy"), message_timeout=0.2))
+    assert isinstance(caught.value, TimeoutError)
+    assert "message_timeout" in str(caught.value)
+
+
+def test_stream_timeout_is_a_deadline_for_the_whole_stream(client: Any, emulator: Emulator) -> None:
+    from modelwire.clavata import DeadlineExceededError
+
+    emulator.faults.add("Evaluate", grpc.StatusCode.OK, delay=1.5)
+    with pytest.raises(DeadlineExceededError):
+        list(client.evaluate(EvaluateRequest(content="x", policy_id="demo-policy"), stream_timeout=0.3))
+
+
+def test_error_after_some_messages_surfaces_and_is_not_retried(client: Any, emulator: Emulator) -> None:
+    emulator.faults.add("Evaluate", grpc.StatusCode.UNAVAILABLE, after_messages=2, times=5)
+    before = len(emulator.calls.records("Evaluate"))
+    stream = client.evaluate(EvaluateRequest(content=["a", "b", "c", "d"], policy_id="demo-policy"))
+    received = [next(stream), next(stream)]
+    with pytest.raises(UnavailableError):
+        next(stream)
+    assert len(received) == 2  # partial results kept; no silent restart that would repeat them
+    assert len(emulator.calls.records("Evaluate")) == before + 1
+
+
+def test_stream_is_retried_before_its_first_message(client: Any, emulator: Emulator) -> None:
+    emulator.faults.add("Evaluate", grpc.StatusCode.UNAVAILABLE, times=2)
+    before = len(emulator.calls.records("Evaluate"))
+    responses = list(client.evaluate(EvaluateRequest(content=["a", "b"], policy_id="demo-policy")))
+    assert len(responses) == 2
+    assert len(emulator.calls.records("Evaluate")) == before + 3
+
+
+def test_bad_threshold_on_the_wire_is_invalid_argument(sync_client: ClavataClient) -> None:
+    from modelwire._gen.clavata.gateway.v1 import gateway_pb2
+    from modelwire._gen.clavata.shared.v1 import public_pb2
+
+    raw = gateway_pb2.EvaluateRequest(
+        content_data=[public_pb2.ContentData(text="x")], policy_id="demo-policy", threshold=7
+    )
+    with pytest.raises(InvalidArgumentError) as caught:
+        list(sync_client.evaluate(raw))
+    assert "threshold" in caught.value.message

@@ -1,0 +1,95 @@
+"""Every script in examples/ runs, against the session emulator; the `serve` command works."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modelwire.clavata import ClavataClient
+from modelwire.emulator import Emulator
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _run(script: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CLAVATA_")}
+    return subprocess.run(
+        [sys.executable, str(script)], env={**clean, **env}, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
+def test_example_runs(script: str, emulator: Emulator) -> None:
+    result = _run(EXAMPLES / script, emulator.client_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip()
+
+
+def test_quickstart_prints_what_the_readme_promises(emulator: Emulator) -> None:
+    out = _run(EXAMPLES / "clavata_quickstart.py", emulator.client_env()).stdout
+    assert "created job" in out and "PENDING" in out
+    assert "EvaluateResponse(job_uuid=" in out
+    assert "First refusal reason:  UNSUPPORTED_FORMAT" in out
+
+
+def test_demo_shows_a_refusal_and_a_verified_webhook() -> None:
+    out = _run(EXAMPLES / "clavata_demo.py", {}).stdout
+    assert "UNSUPPORTED_FORMAT" in out
+    assert "signature verified" in out and "COMPLETED" in out
+
+
+def test_serve_command_listens_and_prints_the_generated_key(tmp_path: Path) -> None:
+    db = tmp_path / "emulator.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "modelwire.cli", "serve", "--port", "0", "--db", str(db), "--user-id", "me"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(4)]
+        address = re.search(r"listening on (\S+)", lines[0])
+        key = re.search(r"generated API key: (\S+)", "".join(lines))
+        assert address and key, lines
+        host, port = address.group(1).rsplit(":", 1)
+        with ClavataClient(host=host, port=int(port), auth_token=key.group(1)) as client:
+            job = client.create_job(content="attack", policy_id="demo-policy", wait_for_completion=True)
+            assert job.status == "COMPLETED"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0
+    assert db.exists() and db.stat().st_size > 0  # jobs persisted to the file
+
+
+def test_serve_reports_a_bad_policy_file(tmp_path: Path) -> None:
+    bad = tmp_path / "policies.yaml"
+    bad.write_text("policies:\n  - id: p\n    threshold: 3\n    sections: []\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "modelwire.cli", "serve", "--port", "0", "--clavata-policies", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "threshold" in result.stderr
+
+
+def test_jobs_persist_across_emulator_restarts(tmp_path: Path) -> None:
+    db = tmp_path / "jobs.db"
+    with (
+        Emulator(api_key="k-persist", db=db) as first,
+        ClavataClient(host="127.0.0.1", port=first.port, auth_token="k-persist") as client,
+    ):
+        job = client.create_job(content="kill", policy_id="demo-policy", wait_for_completion=True)
+    with (
+        Emulator(api_key="k-persist", db=db) as second,
+        ClavataClient(host="127.0.0.1", port=second.port, auth_token="k-persist") as client,
+    ):
+        again = client.get_job(job.job_uuid)
+    assert again == job
