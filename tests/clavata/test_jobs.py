@@ -135,9 +135,9 @@ async def test_async_list_jobs_is_awaitable_for_the_first_page(emulator: Emulato
         assert count == 3
 
 
-def test_tampered_page_token_is_rejected(sync_client: Any) -> None:
+def test_tampered_page_token_is_rejected(client: Any) -> None:
     from modelwire._gen.clavata.gateway.v1 import gateway_pb2
 
     with pytest.raises(InvalidArgumentError) as caught:
-        list(sync_client.list_jobs(gateway_pb2.ListJobsRequest(page_token="not-a-token")))
+        list(client.list_jobs(gateway_pb2.ListJobsRequest(page_token="not-a-token")))
     assert "page_token" in caught.value.message

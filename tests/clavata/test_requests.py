@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -121,8 +122,8 @@ def test_endpoint_resolution_and_tls_defaults(cls: type, monkeypatch: pytest.Mon
         cls.create()
 
 
-def test_raw_and_helper_requests_cannot_be_mixed(sync_client: ClavataClient) -> None:
+def test_raw_and_helper_requests_cannot_be_mixed(client: Any) -> None:
     with pytest.raises(UsageError, match="not both"):
-        sync_client.create_job(CreateJobRequest(content="x", policy_id="p"), policy_id="q")
+        client.create_job(CreateJobRequest(content="x", policy_id="p"), policy_id="q")
     with pytest.raises(UsageError, match="expected a CreateJobRequest"):
-        sync_client.create_job("just a string")  # type: ignore[arg-type]
+        client.create_job("just a string")

@@ -97,6 +97,16 @@ async def test_async_with_and_aclose_cancel(emulator: Emulator, api_key: str) ->
             await stream.__anext__()
 
 
+async def test_async_garbage_collected_stream_cancels(emulator: Emulator, api_key: str) -> None:
+    async with AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key) as client:
+        before = _cancelled_count(emulator)
+        stream = client.evaluate(_long_request())
+        await stream.__anext__()
+        del stream
+        gc.collect()
+        _assert_cancelled(emulator, before)
+
+
 async def test_sync_client_stream_supports_async_for(sync_client: ClavataClient) -> None:
     # The Clavata README iterates `client.evaluate(...)` with `async for`.
     outcomes = [
@@ -141,7 +151,7 @@ def test_stream_is_retried_before_its_first_message(client: Any, emulator: Emula
     assert len(emulator.calls.records("Evaluate")) == before + 3
 
 
-def test_bad_threshold_on_the_wire_is_invalid_argument(sync_client: ClavataClient) -> None:
+def test_bad_threshold_on_the_wire_is_invalid_argument(client: Any) -> None:
     from modelwire._gen.clavata.gateway.v1 import gateway_pb2
     from modelwire._gen.clavata.shared.v1 import public_pb2
 
@@ -149,5 +159,5 @@ def test_bad_threshold_on_the_wire_is_invalid_argument(sync_client: ClavataClien
         content_data=[public_pb2.ContentData(text="x")], policy_id="demo-policy", threshold=7
     )
     with pytest.raises(InvalidArgumentError) as caught:
-        list(sync_client.evaluate(raw))
+        list(client.evaluate(raw))
     assert "threshold" in caught.value.message

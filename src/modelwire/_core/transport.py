@@ -116,6 +116,30 @@ class _TransportBase:
     def _inspect(self, op: Op[Any, Any], response: Any) -> errors.ApiError | None:
         return self.settings.inspect(op, response) if self.settings.inspect is not None else None
 
+    def _callable(self, op: Op[Any, Any]) -> Any:
+        raise NotImplementedError
+
+    def _stream_args(
+        self,
+        op: Op[Any, Any],
+        request: Any,
+        shape: Callable[[Any], Any],
+        timeout: float | None,
+        message_timeout: float | None,
+        retry: RetryPolicy | None,
+        metadata: Metadata,
+    ) -> dict[str, Any]:
+        """What a stream handle needs; the call itself is made by the handle (and remade on retry)."""
+        md = self._metadata(metadata)
+        return {
+            "start": lambda t: self._callable(op)(request, timeout=t, metadata=md),
+            "shape": shape,
+            "map_error": lambda exc: self.map_error(exc, op),
+            "attempts": self._attempts(op, timeout, retry, stream=True),
+            "message_timeout": message_timeout,
+            "method": op.path,
+        }
+
 
 def _serializers(op: Op[Any, Any]) -> dict[str, Any]:
     return {
@@ -174,16 +198,7 @@ class SyncTransport(_TransportBase):
         retry: RetryPolicy | None = None,
         metadata: Metadata = (),
     ) -> SyncStream[T]:
-        call = self._callable(op)
-        md = self._metadata(metadata)
-        return SyncStream(
-            start=lambda t: call(request, timeout=t, metadata=md),
-            shape=shape,
-            map_error=lambda exc: self.map_error(exc, op),
-            attempts=self._attempts(op, timeout, retry, stream=True),
-            message_timeout=message_timeout,
-            method=op.path,
-        )
+        return SyncStream(**self._stream_args(op, request, shape, timeout, message_timeout, retry, metadata))
 
     def close(self) -> None:
         self.channel.close()
@@ -254,15 +269,7 @@ class AsyncTransport(_TransportBase):
         retry: RetryPolicy | None = None,
         metadata: Metadata = (),
     ) -> AsyncStream[T]:
-        md = self._metadata(metadata)
-        return AsyncStream(
-            start=lambda t: self._callable(op)(request, timeout=t, metadata=md),
-            shape=shape,
-            map_error=lambda exc: self.map_error(exc, op),
-            attempts=self._attempts(op, timeout, retry, stream=True),
-            message_timeout=message_timeout,
-            method=op.path,
-        )
+        return AsyncStream(**self._stream_args(op, request, shape, timeout, message_timeout, retry, metadata))
 
     async def close(self) -> None:
         channel, self._channel = self._channel, None

@@ -203,6 +203,26 @@ def options_to_map(options: Mapping[str, str | bool] | None) -> dict[str, str]:
     return out
 
 
+def _validate_policy_request(request: EvaluateRequest | CreateJobRequest) -> None:
+    request.content = as_contents(request.content)
+    request.policy_id = _check_policy(request.policy_id)
+    request.threshold = _check_threshold(request.threshold)
+    options_to_map(request.options)
+
+
+def _fill_policy_request(
+    pb: gateway_pb2.EvaluateRequest | gateway_pb2.CreateJobRequest,
+    request: EvaluateRequest | CreateJobRequest,
+) -> None:
+    """The fields EvaluateRequest and CreateJobRequest share, set only when given."""
+    if request.threshold is not None:
+        pb.threshold = request.threshold
+    if request.expedited is not None:
+        pb.expedited = request.expedited
+    if mapped := options_to_map(request.options):
+        pb.options.options.update(mapped)
+
+
 @dataclass
 class EvaluateRequest:
     """Evaluate content against a policy; results stream back one per piece of content."""
@@ -215,10 +235,7 @@ class EvaluateRequest:
     include_evaluation_report: bool | None = None
 
     def __post_init__(self) -> None:
-        self.content = as_contents(self.content)
-        self.policy_id = _check_policy(self.policy_id)
-        self.threshold = _check_threshold(self.threshold)
-        options_to_map(self.options)
+        _validate_policy_request(self)
 
     @property
     def contents(self) -> list[ContentData]:
@@ -274,10 +291,7 @@ class CreateJobRequest:
     webhook: Webhook | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.content = as_contents(self.content)
-        self.policy_id = _check_policy(self.policy_id)
-        self.threshold = _check_threshold(self.threshold)
-        options_to_map(self.options)
+        _validate_policy_request(self)
 
     @property
     def contents(self) -> list[ContentData]:
@@ -294,15 +308,10 @@ class CreateJobRequest:
             policy_id=self.policy_id,
             wait_for_completion=bool(self.wait_for_completion),
         )
-        if self.threshold is not None:
-            pb.threshold = self.threshold
-        if self.expedited is not None:
-            pb.expedited = self.expedited
+        _fill_policy_request(pb, self)
         if self.webhook is not None:
             pb.webhook.url = self.webhook.url
             pb.webhook.extra_headers.update(self.webhook.extra_headers)
-        if mapped := options_to_map(self.options):
-            pb.options.options.update(mapped)
         return pb
 
 

@@ -84,6 +84,19 @@ def _ts(ns: int) -> timestamp_pb2.Timestamp:
     return ts
 
 
+def _add_result(
+    job: public_pb2.Job, report: public_pb2.PolicyEvaluationReport
+) -> public_pb2.PolicyEvaluationReport:
+    job.results.add(
+        uuid=str(uuid.uuid4()),
+        job_uuid=job.job_uuid,
+        content_hash=report.content_hash,
+        report=report,
+        created=_ts(time.time_ns()),
+    )
+    return report
+
+
 def customer_id_for(api_key: str) -> str:
     return "cust-" + hashlib.sha256(api_key.encode()).hexdigest()[:12]
 
@@ -245,14 +258,7 @@ class ClavataEmulator:
         self, job: public_pb2.Job, policy: engine.Policy, contents: list[public_pb2.ContentData]
     ) -> None:
         for content in contents:
-            report = engine.evaluate(policy, content, job.threshold)
-            job.results.add(
-                uuid=str(uuid.uuid4()),
-                job_uuid=job.job_uuid,
-                content_hash=report.content_hash,
-                report=report,
-                created=_ts(time.time_ns()),
-            )
+            _add_result(job, engine.evaluate(policy, content, job.threshold))
 
     def create_job(self, request: gateway_pb2.CreateJobRequest) -> public_pb2.Job:
         policy = self._policy(request.policy_id)
@@ -425,14 +431,7 @@ class ClavataEmulator:
             for content in contents:
                 if not context.is_active():
                     break
-                report = engine.evaluate(policy, content, threshold)
-                job.results.add(
-                    uuid=str(uuid.uuid4()),
-                    job_uuid=job.job_uuid,
-                    content_hash=report.content_hash,
-                    report=report,
-                    created=_ts(time.time_ns()),
-                )
+                report = _add_result(job, engine.evaluate(policy, content, threshold))
                 yield gateway_pb2.EvaluateResponse(
                     job_uuid=job.job_uuid, content_hash=report.content_hash, policy_evaluation_report=report
                 )
