@@ -9,7 +9,7 @@ from google.protobuf import timestamp_pb2
 
 from modelwire._core.batching import Chunker, chunked
 from modelwire._core.paging import AsyncPager, Page, PageNumber, Pager, PageToken
-from modelwire._core.wire import OpenStrEnum, from_timestamp, open_enum, to_timestamp
+from modelwire._core.wire import OpenStrEnum, enum_converter, from_timestamp, to_timestamp
 from modelwire._gen.clavata.gateway.v1 import gateway_pb2
 from modelwire._gen.clavata.shared.v1 import public_pb2
 
@@ -125,11 +125,31 @@ def test_timestamps_are_aware_exact_and_none_when_unset() -> None:
 
 
 def test_unknown_enum_values_do_not_crash() -> None:
-    class Color(OpenStrEnum):
-        RED = "RED"
+    class Outcome(OpenStrEnum):
+        UNSPECIFIED = "UNSPECIFIED"
+        FALSE = "FALSE"
+        TRUE = "TRUE"
+        FAILED = "FAILED"
 
-    names = {1: "COLOR_RED"}
-    assert open_enum(Color, 1, "COLOR_", names) is Color.RED
-    future = open_enum(Color, 9, "COLOR_", names)
-    assert future.value == "UNRECOGNIZED_9" and isinstance(future, Color)
-    assert future != Color.RED
+    convert = enum_converter(Outcome, public_pb2.Outcome.DESCRIPTOR, "OUTCOME_")
+    assert convert(public_pb2.OUTCOME_TRUE) is Outcome.TRUE
+    assert convert(2) == "TRUE"  # str enum: compares equal to the name
+    future = convert(9)
+    assert future.value == "UNRECOGNIZED_9" and isinstance(future, Outcome)
+    assert future != Outcome.TRUE
+
+
+def test_views_are_read_only_comparable_and_picklable() -> None:
+    import pickle
+
+    from modelwire.clavata.types import Job, JobStatus
+
+    pb = public_pb2.Job(job_uuid="j1", status=public_pb2.JOB_STATUS_COMPLETED, threshold=0.5)
+    job = Job(pb)
+    assert job.status is JobStatus.COMPLETED and job.completed is None
+    assert job == Job(public_pb2.Job.FromString(pb.SerializeToString()))
+    assert job != Job(public_pb2.Job(job_uuid="j2"))
+    assert pickle.loads(pickle.dumps(job)) == job
+    assert "job_uuid='j1'" in repr(job) and "COMPLETED" in repr(job)
+    with pytest.raises(AttributeError):
+        job.status = JobStatus.FAILED  # type: ignore[misc]

@@ -150,34 +150,51 @@ class SyncStream(_StreamBase[T]):
         return self
 
     def __next__(self) -> T:
-        while True:
-            if self._done:
-                raise StopIteration
-            dog = self._watchdog
+        # Fast path: no watchdog and no error, one `next` and one shape per message.
+        if self._watchdog is None and not self._done:
             try:
-                if dog is not None:
-                    dog.arm()
                 response = next(self._call)
             except StopIteration:
                 self._finish()
                 raise
             except grpc.RpcError as exc:
-                if dog is not None and dog.fired:
-                    self._finish()
-                    raise _message_timeout_error(self._method, dog.seconds) from exc
-                try:
-                    delay = self._retry_delay(self._map_error(exc))
-                except ApiError:
-                    self._finish()
-                    raise
-                time.sleep(delay)
-                self._open()
-                continue
-            finally:
-                if dog is not None:
-                    dog.disarm()
+                return self._recover(exc)
             self.received += 1
             return self._shape(response)
+        return self._next_slow()
+
+    def _recover(self, exc: grpc.RpcError) -> T:
+        """After a failed read: raise the mapped error, or wait, restart and read again."""
+        dog = self._watchdog
+        if dog is not None and dog.fired:
+            self._finish()
+            raise _message_timeout_error(self._method, dog.seconds) from exc
+        try:
+            delay = self._retry_delay(self._map_error(exc))
+        except ApiError:
+            self._finish()
+            raise
+        time.sleep(delay)
+        self._open()
+        return self.__next__()
+
+    def _next_slow(self) -> T:
+        if self._done:
+            raise StopIteration
+        dog = self._watchdog
+        assert dog is not None
+        try:
+            dog.arm()
+            response = next(self._call)
+        except StopIteration:
+            self._finish()
+            raise
+        except grpc.RpcError as exc:
+            return self._recover(exc)
+        finally:
+            dog.disarm()
+        self.received += 1
+        return self._shape(response)
 
     def _finish(self) -> None:
         self._done = True

@@ -2,12 +2,13 @@
 
 Timestamps become timezone-aware UTC datetimes (None when unset); naive datetimes given to us are
 taken as UTC (what the published clients produced). Enum numbers the SDK does not know yet become
-"unrecognized" members instead of crashing (see `open_enum`).
+"unrecognized" members instead of crashing (see `enum_converter`).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -52,13 +53,56 @@ class OpenStrEnum(str, enum.Enum):
         return str(self.value)
 
 
-def open_enum(cls: type[E], number: int, prefix: str, names: dict[int, str]) -> E:
-    """Member of `cls` for wire `number` (`names` is the proto enum's number -> name map)."""
-    name = names.get(number)
-    if name is None:
-        return cls(f"UNRECOGNIZED_{number}")
-    return cls(name.removeprefix(prefix))
+def enum_converter(cls: type[E], descriptor: Any, prefix: str) -> Callable[[int], E]:
+    """A fast wire-number -> member function for `cls` (names are the proto's minus `prefix`).
+
+    Numbers the SDK does not know map to `UNRECOGNIZED_<n>` members instead of raising.
+    """
+    table = {value.number: cls(value.name.removeprefix(prefix)) for value in descriptor.values}
+
+    def convert(number: int) -> E:
+        member = table.get(number)
+        return member if member is not None else cls(f"UNRECOGNIZED_{number}")
+
+    return convert
 
 
-def enum_names(enum_descriptor: Any) -> dict[int, str]:
-    return {v.number: v.name for v in enum_descriptor.values}
+class View:
+    """A read-only typed view over a wire message: fields are computed on access, so a response
+    costs almost nothing until it is read. Views compare equal when their messages are equal;
+    `.proto` is the underlying message (treat it as read-only)."""
+
+    __slots__ = ("_pb",)
+    _fields: tuple[str, ...] = ()
+
+    def __init__(self, pb: Any) -> None:
+        self._pb = pb
+
+    @classmethod
+    def from_proto(cls: type[V], pb: Any) -> V:
+        return cls(pb)
+
+    @property
+    def proto(self) -> Any:
+        return self._pb
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return bool(self._pb == other._pb)
+
+    __hash__ = None  # type: ignore[assignment]  # the message inside is mutable
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({shown})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), type(self._pb), self._pb.SerializeToString()))
+
+
+def _rebuild(cls: type[V], message_type: Any, data: bytes) -> V:
+    return cls(message_type.FromString(data))
+
+
+V = TypeVar("V", bound=View)

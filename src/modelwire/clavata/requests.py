@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from modelwire._core.errors import UsageError
@@ -153,25 +153,45 @@ def _one(item: Any, where: str) -> ContentData:
         return ContentData(text=item)
     if isinstance(item, (bytes, bytearray, memoryview)):
         return ContentData(image=bytes(item))
-    raise UsageError(
-        f"{where}: expected str (text), bytes (an image) or ContentData, got {type(item).__name__}"
-    )
+    kind = type(item).__name__
+    raise UsageError(f"{where}: expected str (text), bytes (an image) or ContentData, got {kind}")
 
 
-def as_contents(content: Content, *, what: str = "content") -> list[ContentData]:
-    """Normalise `content=` to a non-empty list of ContentData."""
+def as_contents(content: Content, *, what: str = "content") -> list[ContentLike]:
+    """Normalise `content=` to a non-empty list of str (text), bytes (an image) or ContentData.
+
+    Plain strings and bytes stay as they are (each becomes a ContentData on the wire): wrapping
+    thousands of texts in validated objects only to unwrap them again is pure overhead.
+    """
     if content is None:
         raise UsageError(f"{what} is required: pass a str, bytes, ContentData or a list of them")
-    if isinstance(content, (str, bytes, bytearray, memoryview, ContentData)):
-        return [_one(content, what)]
+    if isinstance(content, (str, bytes, ContentData)):
+        return [content]
+    if isinstance(content, (bytearray, memoryview)):
+        return [bytes(content)]
     if not isinstance(content, Iterable):
-        raise UsageError(
-            f"{what}: expected str, bytes, ContentData or a list of them, got {type(content).__name__}"
-        )
-    items = [_one(item, f"{what}[{i}]") for i, item in enumerate(content)]
+        kind = type(content).__name__
+        raise UsageError(f"{what}: expected str, bytes, ContentData or a list of them, got {kind}")
+    items: list[ContentLike] = list(content)
+    for index, item in enumerate(items):
+        if not isinstance(item, (str, bytes, ContentData)):
+            items[index] = _one(item, f"{what}[{index}]")  # bytearray/memoryview, or a clear error
     if not items:
         raise UsageError(f"{what} is empty: pass at least one piece of content")
     return items
+
+
+def _protos(content: Content) -> list[public_pb2.ContentData]:
+    """Wire messages for content already normalised by `as_contents`."""
+    return [content_to_proto(item) for item in cast("list[ContentLike]", content)]
+
+
+def content_to_proto(item: ContentLike) -> public_pb2.ContentData:
+    if isinstance(item, str):
+        return public_pb2.ContentData(text=item)
+    if isinstance(item, bytes):
+        return public_pb2.ContentData(image=item)
+    return item.to_proto()
 
 
 def _check_policy(policy_id: Any) -> str:
@@ -239,12 +259,11 @@ class EvaluateRequest:
 
     @property
     def contents(self) -> list[ContentData]:
-        return self.content  # type: ignore[return-value]  # normalised in __post_init__
+        """The content as ContentData objects (`content` may hold plain str / bytes)."""
+        return [_one(item, "content") for item in cast("list[ContentLike]", self.content)]
 
     def to_proto(self) -> gateway_pb2.EvaluateRequest:
-        pb = gateway_pb2.EvaluateRequest(
-            content_data=[c.to_proto() for c in self.contents], policy_id=self.policy_id
-        )
+        pb = gateway_pb2.EvaluateRequest(content_data=_protos(self.content), policy_id=self.policy_id)
         if self.threshold is not None:
             pb.threshold = self.threshold
         if self.expedited is not None:
@@ -295,7 +314,8 @@ class CreateJobRequest:
 
     @property
     def contents(self) -> list[ContentData]:
-        return self.content  # type: ignore[return-value]
+        """The content as ContentData objects (`content` may hold plain str / bytes)."""
+        return [_one(item, "content") for item in cast("list[ContentLike]", self.content)]
 
     def add_webhook(self, url: str, extra_headers: dict[str, str] | None = None) -> CreateJobRequest:
         """Ask the service to POST the job to `url` when it completes. Returns the request."""
@@ -304,7 +324,7 @@ class CreateJobRequest:
 
     def to_proto(self) -> gateway_pb2.CreateJobRequest:
         pb = gateway_pb2.CreateJobRequest(
-            content_data=[c.to_proto() for c in self.contents],
+            content_data=_protos(self.content),
             policy_id=self.policy_id,
             wait_for_completion=bool(self.wait_for_completion),
         )

@@ -1,17 +1,19 @@
-"""Typed Clavata responses, shaped from the wire messages (pure functions, no I/O).
+"""Typed Clavata responses: read-only views over the wire messages (pure, no I/O).
 
-Datetimes are timezone-aware UTC and None when unset; enum values the SDK does not know become
-`UNRECOGNIZED_<n>` members instead of errors.
+A view computes each field when it is read, so streaming thousands of responses costs little more
+than the raw messages while every field stays typed. Datetimes are timezone-aware UTC and None
+when unset; enum values the SDK does not know become `UNRECOGNIZED_<n>` members instead of errors.
+`.proto` gives the underlying message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from modelwire._core.paging import Page
-from modelwire._core.wire import OpenStrEnum, enum_names, from_timestamp, open_enum
+from modelwire._core.wire import OpenStrEnum, View, enum_converter, from_timestamp
 from modelwire._gen.clavata.gateway.v1 import gateway_pb2, labels_pb2
 from modelwire._gen.clavata.shared.v1 import public_pb2
 from modelwire.clavata.requests import ContentData
@@ -52,17 +54,9 @@ class JobType(OpenStrEnum):
     TEST = "TEST"
 
 
-_OUTCOMES = enum_names(public_pb2.Outcome.DESCRIPTOR)
-_STATUSES = enum_names(public_pb2.JobStatus.DESCRIPTOR)
-_JOB_TYPES = enum_names(public_pb2.JobType.DESCRIPTOR)
-
-
-def outcome(number: int) -> Outcome:
-    return open_enum(Outcome, number, "OUTCOME_", _OUTCOMES)
-
-
-def job_status(number: int) -> JobStatus:
-    return open_enum(JobStatus, number, "JOB_STATUS_", _STATUSES)
+outcome = enum_converter(Outcome, public_pb2.Outcome.DESCRIPTOR, "OUTCOME_")
+job_status = enum_converter(JobStatus, public_pb2.JobStatus.DESCRIPTOR, "JOB_STATUS_")
+job_type = enum_converter(JobType, public_pb2.JobType.DESCRIPTOR, "JOB_TYPE_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,205 +78,293 @@ class AssertionReport:
 
 
 @dataclass(frozen=True, slots=True)
-class ExceptionReport:
-    """An EXCEPT WHEN / UNLESS block: when its outcome is TRUE the section did not apply."""
-
-    review_result: ReviewResult
-    assertions: list[AssertionReport]
-
-
-def _assertions(pbs: Any) -> list[AssertionReport]:
-    return [AssertionReport(a.message, a.score) for a in pbs]
-
-
-def _exception(parent: Any, field_name: str) -> ExceptionReport | None:
-    if not parent.HasField(field_name):
-        return None
-    pb = getattr(parent, field_name)
-    return ExceptionReport(
-        ReviewResult.from_proto(pb.review_result), _assertions(pb.assertion_evaluation_reports)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class LabelReport:
-    """The report of one section (label) of a policy."""
-
-    name: str
-    message: str
-    review_result: ReviewResult
-    assertions: list[AssertionReport] = field(default_factory=list)
-    exception: ExceptionReport | None = None
-
-    @property
-    def outcome(self) -> Outcome:
-        return self.review_result.outcome
-
-    @property
-    def score(self) -> float:
-        return self.review_result.score
-
-    @property
-    def matched(self) -> bool:
-        return self.review_result.outcome == Outcome.TRUE
-
-    @classmethod
-    def from_proto(cls, pb: public_pb2.PolicyEvaluationReport.SectionEvaluationReport) -> LabelReport:
-        return cls(
-            name=pb.name,
-            message=pb.message,
-            review_result=ReviewResult.from_proto(pb.review_result),
-            assertions=_assertions(pb.assertion_evaluation_reports),
-            exception=_exception(pb, "exception_evaluation_report"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class TokenUsage:
     input_tokens: int
     billed_tokens: int
     multiplier: float
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class ExceptionReport(View):
+    """An EXCEPT WHEN / UNLESS block: when its outcome is TRUE the section did not apply."""
+
+    __slots__ = ()
+    _fields = ("review_result", "assertions")
+
+    @property
+    def review_result(self) -> ReviewResult:
+        return ReviewResult.from_proto(self._pb.review_result)
+
+    @property
+    def assertions(self) -> list[AssertionReport]:
+        return _assertions(self._pb.assertion_evaluation_reports)
+
+
+def _assertions(pbs: Any) -> list[AssertionReport]:
+    return [AssertionReport(a.message, a.score) for a in pbs]
+
+
+def _exception(parent: Any) -> ExceptionReport | None:
+    present = parent.HasField("exception_evaluation_report")
+    return ExceptionReport(parent.exception_evaluation_report) if present else None
+
+
+class LabelReport(View):
+    """The report of one section (label) of a policy."""
+
+    __slots__ = ()
+    _fields = ("name", "message", "review_result", "assertions", "exception")
+
+    @property
+    def name(self) -> str:
+        return self._pb.name  # type: ignore[no-any-return]
+
+    @property
+    def message(self) -> str:
+        return self._pb.message  # type: ignore[no-any-return]
+
+    @property
+    def review_result(self) -> ReviewResult:
+        return ReviewResult.from_proto(self._pb.review_result)
+
+    @property
+    def outcome(self) -> Outcome:
+        return outcome(self._pb.review_result.outcome)
+
+    @property
+    def score(self) -> float:
+        return self._pb.review_result.score  # type: ignore[no-any-return]
+
+    @property
+    def matched(self) -> bool:
+        return self._pb.review_result.outcome == public_pb2.OUTCOME_TRUE  # type: ignore[no-any-return]
+
+    @property
+    def assertions(self) -> list[AssertionReport]:
+        return _assertions(self._pb.assertion_evaluation_reports)
+
+    @property
+    def exception(self) -> ExceptionReport | None:
+        return _exception(self._pb)
+
+
+class Report(View):
     """The evaluation of one piece of content against one policy.
 
     `label_matches` is the server's label -> score map of matched labels; `matches` is the same
     computed from the sections (what the published SDK offered).
     """
 
-    policy_id: str
-    policy_name: str
-    policy_version_id: str
-    section_evaluation_reports: list[LabelReport]
-    content_hash: str
-    content_metadata: dict[str, str]
-    review_result: ReviewResult
-    threshold: float
-    label_matches: dict[str, float] = field(default_factory=dict)
-    token_usage: TokenUsage | None = None
-    exception: ExceptionReport | None = None
+    __slots__ = ()
+    _fields = (
+        "policy_id",
+        "policy_name",
+        "policy_version_id",
+        "review_result",
+        "threshold",
+        "content_hash",
+        "content_metadata",
+        "section_evaluation_reports",
+        "label_matches",
+        "token_usage",
+    )
+
+    @property
+    def policy_id(self) -> str:
+        return self._pb.policy_id  # type: ignore[no-any-return]
+
+    @property
+    def policy_name(self) -> str:
+        """The policy's human-readable key (`policy_key` on the wire)."""
+        return self._pb.policy_key  # type: ignore[no-any-return]
+
+    @property
+    def policy_version_id(self) -> str:
+        return self._pb.policy_version_id  # type: ignore[no-any-return]
+
+    @property
+    def content_hash(self) -> str:
+        return self._pb.content_hash  # type: ignore[no-any-return]
+
+    @property
+    def content_metadata(self) -> dict[str, str]:
+        return dict(self._pb.content_metadata)
+
+    @property
+    def review_result(self) -> ReviewResult:
+        return ReviewResult.from_proto(self._pb.review_result)
 
     @property
     def outcome(self) -> Outcome:
-        return self.review_result.outcome
+        return outcome(self._pb.review_result.outcome)
 
     @property
     def score(self) -> float:
-        return self.review_result.score
+        return self._pb.review_result.score  # type: ignore[no-any-return]
 
     @property
-    def sections(self) -> list[LabelReport]:
-        return self.section_evaluation_reports
+    def threshold(self) -> float:
+        return self._pb.threshold  # type: ignore[no-any-return]
+
+    @property
+    def section_evaluation_reports(self) -> list[LabelReport]:
+        return [LabelReport(s) for s in self._pb.section_evaluation_reports]
+
+    sections = section_evaluation_reports
+
+    @property
+    def label_matches(self) -> dict[str, float]:
+        return dict(self._pb.label_matches)
 
     @property
     def matches(self) -> dict[str, float]:
-        return {s.name: s.review_result.score for s in self.section_evaluation_reports if s.matched}
+        true = public_pb2.OUTCOME_TRUE
+        return {
+            s.name: s.review_result.score
+            for s in self._pb.section_evaluation_reports
+            if s.review_result.outcome == true
+        }
 
-    @classmethod
-    def from_proto(cls, pb: public_pb2.PolicyEvaluationReport) -> Report:
-        usage = pb.token_usage if pb.HasField("token_usage") else None
-        return cls(
-            policy_id=pb.policy_id,
-            policy_name=pb.policy_key,
-            policy_version_id=pb.policy_version_id,
-            section_evaluation_reports=[LabelReport.from_proto(s) for s in pb.section_evaluation_reports],
-            content_hash=pb.content_hash,
-            content_metadata=dict(pb.content_metadata),
-            review_result=ReviewResult.from_proto(pb.review_result),
-            threshold=pb.threshold,
-            label_matches=dict(pb.label_matches),
-            token_usage=(
-                TokenUsage(usage.input_tokens, usage.billed_tokens, usage.multiplier)
-                if usage is not None
-                else None
-            ),
-            exception=_exception(pb, "exception_evaluation_report"),
-        )
+    @property
+    def token_usage(self) -> TokenUsage | None:
+        if not self._pb.HasField("token_usage"):
+            return None
+        usage = self._pb.token_usage
+        return TokenUsage(usage.input_tokens, usage.billed_tokens, usage.multiplier)
+
+    @property
+    def exception(self) -> ExceptionReport | None:
+        return _exception(self._pb)
 
 
 def _report(parent: Any, field_name: str) -> Report | None:
-    return Report.from_proto(getattr(parent, field_name)) if parent.HasField(field_name) else None
+    return Report(getattr(parent, field_name)) if parent.HasField(field_name) else None
 
 
-@dataclass(frozen=True, slots=True)
-class EvaluateResponse:
+class EvaluateResponse(View):
     """One streamed evaluation: one piece of content against the policy."""
 
-    job_uuid: str
-    content_hash: str
-    policy_evaluation_report: Report | None
+    __slots__ = ()
+    _fields = ("job_uuid", "content_hash", "policy_evaluation_report")
+
+    @property
+    def job_uuid(self) -> str:
+        return self._pb.job_uuid  # type: ignore[no-any-return]
+
+    @property
+    def content_hash(self) -> str:
+        return self._pb.content_hash  # type: ignore[no-any-return]
+
+    @property
+    def policy_evaluation_report(self) -> Report | None:
+        return _report(self._pb, "policy_evaluation_report")
+
+    report = policy_evaluation_report
+
+    @property
+    def matches(self) -> dict[str, float]:
+        report = self.policy_evaluation_report
+        return report.matches if report is not None else {}
+
+
+class JobResult(View):
+    __slots__ = ()
+    _fields = ("uuid", "job_uuid", "content_hash", "report", "created")
+
+    @property
+    def uuid(self) -> str:
+        return self._pb.uuid  # type: ignore[no-any-return]
+
+    @property
+    def job_uuid(self) -> str:
+        return self._pb.job_uuid  # type: ignore[no-any-return]
+
+    @property
+    def content_hash(self) -> str:
+        return self._pb.content_hash  # type: ignore[no-any-return]
 
     @property
     def report(self) -> Report | None:
-        return self.policy_evaluation_report
+        return _report(self._pb, "report")
+
+    @property
+    def created(self) -> datetime | None:
+        return from_timestamp(self._pb, "created")
 
     @property
     def matches(self) -> dict[str, float]:
-        return self.policy_evaluation_report.matches if self.policy_evaluation_report else {}
-
-    @classmethod
-    def from_proto(cls, pb: gateway_pb2.EvaluateResponse) -> EvaluateResponse:
-        return cls(pb.job_uuid, pb.content_hash, _report(pb, "policy_evaluation_report"))
-
-
-@dataclass(frozen=True, slots=True)
-class JobResult:
-    uuid: str
-    job_uuid: str
-    content_hash: str
-    report: Report | None
-    created: datetime | None
-
-    @property
-    def matches(self) -> dict[str, float]:
-        return self.report.matches if self.report else {}
-
-    @classmethod
-    def from_proto(cls, pb: public_pb2.JobResult) -> JobResult:
-        return cls(
-            pb.uuid, pb.job_uuid, pb.content_hash, _report(pb, "report"), from_timestamp(pb, "created")
-        )
+        report = self.report
+        return report.matches if report is not None else {}
 
 
 def _optional(pb: Any, name: str) -> str | None:
     return getattr(pb, name) if pb.HasField(name) else None
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(View):
     """An evaluation job (what CreateJob and GetJob return, flattened: no `.job` level)."""
 
-    job_uuid: str
-    customer_id: str
-    status: JobStatus
-    content_data: list[ContentData]
-    results: list[JobResult]
-    created: datetime | None
-    updated: datetime | None
-    completed: datetime | None
-    policy_id: str | None
-    policy_version_id: str | None
-    threshold: float
-    job_type: JobType = JobType.UNSPECIFIED
+    __slots__ = ()
+    _fields = (
+        "job_uuid",
+        "status",
+        "policy_id",
+        "policy_version_id",
+        "threshold",
+        "created",
+        "updated",
+        "completed",
+        "content_data",
+        "results",
+    )
 
-    @classmethod
-    def from_proto(cls, pb: public_pb2.Job) -> Job:
-        return cls(
-            job_uuid=pb.job_uuid,
-            customer_id=pb.customer_id,
-            status=job_status(pb.status),
-            content_data=[ContentData.from_proto(c) for c in pb.content_data],
-            results=[JobResult.from_proto(r) for r in pb.results],
-            created=from_timestamp(pb, "created"),
-            updated=from_timestamp(pb, "updated"),
-            completed=from_timestamp(pb, "completed"),
-            policy_id=_optional(pb, "policy_id"),
-            policy_version_id=_optional(pb, "policy_version_id"),
-            threshold=pb.threshold,
-            job_type=open_enum(JobType, pb.job_type, "JOB_TYPE_", _JOB_TYPES),
-        )
+    @property
+    def job_uuid(self) -> str:
+        return self._pb.job_uuid  # type: ignore[no-any-return]
+
+    @property
+    def customer_id(self) -> str:
+        return self._pb.customer_id  # type: ignore[no-any-return]
+
+    @property
+    def status(self) -> JobStatus:
+        return job_status(self._pb.status)
+
+    @property
+    def content_data(self) -> list[ContentData]:
+        """The job's content as the service returns it: hashes and metadata, not the content."""
+        return [ContentData.from_proto(c) for c in self._pb.content_data]
+
+    @property
+    def results(self) -> list[JobResult]:
+        return [JobResult(r) for r in self._pb.results]
+
+    @property
+    def created(self) -> datetime | None:
+        return from_timestamp(self._pb, "created")
+
+    @property
+    def updated(self) -> datetime | None:
+        return from_timestamp(self._pb, "updated")
+
+    @property
+    def completed(self) -> datetime | None:
+        return from_timestamp(self._pb, "completed")
+
+    @property
+    def policy_id(self) -> str | None:
+        return _optional(self._pb, "policy_id")
+
+    @property
+    def policy_version_id(self) -> str | None:
+        return _optional(self._pb, "policy_version_id")
+
+    @property
+    def threshold(self) -> float:
+        return self._pb.threshold  # type: ignore[no-any-return]
+
+    @property
+    def job_type(self) -> JobType:
+        return job_type(self._pb.job_type)
 
 
 # The published SDK returned the flattened Job under these names.
@@ -320,9 +402,12 @@ class EvaluateOneResponse:
 
     @classmethod
     def from_job(cls, job: Job) -> EvaluateOneResponse:
-        first = job.results[0] if job.results else None
-        content_hash = first.content_hash if first else (job.content_data[0].content_hash or "")
-        return cls(job.job_uuid, content_hash or "", first.report if first else None, job.status)
+        pb = job.proto
+        if pb.results:
+            first = pb.results[0]
+            return cls(pb.job_uuid, first.content_hash, _report(first, "report"), job.status)
+        content_hash = pb.content_data[0].content_hash if pb.content_data else ""
+        return cls(pb.job_uuid, content_hash, None, job.status)
 
 
 @dataclass(frozen=True, slots=True)
