@@ -1,5 +1,7 @@
-"""Smoke test of the benchmark harness: `bench/run.py --quick --skip-published` runs end to end
-(emulator process, warm-up, interleaved rounds, table, JSON) in a few seconds."""
+"""Smoke test of the benchmark harness: `bench/run.py --quick --skip-published` runs every scenario
+end to end (server process, warm-up, interleaved rounds, table, JSON) in a few seconds: the
+emulator-backed `clavata_stream` and `clavata_stream_replay`, whose bench-local server replays
+responses recorded from the emulator."""
 
 from __future__ import annotations
 
@@ -7,38 +9,82 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("raw_sync", "modelwire_sync", "raw_aio", "modelwire_async")
+SCENARIOS = {"clavata_stream": "emulator", "clavata_stream_replay": "replay server"}
 
 
-def test_bench_quick_runs_and_writes_results(tmp_path: Path) -> None:
-    # sys.executable is the venv's python running pytest; results go to tmp_path so that a test
-    # run never overwrites the numbers of a real `make bench` in bench/results/.
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    # sys.executable is the venv's python running pytest; results go to a temporary directory so
+    # that a test run never overwrites the numbers of a real `make bench` in bench/results/.
+    results_dir = tmp_path_factory.mktemp("bench-results")
     cmd = [
         sys.executable,
         str(ROOT / "bench" / "run.py"),
         "--quick",
         "--skip-published",
         "--results-dir",
-        str(tmp_path),
+        str(results_dir),
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=90, check=False)
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc, results_dir
 
-    results = json.loads((tmp_path / "clavata_stream.json").read_text())
+
+def _results(results_dir: Path, scenario: str) -> dict[str, Any]:
+    results: dict[str, Any] = json.loads((results_dir / f"{scenario}.json").read_text())
+    return results
+
+
+@pytest.mark.parametrize(("scenario", "server"), SCENARIOS.items())
+def test_bench_quick_runs_and_writes_results(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path], scenario: str, server: str
+) -> None:
+    proc, results_dir = quick_run
+    results = _results(results_dir, scenario)
+    assert results["scenario"] == scenario
+    assert results["server"] == server
     assert results["rounds"] == 3
     contenders = results["contenders"]
+    checks = set()
     for key in REQUIRED:
         entry = contenders[key]
         assert entry["status"] == "ok", entry
         assert entry["median_rate"] > 0
         assert len(entry["samples"]) == 3
         assert all(s["messages"] == results["messages_per_round"] for s in entry["samples"])
+        checks |= {s["check"] for s in entry["samples"]}
+    assert len(checks) == 1  # every contender read the same number of TRUE outcomes
     assert contenders["clavata_sdk"]["status"] == "skipped"
     assert "--skip-published" in contenders["clavata_sdk"]["reason"]
     assert {(r["numerator"], r["denominator"]) for r in results["ratios"]} >= {
         ("modelwire_sync", "raw_sync"),
         ("modelwire_async", "raw_aio"),
     }
+    assert f"({scenario}) ==" in proc.stdout
     assert "modelwire ClavataClient / raw sync stub" in proc.stdout
+
+
+def test_replay_serves_what_the_emulator_decided(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    _, results_dir = quick_run
+    live = _results(results_dir, "clavata_stream")
+    replay = _results(results_dir, "clavata_stream_replay")
+    recording = replay["details"]["recording"]
+    # the same texts: the replay server recorded one real report per item, with their full shape
+    assert replay["messages_per_round"] == live["messages_per_round"] == recording["responses"]
+    assert recording["with_token_usage"] == recording["responses"]
+    assert recording["sections"] >= recording["responses"]
+    assert 0 < recording["true_outcomes"] < recording["responses"]
+    assert recording["label_matches"] > 0 and recording["assertions"] > 0
+    # the rounds were checked against the recording, which agrees with the emulator served live
+    assert replay["expected_check"] == recording["true_outcomes"]
+    live_check = live["contenders"]["raw_sync"]["samples"][0]["check"]
+    replay_check = replay["contenders"]["raw_sync"]["samples"][0]["check"]
+    assert replay_check == live_check == recording["true_outcomes"]

@@ -127,3 +127,17 @@ def test_raw_and_helper_requests_cannot_be_mixed(client: Any) -> None:
         client.create_job(CreateJobRequest(content="x", policy_id="p"), policy_id="q")
     with pytest.raises(UsageError, match="expected a CreateJobRequest"):
         client.create_job("just a string")
+
+
+def test_sync_streams_run_single_threaded_unless_turned_off() -> None:
+    fast = ClavataClient(host="127.0.0.1", port=9, auth_token="k")
+    plain = ClavataClient(
+        host="127.0.0.1", port=9, auth_token="k", channel_options=[("SingleThreadedUnaryStream", 0)]
+    )
+    try:
+        # grpc keeps this python-side flag on the channel; it decides the stream implementation.
+        assert fast._t.channel._single_threaded_unary_stream is True
+        assert plain._t.channel._single_threaded_unary_stream is False
+    finally:
+        fast.close()
+        plain.close()

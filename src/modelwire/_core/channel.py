@@ -36,10 +36,17 @@ def channel_options(extra: ChannelOptions = ()) -> list[tuple[str, Any]]:
     return list(options.items())
 
 
+# Sync server streams read on the consumer's own thread instead of handing every message over
+# from gRPC's channel thread: measured 32 -> 23 us of client CPU per streamed message
+# (docs/decisions/0002). Pass ("SingleThreadedUnaryStream", 0) in `channel_options=` to turn it off.
+SINGLE_THREADED = "SingleThreadedUnaryStream"  # grpc.experimental.ChannelOptions.SingleThreadedUnaryStream
+
+
 def sync_channel(
     endpoint: Endpoint, *, options: ChannelOptions = (), credentials: grpc.ChannelCredentials | None = None
 ) -> grpc.Channel:
-    opts = channel_options(options)
+    # gRPC turns the option on by its mere presence, so a falsy value from the caller removes it.
+    opts = [(k, v) for k, v in channel_options([(SINGLE_THREADED, 1), *options]) if k != SINGLE_THREADED or v]
     if endpoint.secure:
         return grpc.secure_channel(endpoint.target, credentials or grpc.ssl_channel_credentials(), opts)
     return grpc.insecure_channel(endpoint.target, opts)

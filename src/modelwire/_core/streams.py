@@ -240,41 +240,87 @@ class AsyncStream(_StreamBase[T]):
     def __init__(self, *, start: Callable[[float | None], Any], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._start = start  # the call starts on first iteration, inside the running loop
+        self._messages: Any = None  # the call's own async iterator (cheaper per message than read())
 
-    def __aiter__(self) -> AsyncStream[T]:
-        return self
+    def __aiter__(self) -> AsyncIterator[T]:
+        if self._messages is not None or self._done or self._message_timeout is not None:
+            return self  # already being read with __anext__, or timed per message
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[T]:
+        """`async for` without a coroutine of ours per message: loop over gRPC's own iterator.
+
+        Leaving the loop early closes this generator (at once, or when asyncio finalizes it),
+        and `finally` cancels the call.
+        """
+        shape = self._shape
+        try:
+            while not self._done:
+                if self._messages is None:
+                    self._call = self._start(self._attempts.timeout())
+                    self._messages = self._call.__aiter__()
+                try:
+                    async for response in self._messages:
+                        self.received += 1
+                        yield shape(response)
+                    self._done = True
+                except grpc.RpcError as exc:
+                    await asyncio.sleep(self._retry_delay(self._map_error(exc)))
+                    self._call = self._messages = None
+        finally:
+            self.cancel()
 
     async def __anext__(self) -> T:
-        while True:
-            if self._done:
-                raise StopAsyncIteration
-            if self._call is None:
-                self._call = self._start(self._attempts.timeout())
-            try:
-                if self._message_timeout is None:
-                    response = await self._call.read()
-                else:
-                    response = await asyncio.wait_for(self._call.read(), self._message_timeout)
-            except asyncio.TimeoutError:
-                self.cancel()
-                raise _message_timeout_error(self._method, self._message_timeout or 0) from None
-            except asyncio.CancelledError:  # the consuming task was cancelled: end the RPC too
-                self.cancel()
-                raise
-            except grpc.RpcError as exc:
-                try:
-                    delay = self._retry_delay(self._map_error(exc))
-                except ApiError:
-                    self._done = True
-                    raise
-                await asyncio.sleep(delay)
-                self._call = None
-                continue
-            if response is grpc.aio.EOF:
-                self._done = True
-                raise StopAsyncIteration
-            self.received += 1
-            return self._shape(response)
+        messages = self._messages
+        if messages is None or self._done or self._message_timeout is not None:
+            return await self._anext_slow()
+        try:  # fast path: one awaited message and one shape
+            response = await messages.__anext__()
+        except StopAsyncIteration:
+            self._done = True
+            raise
+        except grpc.RpcError as exc:
+            return await self._recover(exc)
+        except asyncio.CancelledError:  # the consuming task was cancelled: end the RPC too
+            self.cancel()
+            raise
+        self.received += 1
+        return self._shape(response)
+
+    async def _anext_slow(self) -> T:
+        if self._done:
+            raise StopAsyncIteration
+        if self._messages is None:
+            self._call = self._start(self._attempts.timeout())
+            self._messages = self._call.__aiter__()
+        if self._message_timeout is None:
+            return await self.__anext__()
+        try:
+            response = await asyncio.wait_for(self._messages.__anext__(), self._message_timeout)
+        except asyncio.TimeoutError:
+            self.cancel()
+            raise _message_timeout_error(self._method, self._message_timeout) from None
+        except StopAsyncIteration:
+            self._done = True
+            raise
+        except grpc.RpcError as exc:
+            return await self._recover(exc)
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+        self.received += 1
+        return self._shape(response)
+
+    async def _recover(self, exc: grpc.RpcError) -> T:
+        """After a failed read: raise the mapped error, or wait, restart and read again."""
+        try:
+            delay = self._retry_delay(self._map_error(exc))
+        except ApiError:
+            self._done = True
+            raise
+        await asyncio.sleep(delay)
+        self._call = self._messages = None
+        return await self._anext_slow()
 
     async def aclose(self) -> None:
         self.cancel()
