@@ -1,0 +1,1398 @@
+"""modelwire benchmarks: our clients against the raw generated stubs and the published SDKs.
+
+    .venv/bin/python bench/run.py                      # every scenario (what `make bench` runs)
+    .venv/bin/python bench/run.py --quick              # few items, 3 rounds: a smoke run in seconds
+    .venv/bin/python bench/run.py --rounds 11 --items 5000 --scenario clavata_stream
+    .venv/bin/python bench/run.py --skip-published     # leave out the published SDKs (no venv is needed)
+
+Each scenario starts its server in its own process, so the server never competes with the clients
+for this interpreter's GIL, and stops it when done: the emulator (`python -m modelwire.cli serve`)
+for the end-to-end scenarios, or a bench-local replay server that streams responses recorded from
+the emulator, so that the client, not the server, is the bottleneck. With two or more CPUs the
+server is pinned to the last one and the clients to the others (--no-pin: not).
+Every contender is warmed up, then the rounds run interleaved (round-robin, the order rotating each
+round) so that drift on the machine hits all contenders alike. Per contender the table shows the
+median throughput over the rounds (and its min/max), the client process's CPU time per message and
+how busy the server was; the ratios compare medians from this one run against the targets. A MISS
+is reported, not an error: the exit status is 0 unless a server or a required (modelwire or
+raw-stub) contender failed. See bench/README.md for how to read the numbers.
+
+Full results go to bench/results/<scenario>.json (bench/results/ is gitignored).
+
+Adding a scenario: write a function `(ScenarioContext) -> Plan` that starts its server through the
+context (`ctx.emulator(...)`, or `ctx.serve(...)` for a server of its own), builds its contenders
+(see SyncSession / AsyncSession / SubprocessContender) and the comparisons to report, and register
+it in SCENARIOS. Server processes, pinning, the interleaved rounds and the table are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import gc
+import importlib.util
+import itertools
+import json
+import os
+import platform
+import random
+import re
+import select
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelwire._gen.clavata.gateway.v1 import gateway_pb2
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESULTS = ROOT / "bench" / "results"
+API_KEY = "bench-key-0123456789"
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT = 60.0  # seconds for a server / a subprocess contender to come up
+ROUND_TIMEOUT = 600.0  # seconds for one round of a subprocess contender
+SERVER_BOUND = 0.85  # server CPU / wall time from which a round counts as limited by the server
+
+
+class BenchError(Exception):
+    """The benchmark itself cannot go on (a server did not start, a required contender failed)."""
+
+
+class Unavailable(Exception):
+    """A contender cannot run here (e.g. the published SDK's venv could not be built); the reason says why."""
+
+
+def _log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "  | (no output)"
+    return "\n".join("  | " + line for line in text.rstrip().splitlines()[-lines:]) or "  | (no output)"
+
+
+# --------------------------------------------------------------------------------------------------
+# Server processes: the emulator, or a bench-local server, each in its own process
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    """A server the contenders talk to, running in a child process."""
+
+    name: str  # "emulator", "replay server": used in logs and in the table's note
+    host: str
+    port: int
+    api_key: str
+    pid: int
+    log_path: Path  # the child's stdout and stderr (exists while the server runs)
+
+    @property
+    def target(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server's threads have used so far (Linux: /proc schedstat, in ns), else None."""
+        total = 0
+        try:
+            tasks = os.listdir(f"/proc/{self.pid}/task")
+        except OSError:
+            return None
+        for tid in tasks:
+            try:
+                total += int(Path(f"/proc/{self.pid}/task/{tid}/schedstat").read_text().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # the thread ended meanwhile
+        return total / 1e9
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass(frozen=True)
+class Pinning:
+    """CPUs for the server and for the clients, so neither preempts the other on a small machine."""
+
+    server: frozenset[int]
+    client: frozenset[int]
+
+    def describe(self) -> str:
+        return f"server on CPU {_cpus(self.server)}, clients on CPU {_cpus(self.client)}"
+
+
+def _cpus(cpus: frozenset[int]) -> str:
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+def plan_pinning(enabled: bool) -> tuple[Pinning | None, str]:
+    """The last usable CPU for the server, the others for the clients (None: no pinning, and why)."""
+    if not enabled:
+        return None, "not pinned (--no-pin)"
+    if not hasattr(os, "sched_getaffinity"):
+        return None, "not pinned (no CPU affinity on this platform)"
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, f"not pinned (only {len(cpus)} usable CPU)"
+    pinning = Pinning(server=frozenset(cpus[-1:]), client=frozenset(cpus[:-1]))
+    return pinning, pinning.describe()
+
+
+def pin_this_process(cpus: frozenset[int]) -> None:
+    """Every thread of this process onto `cpus` (threads and processes started later inherit it)."""
+    try:
+        threads = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for tid in threads:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(tid, cpus)
+
+
+_LISTENING = re.compile(r"listening on (\S+):(\d+)")
+
+
+def _wait_connectable(host: str, port: int, deadline: float) -> None:
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def server_process(
+    name: str,
+    cmd: Sequence[str],
+    *,
+    api_key: str = API_KEY,
+    cpus: frozenset[int] | None = None,
+    ready: re.Pattern[str] = _LISTENING,
+    timeout: float = STARTUP_TIMEOUT,
+) -> Iterator[ServerProcess]:
+    """`cmd` in a child process (on `cpus` if given) that prints `ready` (HOST, PORT groups) once it
+    serves; yields once it accepts connections, and always stops it (SIGTERM, then SIGKILL)."""
+    slug = re.sub(r"\W+", "-", name)
+    with tempfile.TemporaryDirectory(prefix=f"modelwire-bench-{slug}-") as tmp:
+        log_path = Path(tmp) / f"{slug}.log"
+        mine = os.sched_getaffinity(0) if cpus else None
+        with log_path.open("wb") as log_file:
+            if cpus:
+                os.sched_setaffinity(0, cpus)  # the child inherits this thread's affinity
+            try:
+                proc = subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT
+                )
+            finally:
+                if mine:
+                    os.sched_setaffinity(0, mine)
+        try:
+            deadline = time.monotonic() + timeout
+            match: re.Match[str] | None = None
+            while match is None:
+                match = ready.search(log_path.read_text(errors="replace"))
+                if match is not None:
+                    break
+                if proc.poll() is not None:
+                    raise BenchError(
+                        f"the {name} exited with status {proc.returncode} before listening "
+                        f"({' '.join(cmd)}):\n{_tail(log_path)}"
+                    )
+                if time.monotonic() > deadline:
+                    raise BenchError(
+                        f"the {name} did not report listening within {timeout:.0f}s:\n{_tail(log_path)}"
+                    )
+                time.sleep(0.05)
+            host, port = match.group(1), int(match.group(2))
+            try:
+                _wait_connectable(host, port, deadline)
+            except OSError as exc:
+                raise BenchError(f"the {name} says {host}:{port} but refuses connections: {exc}") from exc
+            yield ServerProcess(
+                name=name, host=host, port=port, api_key=api_key, pid=proc.pid, log_path=log_path
+            )
+        finally:
+            if proc.poll() is None:
+                proc.terminate()  # SIGTERM: both `modelwire serve` and the replay server stop and exit
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def emulator_command(api_key: str = API_KEY, extra_args: Sequence[str] = ()) -> list[str]:
+    """`modelwire serve` on a free port of HOST, with this interpreter (the venv's)."""
+    return [
+        sys.executable,
+        "-m",
+        "modelwire.cli",
+        "serve",
+        "--host",
+        HOST,
+        "--port",
+        "0",
+        "--api-key",
+        api_key,
+        *extra_args,
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# Contenders: something that runs one timed round at a time
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One timed round. `check` is a scenario-defined count (e.g. matched outcomes): every round of
+    every contender must report the same, which proves they all read what they were meant to."""
+
+    messages: int
+    seconds: float
+    cpu_seconds: float  # CPU time of the client's whole process (its gRPC threads included)
+    check: int
+    server_cpu_seconds: float | None = None  # the server's CPU time during the round
+
+    @property
+    def server_busy(self) -> float | None:
+        """The server's CPU time over the round's wall time: near 1.0 (one core) = server-bound."""
+        if self.server_cpu_seconds is None or self.seconds <= 0:
+            return None
+        return self.server_cpu_seconds / self.seconds
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def cpu_us_per_message(self) -> float:
+        return self.cpu_seconds * 1e6 / self.messages if self.messages else 0.0
+
+    def to_json(self) -> dict[str, float | int | None]:
+        return {
+            "messages": self.messages,
+            "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
+            "check": self.check,
+            "rate": self.rate,
+            "cpu_us_per_message": self.cpu_us_per_message,
+            "server_cpu_seconds": self.server_cpu_seconds,
+        }
+
+
+CallResult = tuple[int, int]  # (messages consumed, check count) returned by one call
+
+
+class Contender:
+    """Base: `start()` (may raise Unavailable), `run_round()` for each round, `close()`.
+
+    `optional` contenders (the published SDKs) that cannot start or fail are reported and dropped;
+    a failure of a required one aborts the benchmark.
+    """
+
+    def __init__(self, key: str, label: str, *, optional: bool = False) -> None:
+        self.key = key
+        self.label = label
+        self.optional = optional
+        self.info: dict[str, Any] = {}
+
+    def start(self) -> None:
+        pass
+
+    def run_round(self) -> Sample:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def _time_sync(call: Callable[[], CallResult]) -> Sample:
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    messages, check = call()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Sample(messages, wall, cpu, check)
+
+
+async def _time_async(call: Callable[[], Awaitable[CallResult]]) -> Sample:
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    messages, check = await call()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Sample(messages, wall, cpu, check)
+
+
+@dataclass
+class SyncSession:
+    """An opened sync client: `call` runs one round's work, untimed setup is done already."""
+
+    call: Callable[[], CallResult]
+    close: Callable[[], None] = lambda: None
+
+
+@dataclass
+class AsyncSession:
+    call: Callable[[], Awaitable[CallResult]]
+    close: Callable[[], Awaitable[None]]
+
+
+class SyncContender(Contender):
+    """In this process, on this thread: `open()` builds the client once, each round calls it."""
+
+    def __init__(self, key: str, label: str, open: Callable[[], SyncSession], *, optional: bool = False):
+        super().__init__(key, label, optional=optional)
+        self._open = open
+        self._session: SyncSession | None = None
+
+    def start(self) -> None:
+        self._session = self._open()
+
+    def run_round(self) -> Sample:
+        assert self._session is not None, "start() first"
+        return _time_sync(self._session.call)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class AsyncContender(Contender):
+    """In this process, on a private event loop kept for all its rounds (so its channel stays open)."""
+
+    def __init__(
+        self, key: str, label: str, open: Callable[[], Awaitable[AsyncSession]], *, optional: bool = False
+    ):
+        super().__init__(key, label, optional=optional)
+        self._open = open
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: AsyncSession | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._session = self._loop.run_until_complete(self._open())
+
+    def run_round(self) -> Sample:
+        assert self._loop is not None, "start() first"
+        assert self._session is not None
+        return self._loop.run_until_complete(_time_async(self._session.call))
+
+    def close(self) -> None:
+        if self._loop is None:
+            return
+        try:
+            if self._session is not None:
+                self._loop.run_until_complete(self._session.close())
+        finally:
+            self._session = None
+            self._loop.close()
+            self._loop = None
+
+
+class SubprocessContender(Contender):
+    """A child process (e.g. another venv's python) driven one round at a time over a line protocol.
+
+    The child prints one JSON line when ready (`{"ready": true, ...info}`), then for every `round`
+    line on its stdin runs one timed round and prints `{"messages", "seconds", "cpu_seconds",
+    "check"}` (or `{"error": "..."}`); it exits on EOF. It is idle while the others run.
+    `argv` is called at start and may raise Unavailable.
+    """
+
+    def __init__(
+        self, key: str, label: str, argv: Callable[[], list[str]], *, cwd: Path, optional: bool = True
+    ) -> None:
+        super().__init__(key, label, optional=optional)
+        self._argv = argv
+        self._cwd = cwd
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr_path = cwd / f"{key}.stderr"
+        self._stderr: IO[bytes] | None = None
+        self._buffer = b""
+
+    def start(self) -> None:
+        argv = self._argv()
+        self._stderr = self._stderr_path.open("wb")
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, cwd=self._cwd
+        )
+        ready = self._read(STARTUP_TIMEOUT)
+        if not ready.get("ready"):
+            raise BenchError(f"{self.label}: unexpected first line from the child: {ready}")
+        self.info.update({k: v for k, v in ready.items() if k != "ready"})
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        assert self._proc is not None
+        assert self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BenchError(f"{self.label}: no answer from the child within {timeout:.0f}s")
+            readable, _, _ = select.select([fd], [], [], left)
+            if not readable:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                code = self._proc.wait()
+                raise BenchError(
+                    f"{self.label}: the child exited (status {code}):\n{_tail(self._stderr_path)}"
+                )
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            answer: dict[str, Any] = json.loads(line)
+        except ValueError as exc:
+            raise BenchError(f"{self.label}: the child printed {line[:200]!r}, not JSON") from exc
+        if "error" in answer:
+            raise BenchError(f"{self.label}: the child failed:\n{answer['error']}")
+        return answer
+
+    def run_round(self) -> Sample:
+        assert self._proc is not None, "start() first"
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(b"round\n")
+        self._proc.stdin.flush()
+        answer = self._read(ROUND_TIMEOUT)
+        return Sample(
+            int(answer["messages"]),
+            float(answer["seconds"]),
+            float(answer["cpu_seconds"]),
+            int(answer["check"]),
+        )
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                assert proc.stdin is not None
+                proc.stdin.close()  # EOF: the child closes its client and exits
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+
+# --------------------------------------------------------------------------------------------------
+# Running contenders: warm-up, then interleaved rounds
+
+
+@dataclass
+class ContenderResult:
+    key: str
+    label: str
+    status: str = "ok"  # ok | skipped (could not start) | failed (broke during the rounds)
+    reason: str | None = None
+    samples: list[Sample] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and bool(self.samples)
+
+    def median_rate(self) -> float | None:
+        return statistics.median(s.rate for s in self.samples) if self.ok else None
+
+    def median_cpu_us(self) -> float | None:
+        return statistics.median(s.cpu_us_per_message for s in self.samples) if self.ok else None
+
+    def median_server_busy(self) -> float | None:
+        busy = [s.server_busy for s in self.samples if s.server_busy is not None]
+        return statistics.median(busy) if self.ok and busy else None
+
+    def to_json(self) -> dict[str, Any]:
+        rates = [s.rate for s in self.samples]
+        return {
+            "label": self.label,
+            "status": self.status,
+            "reason": self.reason,
+            "median_rate": self.median_rate(),
+            "min_rate": min(rates) if self.ok else None,
+            "max_rate": max(rates) if self.ok else None,
+            "median_cpu_us_per_message": self.median_cpu_us(),
+            "median_server_busy": self.median_server_busy(),
+            "info": self.info,
+            "samples": [s.to_json() for s in self.samples],
+        }
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
+
+
+def run_interleaved(
+    contenders: Sequence[Contender],
+    *,
+    rounds: int,
+    warmup: int,
+    messages: int,
+    server_cpu: Callable[[], float | None] = lambda: None,
+    expected_check: int | None = None,
+) -> dict[str, ContenderResult]:
+    """Start each contender, warm each up, then `rounds` rounds round-robin (order rotating).
+
+    Every sample must hold `messages` messages and the same `check` as every other sample, and
+    `expected_check` when given (e.g. what the server is known to have sent).
+    `server_cpu` (the server's CPU seconds so far) is read around each round.
+    """
+    results = {c.key: ContenderResult(c.key, c.label) for c in contenders}
+    active: list[Contender] = []
+    # the check every sample must report: the expected one, else the first sample's once seen
+    reference: list[int] = [] if expected_check is None else [expected_check]
+    seen = "the others saw" if expected_check is None else "the server sent"
+
+    def drop(c: Contender, status: str, reason: str) -> None:
+        results[c.key].status, results[c.key].reason = status, reason
+        _log(f"{c.label}: {status}: {reason}")
+        if c in active:
+            active.remove(c)
+        with contextlib.suppress(Exception):
+            c.close()
+
+    def one_round(c: Contender) -> Sample | None:
+        try:
+            before = server_cpu()
+            sample = c.run_round()
+            after = server_cpu()
+            if before is not None and after is not None:
+                sample = dataclasses.replace(sample, server_cpu_seconds=after - before)
+            if sample.messages != messages:
+                raise BenchError(f"{c.label}: consumed {sample.messages} messages, expected {messages}")
+            if not reference:
+                reference.append(sample.check)
+            elif sample.check != reference[0]:
+                raise BenchError(f"{c.label}: check count {sample.check}, {seen} {reference[0]}")
+        except Exception as exc:
+            if not c.optional:
+                raise
+            drop(c, "failed", _reason(exc))
+            return None
+        return sample
+
+    try:
+        for c in contenders:
+            try:
+                c.start()
+            except Unavailable as exc:
+                drop(c, "skipped", str(exc))
+                continue
+            except Exception as exc:
+                if not c.optional:
+                    raise
+                drop(c, "skipped", _reason(exc))
+                continue
+            results[c.key].info = c.info
+            active.append(c)
+        for c in list(active):
+            for _ in range(warmup):
+                if one_round(c) is None:
+                    break
+        for r in range(rounds):
+            shift = r % len(active) if active else 0
+            for c in active[shift:] + active[:shift]:
+                sample = one_round(c)
+                if sample is not None:
+                    results[c.key].samples.append(sample)
+            if active:
+                line = ", ".join(f"{c.key} {results[c.key].samples[-1].rate:,.0f}/s" for c in active)
+                _log(f"round {r + 1}/{rounds}: {line}")
+    finally:
+        for c in active:
+            with contextlib.suppress(Exception):
+                c.close()
+    return results
+
+
+# --------------------------------------------------------------------------------------------------
+# Scenarios
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """numerator's median throughput / denominator's, against a target."""
+
+    numerator: str
+    denominator: str
+    target: float
+    strict: bool = False  # True: must exceed the target ("ahead of"); False: at least the target
+
+    def verdict(self, value: float | None) -> str:
+        if value is None:
+            return "SKIP"
+        return "PASS" if (value > self.target if self.strict else value >= self.target) else "MISS"
+
+    @property
+    def target_text(self) -> str:
+        return f"{'>' if self.strict else '>='} {self.target:.2f}x"
+
+
+@dataclass
+class Plan:
+    """What a scenario runs: its contenders, how many messages one round consumes, what to compare."""
+
+    description: str
+    messages: int
+    contenders: list[Contender]
+    comparisons: list[Comparison]
+    server: ServerProcess | None = None  # the server whose CPU time is measured ("server busy")
+    expected_check: int | None = None  # the check every round must report, when known up front
+    unit: str = "msgs/s"
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScenarioContext:
+    items: int | None  # --items, or None for the scenario's default
+    quick: bool
+    skip_published: bool
+    workdir: Path  # a temporary directory for this scenario
+    server_cpus: frozenset[int] | None  # where server processes run (None: not pinned)
+    stack: contextlib.ExitStack  # servers started through serve() stop when the scenario ends
+
+    def serve(
+        self,
+        name: str,
+        cmd: Sequence[str],
+        *,
+        api_key: str = API_KEY,
+        ready: re.Pattern[str] = _LISTENING,
+        timeout: float = STARTUP_TIMEOUT,
+    ) -> ServerProcess:
+        """`cmd` as a server process (see server_process), pinned, stopped with the scenario."""
+        _log(f"starting the {name}")
+        return self.stack.enter_context(
+            server_process(name, cmd, api_key=api_key, cpus=self.server_cpus, ready=ready, timeout=timeout)
+        )
+
+    def emulator(self, *extra_args: str) -> ServerProcess:
+        """`modelwire serve` in its own process, e.g. `ctx.emulator("--http-port", "0")`."""
+        return self.serve("emulator", emulator_command(API_KEY, extra_args))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str  # results file name and --scenario value
+    title: str
+    plan: Callable[[ScenarioContext], Plan]
+
+
+# -- the published SDKs' venvs (built by scripts/compat.py) ----------------------------------------
+
+
+def _compat() -> ModuleType:
+    """scripts/compat.py, imported by path (it is a script, not a package)."""
+    name = "modelwire_bench_compat"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "compat.py")
+        if spec is None or spec.loader is None:
+            raise Unavailable(f"cannot load {ROOT / 'scripts' / 'compat.py'}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while the class is built
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return module
+
+
+def published_python(target_name: str) -> Path:
+    """The python of the venv scripts/compat.py keeps for `target_name`, built on first use."""
+    compat = _compat()
+    target = next((t for t in compat.TARGETS if t.name == target_name), None)
+    if target is None:
+        raise Unavailable(f"scripts/compat.py has no target {target_name!r}")
+    try:
+        return Path(compat.ensure_venv(target))
+    except compat.CompatError as exc:
+        raise Unavailable(f"the published SDK's venv could not be built: {exc}") from exc
+    except OSError as exc:
+        raise Unavailable(f"the published SDK's venv could not be built: {exc!r}") from exc
+
+
+# -- clavata streaming evaluate --------------------------------------------------------------------
+
+CLAVATA_POLICY = "demo-policy"
+CLAVATA_ITEMS = 2000
+CLAVATA_QUICK_ITEMS = 60
+
+_BENIGN = (
+    "the weather is lovely today",
+    "please review my pull request",
+    "lunch at noon by the river",
+    "our quarterly numbers look fine",
+    "the cat sat on the warm mat",
+    "remember to water the plants",
+    "a quiet evening with a good book",
+    "the train leaves at seven",
+    "new release notes are online",
+    "we painted the fence blue",
+)
+_FLAGGED = (
+    "they plan to attack at dawn",
+    "I will kill the lights",
+    "he drew his sword",
+    "beat up the old car for parts",
+    "kill it in the video game",  # excepted by `unless`: counts as not matched
+)
+
+
+def clavata_texts(n: int, seed: int = 20251123) -> list[str]:
+    """n short texts, about one in ten using a demo-policy word; deterministic."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        phrase = rng.choice(_FLAGGED) if rng.random() < 0.1 else rng.choice(_BENIGN)
+        out.append(f"{phrase} ({i})")
+    return out
+
+
+# Run by the published SDK's venv python: python -I -c CLAVATA_SDK_CHILD HOST PORT KEY POLICY TEXTS_JSON
+CLAVATA_SDK_CHILD = r"""
+import asyncio, gc, json, platform, sys, time, traceback
+from importlib import metadata
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+try:
+    host, port, key, policy_id, texts_path = sys.argv[1:6]
+    with open(texts_path) as f:
+        texts = json.load(f)
+    import google.protobuf, grpc
+    from clavata_sdk import ClavataClient, ContentData, EvaluateRequest
+    client = ClavataClient(host=host, port=int(port), auth_token=key, secure=False)
+except BaseException:
+    reply({"error": traceback.format_exc()})
+    sys.exit(3)
+
+async def evaluate():
+    request = EvaluateRequest(
+        content=[ContentData(text=t) for t in texts], policy_id=policy_id, threshold=None
+    )
+    messages = matched = 0
+    async for response in client.evaluate(request=request):
+        messages += 1
+        if response.policy_evaluation_report.review_result.outcome == "TRUE":
+            matched += 1
+    return messages, matched
+
+async def timed():
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    messages, matched = await evaluate()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"messages": messages, "seconds": wall, "cpu_seconds": cpu, "check": matched}
+
+loop = asyncio.new_event_loop()
+reply({
+    "ready": True,
+    "clavata_sdk": metadata.version("clavata-sdk"),
+    "grpc": grpc.__version__,
+    "protobuf": google.protobuf.__version__,
+    "python": platform.python_version(),
+    "executable": sys.executable,
+})
+for line in sys.stdin:
+    if line.strip() != "round":
+        break
+    try:
+        reply(loop.run_until_complete(timed()))
+    except BaseException:
+        reply({"error": traceback.format_exc()})
+        sys.exit(4)
+loop.run_until_complete(client.close())
+loop.close()
+"""
+
+
+def clavata_items(ctx: ScenarioContext, default: int = CLAVATA_ITEMS) -> int:
+    return ctx.items or (CLAVATA_QUICK_ITEMS if ctx.quick else default)
+
+
+def clavata_raw_request(texts: Sequence[str]) -> Callable[[], gateway_pb2.EvaluateRequest]:
+    """Builds the EvaluateRequest for `texts` with the generated classes (what a raw-stub user does;
+    the raw contenders build it in every round)."""
+    from modelwire._gen.clavata.gateway.v1 import gateway_pb2
+    from modelwire._gen.clavata.shared.v1 import public_pb2
+
+    def build() -> gateway_pb2.EvaluateRequest:
+        return gateway_pb2.EvaluateRequest(
+            content_data=[public_pb2.ContentData(text=t) for t in texts], policy_id=CLAVATA_POLICY
+        )
+
+    return build
+
+
+def clavata_plan(
+    ctx: ScenarioContext,
+    server: ServerProcess,
+    texts: list[str],
+    *,
+    served_by: str,
+    expected_check: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> Plan:
+    """The five clavata streaming contenders and their comparisons, against `server`.
+
+    Every contender does what a user does per call: build the request from `texts`, call
+    `Evaluate`, consume the whole stream and read each response's outcome; the check is the
+    number of TRUE outcomes.
+    """
+    import grpc
+
+    from modelwire._gen.clavata.gateway.v1 import gateway_pb2_grpc
+    from modelwire._gen.clavata.shared.v1 import public_pb2
+    from modelwire.clavata import AsyncClavataClient, ClavataClient, EvaluateRequest, Outcome
+
+    n = len(texts)
+    metadata = (("authorization", f"Bearer {server.api_key}"),)
+    proto_true = public_pb2.OUTCOME_TRUE
+    raw_request = clavata_raw_request(texts)
+
+    def open_raw_sync() -> SyncSession:
+        channel = grpc.insecure_channel(server.target)
+        stub = gateway_pb2_grpc.GatewayServiceStub(channel)
+
+        def call() -> CallResult:
+            messages = matched = 0
+            for response in stub.Evaluate(raw_request(), metadata=metadata):
+                messages += 1
+                if response.policy_evaluation_report.review_result.outcome == proto_true:
+                    matched += 1
+            return messages, matched
+
+        return SyncSession(call, channel.close)
+
+    def open_modelwire_sync() -> SyncSession:
+        client = ClavataClient(host=server.host, port=server.port, auth_token=server.api_key)
+
+        def call() -> CallResult:
+            messages = matched = 0
+            for response in client.evaluate(EvaluateRequest(content=texts, policy_id=CLAVATA_POLICY)):
+                messages += 1
+                report = response.report
+                if report is not None and report.outcome == Outcome.TRUE:
+                    matched += 1
+            return messages, matched
+
+        return SyncSession(call, client.close)
+
+    async def open_raw_aio() -> AsyncSession:
+        channel = grpc.aio.insecure_channel(server.target)
+        stub = gateway_pb2_grpc.GatewayServiceStub(channel)
+
+        async def call() -> CallResult:
+            messages = matched = 0
+            async for response in stub.Evaluate(raw_request(), metadata=metadata):
+                messages += 1
+                if response.policy_evaluation_report.review_result.outcome == proto_true:
+                    matched += 1
+            return messages, matched
+
+        async def close() -> None:
+            await channel.close()
+
+        return AsyncSession(call, close)
+
+    async def open_modelwire_async() -> AsyncSession:
+        client = AsyncClavataClient(host=server.host, port=server.port, auth_token=server.api_key)
+        await client.connect()
+
+        async def call() -> CallResult:
+            messages = matched = 0
+            async for response in client.evaluate(EvaluateRequest(content=texts, policy_id=CLAVATA_POLICY)):
+                messages += 1
+                report = response.report
+                if report is not None and report.outcome == Outcome.TRUE:
+                    matched += 1
+            return messages, matched
+
+        return AsyncSession(call, client.close)
+
+    def published_argv() -> list[str]:
+        if ctx.skip_published:
+            raise Unavailable("--skip-published")
+        python = published_python("clavata")
+        texts_path = ctx.workdir / "clavata_texts.json"
+        texts_path.write_text(json.dumps(texts))
+        return [
+            str(python),
+            "-I",
+            "-c",
+            CLAVATA_SDK_CHILD,
+            server.host,
+            str(server.port),
+            server.api_key,
+            CLAVATA_POLICY,
+            str(texts_path),
+        ]
+
+    facade, ahead = 0.95, 1.0
+    return Plan(
+        description=(
+            f"one Evaluate call streaming {n} short texts against {CLAVATA_POLICY}, served by {served_by}; "
+            "each response's outcome is read; a round = build the request + call + consume the whole stream"
+        ),
+        messages=n,
+        contenders=[
+            SyncContender("raw_sync", "raw sync stub", open_raw_sync),
+            SyncContender("modelwire_sync", "modelwire ClavataClient", open_modelwire_sync),
+            AsyncContender("raw_aio", "raw aio stub", open_raw_aio),
+            AsyncContender("modelwire_async", "modelwire AsyncClavataClient", open_modelwire_async),
+            SubprocessContender("clavata_sdk", "clavata-sdk 1.1.0 (async)", published_argv, cwd=ctx.workdir),
+        ],
+        comparisons=[
+            Comparison("modelwire_sync", "raw_sync", facade),
+            Comparison("modelwire_async", "raw_aio", facade),
+            Comparison("modelwire_sync", "clavata_sdk", ahead, strict=True),
+            Comparison("modelwire_async", "clavata_sdk", ahead, strict=True),
+        ],
+        server=server,
+        expected_check=expected_check,
+        details={"policy_id": CLAVATA_POLICY, "items": n, **(details or {})},
+    )
+
+
+def clavata_stream(ctx: ScenarioContext) -> Plan:
+    """End to end against the emulator: its policy engine runs per item, so it is the bottleneck."""
+    texts = clavata_texts(clavata_items(ctx))
+    return clavata_plan(ctx, ctx.emulator(), texts, served_by="the emulator (end to end)")
+
+
+# -- clavata streaming evaluate, replayed: the client's overhead -----------------------------------
+#
+# The emulator evaluates every item with its policy engine, which keeps its process about 100% busy
+# at ~10k messages/s: every contender is then capped alike. The replay server records what the
+# emulator streams for the bench's texts once, at start-up, and then only sends those bytes back.
+
+# Rounds here run ~3x as fast as against the emulator: 10000 items keep a round at ~0.3 s, where
+# 2000 (~0.07 s) gave round-to-round spreads of 10-20% on the 2-core reference machine, 10000 ~5-10%.
+# clavata_texts() is deterministic: the first 2000 texts are clavata_stream's.
+CLAVATA_REPLAY_ITEMS = 10000
+CLAVATA_SERVICE = "clavata.gateway.v1.GatewayService"
+CLAVATA_EVALUATE = f"/{CLAVATA_SERVICE}/Evaluate"
+_REPLAY_LISTENING = re.compile(r"replay server listening on (\S+):(\d+)")
+_REPLAY_RECORDED = re.compile(r"^replay recorded: (\{.*\})$", re.MULTILINE)
+
+
+def record_clavata_stream(texts: Sequence[str], api_key: str = API_KEY) -> list[bytes]:
+    """The serialized EvaluateResponses, as on the wire, that the real emulator (in this process,
+    stopped afterwards) streams for `texts`."""
+    import grpc
+
+    from modelwire._gen.clavata.gateway.v1 import gateway_pb2
+    from modelwire.emulator import Emulator
+
+    emulator = Emulator(host=HOST, api_key=api_key).start()
+    try:
+        with grpc.insecure_channel(emulator.address) as channel:
+            evaluate: grpc.UnaryStreamMultiCallable[gateway_pb2.EvaluateRequest, bytes] = (
+                channel.unary_stream(
+                    CLAVATA_EVALUATE,
+                    request_serializer=gateway_pb2.EvaluateRequest.SerializeToString,
+                    response_deserializer=None,  # keep the bytes
+                )
+            )
+            return list(
+                evaluate(clavata_raw_request(texts)(), metadata=(("authorization", f"Bearer {api_key}"),))
+            )
+    finally:
+        emulator.stop()
+
+
+def describe_recording(responses: Sequence[bytes]) -> dict[str, int]:
+    """What the recorded responses hold: the TRUE outcomes (the rounds' check) and the report shapes."""
+    from modelwire._gen.clavata.gateway.v1 import gateway_pb2
+    from modelwire._gen.clavata.shared.v1 import public_pb2
+
+    reports = [gateway_pb2.EvaluateResponse.FromString(r).policy_evaluation_report for r in responses]
+    return {
+        "responses": len(responses),
+        "bytes": sum(len(r) for r in responses),
+        "true_outcomes": sum(r.review_result.outcome == public_pb2.OUTCOME_TRUE for r in reports),
+        "sections": sum(len(r.section_evaluation_reports) for r in reports),
+        "assertions": sum(
+            len(s.assertion_evaluation_reports) for r in reports for s in r.section_evaluation_reports
+        ),
+        "label_matches": sum(len(r.label_matches) for r in reports),
+        "with_token_usage": sum(r.HasField("token_usage") for r in reports),
+    }
+
+
+async def serve_replay(responses: Sequence[bytes], host: str) -> None:
+    """Serve `Evaluate` on a free port of `host` until SIGTERM / SIGINT: for a request of n content
+    items, stream the first n recorded responses as they are (no serializer on either side)."""
+    import grpc
+
+    from modelwire._gen.clavata.gateway.v1 import gateway_pb2
+
+    # Counting the items by parsing the whole request with the generated class (upb, in C) costs
+    # ~0.03 us per item; scanning the wire format for field 1 in Python ~0.18 us: the parse it is.
+    parse_request = gateway_pb2.EvaluateRequest.FromString
+    recorded = len(responses)
+
+    async def evaluate(
+        request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]
+    ) -> AsyncIterator[bytes]:
+        # the `authorization` metadata is accepted and ignored
+        wanted = len(parse_request(request).content_data)
+        if wanted > recorded:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, f"{wanted} content items, but only {recorded} recorded"
+            )
+        for response in itertools.islice(responses, wanted):
+            yield response
+
+    handler = grpc.method_handlers_generic_handler(
+        CLAVATA_SERVICE,
+        {
+            "Evaluate": grpc.unary_stream_rpc_method_handler(
+                evaluate, request_deserializer=None, response_serializer=None
+            )
+        },
+    )
+    server = grpc.aio.server(
+        handlers=[handler],
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 * 2**20)],
+    )
+    port = server.add_insecure_port(f"{host}:0")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    print(f"replay server listening on {host}:{port}", flush=True)
+    await stop.wait()
+    await server.stop(None)
+
+
+def replay_server_main(spec_path: Path) -> int:
+    """The replay server's process (`run.py --replay-server SPEC.json`, started by
+    start_replay_server): record from the emulator, print what was recorded, serve until SIGTERM."""
+    spec = json.loads(spec_path.read_text())
+    started = time.perf_counter()
+    responses = record_clavata_stream(spec["texts"], spec["api_key"])
+    summary: dict[str, Any] = {**describe_recording(responses), "seconds": time.perf_counter() - started}
+    print(f"replay recorded: {json.dumps(summary)}", flush=True)
+    gc.collect()
+    asyncio.run(serve_replay(responses, spec["host"]))
+    return 0
+
+
+def start_replay_server(ctx: ScenarioContext, texts: Sequence[str]) -> tuple[ServerProcess, dict[str, Any]]:
+    """The replay server for `texts` in its own process (pinned like the emulator), and what it recorded."""
+    spec = ctx.workdir / "replay_spec.json"
+    spec.write_text(json.dumps({"texts": list(texts), "host": HOST, "api_key": API_KEY}))
+    server = ctx.serve(
+        "replay server",
+        [sys.executable, str(Path(__file__).resolve()), "--replay-server", str(spec)],
+        ready=_REPLAY_LISTENING,
+        timeout=STARTUP_TIMEOUT + len(texts) / 1000,  # the recording runs at ~10k items/s
+    )
+    match = _REPLAY_RECORDED.search(server.log_text())
+    if match is None:
+        raise BenchError(f"the replay server did not say what it recorded:\n{_tail(server.log_path)}")
+    recording: dict[str, Any] = json.loads(match.group(1))
+    if recording["responses"] != len(texts):
+        raise BenchError(
+            f"the replay server recorded {recording['responses']} responses for {len(texts)} texts"
+        )
+    return server, recording
+
+
+def clavata_stream_replay(ctx: ScenarioContext) -> Plan:
+    """The same contenders against the replay server: the client, not the server, is the bottleneck."""
+    texts = clavata_texts(clavata_items(ctx, CLAVATA_REPLAY_ITEMS))
+    server, recording = start_replay_server(ctx, texts)
+    return clavata_plan(
+        ctx,
+        server,
+        texts,
+        served_by="a replay server (the emulator's responses, recorded once, sent back as bytes)",
+        expected_check=int(recording["true_outcomes"]),
+        details={"recording": recording},
+    )
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("clavata_stream", "clavata streaming evaluate", clavata_stream),
+        Scenario("clavata_stream_replay", "clavata streaming evaluate, replayed", clavata_stream_replay),
+        # Scenario("clarifai_upload_list", "clarifai upload + list inputs", clarifai_upload_list),
+        # a scenario that needs more of the emulator starts it with e.g. ctx.emulator("--http-port", "0")
+    )
+}
+
+
+# --------------------------------------------------------------------------------------------------
+# Reporting
+
+
+def _fmt_rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _fmt_us(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def ratio(results: dict[str, ContenderResult], comparison: Comparison) -> float | None:
+    top = results[comparison.numerator].median_rate()
+    bottom = results[comparison.denominator].median_rate()
+    return top / bottom if top is not None and bottom else None
+
+
+def cpu_ratio(results: dict[str, ContenderResult], comparison: Comparison) -> float | None:
+    """numerator's median client CPU per message / denominator's (below 1: the numerator is cheaper)."""
+    top = results[comparison.numerator].median_cpu_us()
+    bottom = results[comparison.denominator].median_cpu_us()
+    return top / bottom if top is not None and bottom else None
+
+
+def render_table(
+    scenario: Scenario, plan: Plan, results: dict[str, ContenderResult], opts: RunOptions
+) -> str:
+    lines = [
+        f"== {scenario.title} ({scenario.name}) ==",
+        plan.description,
+        f"{opts.rounds} rounds interleaved after {opts.warmup} warm-up round(s) each; medians over the "
+        f"rounds; {opts.pinning_note}",
+        "",
+    ]
+    width = max(len("contender"), *(len(r.label) for r in results.values()))
+    head = (
+        f"{'contender':<{width}}  {'median ' + plan.unit:>15}  {'min':>9}  {'max':>9}  "
+        f"{'spread':>6}  {'client CPU us/msg':>17}  {'server busy':>11}"
+    )
+    lines += [head, "-" * len(head)]
+    for r in results.values():
+        if not r.ok:
+            first = (r.reason or "").splitlines()[0] if r.reason else ""
+            lines.append(f"{r.label:<{width}}  {r.status}: {first}")
+            continue
+        rates = [s.rate for s in r.samples]
+        median = r.median_rate() or 0.0
+        spread = (max(rates) - min(rates)) / median * 100 if median else 0.0
+        server = r.median_server_busy()
+        busy = "-" if server is None else f"{server * 100:.0f}%"
+        lines.append(
+            f"{r.label:<{width}}  {_fmt_rate(median):>15}  {_fmt_rate(min(rates)):>9}  "
+            f"{_fmt_rate(max(rates)):>9}  {spread:>5.0f}%  {_fmt_us(r.median_cpu_us()):>17}  {busy:>11}"
+        )
+    lines.append("")
+    names = [f"{results[c.numerator].label} / {results[c.denominator].label}" for c in plan.comparisons]
+    cwidth = max(len("ratio (median throughput)"), *(len(n) for n in names))
+    head = (
+        f"{'ratio (median throughput)':<{cwidth}}  {'value':>7}  {'target':>9}  result  {'CPU/msg ratio':>13}"
+    )
+    lines += [head, "-" * len(head)]
+    for name, c in zip(names, plan.comparisons, strict=True):
+        value, cpu_value = ratio(results, c), cpu_ratio(results, c)
+        cpu = "-" if cpu_value is None else f"{cpu_value:.2f}x"
+        shown = "-" if value is None else f"{value:.3f}x"
+        lines.append(f"{name:<{cwidth}}  {shown:>7}  {c.target_text:>9}  {c.verdict(value):<6}  {cpu:>13}")
+    busiest = max((b for r in results.values() if (b := r.median_server_busy()) is not None), default=None)
+    if busiest is not None and busiest >= SERVER_BOUND:
+        name = plan.server.name if plan.server else "server"
+        lines += [
+            "",
+            f"note: the {name} was up to {busiest * 100:.0f}% busy (of one core): throughput is bounded "
+            "by the server, so the throughput ratios say little about client overhead; CPU/msg does.",
+        ]
+    return "\n".join(lines)
+
+
+def _environment() -> dict[str, Any]:
+    import google.protobuf
+    import grpc
+    from google.protobuf.internal import api_implementation
+
+    from modelwire._version import __version__
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_at_start": load,
+        "modelwire": __version__,
+        "grpc": grpc.__version__,
+        "protobuf": google.protobuf.__version__,
+        "protobuf_backend": api_implementation.Type(),
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    rounds: int
+    warmup: int
+    items: int | None
+    quick: bool
+    skip_published: bool
+    results_dir: Path
+    pinning: Pinning | None
+    pinning_note: str
+
+
+def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
+    """Run one scenario, print its table, write its JSON; False when a required contender failed."""
+    started = datetime.now(timezone.utc)
+    with (
+        tempfile.TemporaryDirectory(prefix=f"modelwire-bench-{scenario.name}-") as tmp,
+        contextlib.ExitStack() as stack,  # the scenario's servers: stopped before tmp goes
+    ):
+        ctx = ScenarioContext(
+            items=opts.items,
+            quick=opts.quick,
+            skip_published=opts.skip_published,
+            workdir=Path(tmp),
+            server_cpus=opts.pinning.server if opts.pinning else None,
+            stack=stack,
+        )
+        plan = scenario.plan(ctx)
+        server = plan.server
+        where = f"{server.name} pid {server.pid} at {server.target}" if server else "no server"
+        _log(f"{scenario.name}: {where}; {opts.pinning_note}")
+        results = run_interleaved(
+            plan.contenders,
+            rounds=opts.rounds,
+            warmup=opts.warmup,
+            messages=plan.messages,
+            server_cpu=server.cpu_seconds if server else lambda: None,
+            expected_check=plan.expected_check,
+        )
+    print(render_table(scenario, plan, results, opts), flush=True)
+    document = {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "description": plan.description,
+        "started": started.isoformat(),
+        "seconds": (datetime.now(timezone.utc) - started).total_seconds(),
+        "argv": sys.argv[1:],
+        "rounds": opts.rounds,
+        "warmup_rounds": opts.warmup,
+        "messages_per_round": plan.messages,
+        "unit": plan.unit,
+        "pinning": opts.pinning_note,
+        "server": plan.server.name if plan.server else None,
+        "expected_check": plan.expected_check,
+        "details": plan.details,
+        "environment": _environment(),
+        "contenders": {key: r.to_json() for key, r in results.items()},
+        "ratios": [
+            {
+                "numerator": c.numerator,
+                "denominator": c.denominator,
+                "value": ratio(results, c),
+                "target": c.target,
+                "strict": c.strict,
+                "result": c.verdict(ratio(results, c)),
+                "cpu_per_message_ratio": cpu_ratio(results, c),
+            }
+            for c in plan.comparisons
+        ],
+    }
+    opts.results_dir.mkdir(parents=True, exist_ok=True)
+    out = opts.results_dir / f"{scenario.name}.json"
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"results: {out}\n", flush=True)
+    required = {c.key for c in plan.contenders if not c.optional}
+    return all(results[k].ok for k in required)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="few items, 3 rounds, 1 warm-up: a smoke run")
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds per contender (default 7)")
+    parser.add_argument("--warmup", type=int, default=None, help="warm-up rounds per contender (default 2)")
+    parser.add_argument("--items", type=int, default=None, help="items per round (scenario default)")
+    parser.add_argument(
+        "--skip-published", action="store_true", help="leave out the published SDKs (no venv is built)"
+    )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin the server and the clients to separate CPUs",
+    )
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=sorted(SCENARIOS),
+        help="run only this scenario (repeatable; default all)",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        help=f"where to write JSON (default {DEFAULT_RESULTS})",
+    )
+    parser.add_argument("--replay-server", type=Path, help=argparse.SUPPRESS)  # the replay server's process
+    args = parser.parse_args(argv)
+    if args.replay_server is not None:
+        return replay_server_main(args.replay_server)
+    rounds = args.rounds if args.rounds is not None else (3 if args.quick else 7)
+    warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
+    if rounds < 1 or warmup < 0 or (args.items is not None and args.items < 1):
+        parser.error("--rounds and --items must be at least 1, --warmup at least 0")
+    pinning, note = plan_pinning(not args.no_pin)
+    if pinning is not None:
+        pin_this_process(pinning.client)
+    opts = RunOptions(
+        rounds=rounds,
+        warmup=warmup,
+        items=args.items,
+        quick=args.quick,
+        skip_published=args.skip_published,
+        results_dir=args.results_dir,
+        pinning=pinning,
+        pinning_note=note,
+    )
+
+    ok = True
+    for name in args.scenario or list(SCENARIOS):
+        try:
+            ok = run_scenario(SCENARIOS[name], opts) and ok
+        except BenchError as exc:
+            _log(f"{name}: error: {exc}")
+            ok = False
+        except Exception:
+            _log(f"{name}: error:\n{traceback.format_exc()}")
+            ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
