@@ -93,3 +93,21 @@ def test_jobs_persist_across_emulator_restarts(tmp_path: Path) -> None:
     ):
         again = client.get_job(job.job_uuid)
     assert again == job
+
+
+def test_running_job_resumes_after_restart(tmp_path: Path) -> None:
+    db = tmp_path / "resume.db"
+    first = Emulator(api_key="k-resume", db=db, clavata_job_delay=30).start()
+    with ClavataClient(host="127.0.0.1", port=first.port, auth_token="k-resume") as client:
+        job = client.create_job(content="attack", policy_id="demo-policy")
+        for _ in range(200):  # until the runner has picked it up
+            if client.get_job(job.job_uuid).status == "RUNNING":
+                break
+    first.stop()  # interrupts the 30 s delay at once, without writing to a closed store
+    with (
+        Emulator(api_key="k-resume", db=db) as second,
+        ClavataClient(host="127.0.0.1", port=second.port, auth_token="k-resume") as client,
+    ):
+        done = client.wait_for_job(job.job_uuid, timeout=10)
+    assert done.status == "COMPLETED"
+    assert done.results[0].report is not None and done.results[0].report.outcome == "TRUE"

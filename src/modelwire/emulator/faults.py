@@ -16,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import grpc
@@ -102,10 +102,12 @@ class CallRecord:
 
 
 class CallLog:
-    """Every call the emulator served, with its final status."""
+    """The calls the emulator served, with their final status: the most recent `keep` in full
+    (a long-running `modelwire serve` must not grow without bound) and counts of all of them."""
 
-    def __init__(self) -> None:
-        self._records: list[CallRecord] = []
+    def __init__(self, keep: int = 100_000) -> None:
+        self._records: deque[CallRecord] = deque(maxlen=keep)
+        self._totals: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
 
@@ -113,6 +115,7 @@ class CallLog:
         record = CallRecord(method)
         with self._lock:
             self._records.append(record)
+            self._totals[method.rsplit("/", 1)[-1]] += 1
         return record
 
     def finish(self, record: CallRecord, code: str) -> None:
@@ -127,8 +130,9 @@ class CallLog:
             return [r for r in self._records if method is None or _matches(method, r.method)]
 
     def counts(self) -> Counter[str]:
+        """Calls served so far, by method name (all of them, not only the kept records)."""
         with self._lock:
-            return Counter(r.method.rsplit("/", 1)[-1] for r in self._records)
+            return Counter(self._totals)
 
     def wait_for(self, method: str, code: str, *, count: int = 1, timeout: float = 5.0) -> list[CallRecord]:
         """Block until `count` calls of `method` have finished with `code` (e.g. "CANCELLED").
@@ -151,3 +155,4 @@ class CallLog:
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+            self._totals.clear()

@@ -145,8 +145,9 @@ class ClavataEmulator:
         labels_pb2_grpc.add_LabelsServiceServicer_to_server(_Labels(self), server)
 
     def close(self) -> None:
+        # Running jobs see _closed and finish quickly; wait for them so none writes to a closed store.
         self._closed.set()
-        self._runner.shutdown(wait=False, cancel_futures=True)
+        self._runner.shutdown(wait=True, cancel_futures=True)
         self.webhooks.close()
 
     # -- content -------------------------------------------------------------------------------
@@ -282,10 +283,10 @@ class ClavataEmulator:
             return
         job = public_pb2.Job.FromString(row["job"])
         request = gateway_pb2.CreateJobRequest.FromString(row["request"])
-        try:
+        try:  # a job interrupted by close() stays RUNNING in a file store and resumes on restart
             self._set_status(job, public_pb2.JOB_STATUS_RUNNING)
-            if self.job_delay:
-                self._closed.wait(self.job_delay)
+            if self.job_delay and self._closed.wait(self.job_delay):
+                return
             self._evaluate_into(job, self.policies.get(job.policy_id), list(request.content_data))
             self._set_status(job, public_pb2.JOB_STATUS_COMPLETED)
         except Exception:  # a failed evaluation fails the job, like the real service

@@ -11,6 +11,7 @@ import logging
 import threading
 import urllib.error
 import urllib.request
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -50,7 +51,7 @@ class WebhookDispatcher:
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
-        self.deliveries: list[Delivery] = []
+        self.deliveries: deque[Delivery] = deque(maxlen=10_000)  # the most recent, for inspection
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="clavata-webhooks")
         self._stop = threading.Event()
 
