@@ -84,15 +84,29 @@ class TokenUsage:
     multiplier: float
 
 
-class ExceptionReport(View):
-    """An EXCEPT WHEN / UNLESS block: when its outcome is TRUE the section did not apply."""
+class _Reviewed(View):
+    """A report part with a `review_result` (outcome and score) on the wire."""
 
     __slots__ = ()
-    _fields = ("review_result", "assertions")
 
     @property
     def review_result(self) -> ReviewResult:
         return ReviewResult.from_proto(self._pb.review_result)
+
+    @property
+    def outcome(self) -> Outcome:
+        return outcome(self._pb.review_result.outcome)
+
+    @property
+    def score(self) -> float:
+        return self._pb.review_result.score  # type: ignore[no-any-return]
+
+
+class ExceptionReport(_Reviewed):
+    """An EXCEPT WHEN / UNLESS block: when its outcome is TRUE the section did not apply."""
+
+    __slots__ = ()
+    _fields = ("review_result", "assertions")
 
     @property
     def assertions(self) -> list[AssertionReport]:
@@ -108,7 +122,7 @@ def _exception(parent: Any) -> ExceptionReport | None:
     return ExceptionReport(parent.exception_evaluation_report) if present else None
 
 
-class LabelReport(View):
+class LabelReport(_Reviewed):
     """The report of one section (label) of a policy."""
 
     __slots__ = ()
@@ -123,18 +137,6 @@ class LabelReport(View):
         return self._pb.message  # type: ignore[no-any-return]
 
     @property
-    def review_result(self) -> ReviewResult:
-        return ReviewResult.from_proto(self._pb.review_result)
-
-    @property
-    def outcome(self) -> Outcome:
-        return outcome(self._pb.review_result.outcome)
-
-    @property
-    def score(self) -> float:
-        return self._pb.review_result.score  # type: ignore[no-any-return]
-
-    @property
     def matched(self) -> bool:
         return self._pb.review_result.outcome == public_pb2.OUTCOME_TRUE  # type: ignore[no-any-return]
 
@@ -147,7 +149,7 @@ class LabelReport(View):
         return _exception(self._pb)
 
 
-class Report(View):
+class Report(_Reviewed):
     """The evaluation of one piece of content against one policy.
 
     `label_matches` is the server's label -> score map of matched labels; `matches` is the same
@@ -188,18 +190,6 @@ class Report(View):
     @property
     def content_metadata(self) -> dict[str, str]:
         return dict(self._pb.content_metadata)
-
-    @property
-    def review_result(self) -> ReviewResult:
-        return ReviewResult.from_proto(self._pb.review_result)
-
-    @property
-    def outcome(self) -> Outcome:
-        return outcome(self._pb.review_result.outcome)
-
-    @property
-    def score(self) -> float:
-        return self._pb.review_result.score  # type: ignore[no-any-return]
 
     @property
     def threshold(self) -> float:
