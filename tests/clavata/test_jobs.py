@@ -10,14 +10,17 @@ import pytest
 from modelwire.clavata import (
     AsyncClavataClient,
     CreateJobRequest,
+    EvaluateOneRequest,
     GetJobRequest,
     InvalidArgumentError,
     JobStatus,
+    JobTimeoutError,
     ListJobsQuery,
     ListJobsQueryBuilder,
     NotFoundError,
     Outcome,
     TimeRange,
+    UsageError,
 )
 from modelwire.emulator import Emulator
 
@@ -141,3 +144,24 @@ def test_tampered_page_token_is_rejected(client: Any) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         list(client.list_jobs(gateway_pb2.ListJobsRequest(page_token="not-a-token")))
     assert "page_token" in caught.value.message
+
+
+def test_wait_for_job_times_out_with_the_last_state(client: Any, emulator: Emulator) -> None:
+    emulator.clavata.job_delay = 2.0
+    try:
+        job = client.create_job(content="slow", policy_id="demo-policy")
+        with pytest.raises(JobTimeoutError) as caught:
+            client.wait_for_job(job, timeout=0.3)
+    finally:
+        emulator.clavata.job_delay = 0.0
+    assert isinstance(caught.value, TimeoutError)
+    assert caught.value.job.job_uuid == job.job_uuid
+    assert not caught.value.job.status.finished
+    assert "wait longer" in str(caught.value)
+
+
+def test_request_and_keyword_filters_cannot_be_mixed(client: Any) -> None:
+    with pytest.raises(UsageError, match="not both"):
+        client.list_jobs(ListJobsQuery(page_size=5), status="COMPLETED")
+    with pytest.raises(UsageError, match="not both"):
+        client.evaluate_one(EvaluateOneRequest(content="x", policy_id="demo-policy"), threshold=0.2)

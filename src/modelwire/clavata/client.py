@@ -80,10 +80,10 @@ def _get_job_proto(request: GetJobRequest | str | Job) -> gateway_pb2.GetJobRequ
 
 
 def _list_jobs_proto(request: ListJobsQuery | None, filters: dict[str, Any]) -> gateway_pb2.ListJobsRequest:
-    if isinstance(request, gateway_pb2.ListJobsRequest):
-        return request
     if request is not None and filters:
         raise UsageError("pass either a ListJobsQuery or filter keyword arguments, not both")
+    if isinstance(request, gateway_pb2.ListJobsRequest):
+        return request
     query = request if request is not None else ListJobsQuery(**filters)
     if not isinstance(query, ListJobsQuery):
         raise UsageError(f"expected a ListJobsQuery, got {type(query).__name__}")
@@ -93,6 +93,8 @@ def _list_jobs_proto(request: ListJobsQuery | None, filters: dict[str, Any]) -> 
 def _evaluate_one_proto(
     request: EvaluateOneRequest | None, build: dict[str, Any]
 ) -> gateway_pb2.CreateJobRequest:
+    if request is not None and build:
+        raise UsageError("pass either an EvaluateOneRequest or keyword arguments, not both")
     one = request if request is not None else EvaluateOneRequest(**build)
     if not isinstance(one, EvaluateOneRequest):
         raise UsageError(f"expected an EvaluateOneRequest, got {type(one).__name__}")
