@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -91,7 +91,6 @@ class CallSettings:
     secrets: tuple[Secret, ...] = ()
     specializers: tuple[errors.Specializer, ...] = ()
     inspect: Inspector | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class _TransportBase:
