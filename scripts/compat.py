@@ -59,6 +59,8 @@ class Target:
     of top-level (package-level) names: `only` checks just those names, `exclude` skips them; a full
     run reports any of our names under the package that no target checks. Names are fully qualified, without
     a leading dot (`clarifai.api.Model`); a top-level message brings its fields and nested types.
+    A method may be listed on its own (`clarifai.api.V2.PostModules`), for a service whose methods
+    come from different published versions; listing the service means all of its methods.
     """
 
     name: str  # --target value and venv directory name
@@ -71,11 +73,52 @@ class Target:
     def covers_package(self, proto_package: str) -> bool:
         return proto_package == self.package or proto_package.startswith(self.package + ".")
 
-    def selects(self, top_level_name: str) -> bool:
-        if self.only is not None and top_level_name not in self.only:
+    def selects(self, name: str) -> bool:
+        """A top-level name, or a method (`pkg.Service.Method`), which its service's entry also covers."""
+        parent = name.rpartition(".")[0]
+        if self.only is not None and name not in self.only and parent not in self.only:
             return False
-        return top_level_name not in self.exclude
+        return name not in self.exclude and parent not in self.exclude
 
+
+CLARIFAI_IMPORTS = (
+    "from clarifai_grpc.grpc.api import service_pb2, resources_pb2",
+    "from clarifai_grpc.grpc.api.status import status_pb2, status_code_pb2",
+)
+# Declared in protos/clarifai but only published up to clarifai-grpc 12.1.1.
+CLARIFAI_MODULE_NAMES = frozenset(
+    {
+        *(
+            f"clarifai.api.{name}"
+            for name in (
+                "Module",
+                "ModuleVersion",
+                "InstalledModuleVersion",
+                "PostModulesRequest",
+                "GetModuleRequest",
+                "ListModulesRequest",
+                "DeleteModulesRequest",
+                "ListModuleVersionsRequest",
+                "ListInstalledModuleVersionsRequest",
+                "MultiModuleResponse",
+                "SingleModuleResponse",
+                "MultiModuleVersionResponse",
+                "MultiInstalledModuleVersionResponse",
+            )
+        ),
+        *(
+            f"clarifai.api.V2.{rpc}"
+            for rpc in (
+                "PostModules",
+                "GetModule",
+                "ListModules",
+                "DeleteModules",
+                "ListModuleVersions",
+                "ListInstalledModuleVersions",
+            )
+        ),
+    }
+)
 
 TARGETS: tuple[Target, ...] = (
     Target(
@@ -88,11 +131,23 @@ TARGETS: tuple[Target, ...] = (
         ),
         package="clavata",
     ),
-    # Clarifai, when its protos land: two targets share `clarifai.api`, split by name.
-    # Target("clarifai", "clarifai-grpc==12.6.0", ("from clarifai_grpc.grpc.api import service_pb2",),
-    #        "clarifai.api", exclude=CLARIFAI_MODULE_NAMES),
-    # Target("clarifai-modules", "clarifai-grpc==12.1.1", (... same imports ...),
-    #        "clarifai.api", only=CLARIFAI_MODULE_NAMES),
+    # Clarifai: two targets share `clarifai.api` (their proto package too), split by name. The
+    # Module messages and RPCs were removed upstream in clarifai-grpc 12.1.2, so they are checked
+    # against 12.1.1 and everything else against 12.6.0 (docs/decisions/0004-clarifai-protos.md).
+    Target(
+        name="clarifai",
+        requirement="clarifai-grpc==12.6.0",
+        imports=CLARIFAI_IMPORTS,
+        package="clarifai.api",
+        exclude=CLARIFAI_MODULE_NAMES,
+    ),
+    Target(
+        name="clarifai-modules",
+        requirement="clarifai-grpc==12.1.1",
+        imports=CLARIFAI_IMPORTS,
+        package="clarifai.api",
+        only=CLARIFAI_MODULE_NAMES,
+    ),
 )
 
 
@@ -248,11 +303,18 @@ def _compare_enum(name: str, ours: EnumProto, theirs: EnumProto, source: str, re
 
 
 def _compare_service(
-    name: str, ours: ServiceProto, theirs: ServiceProto, source: str, result: Result
+    name: str,
+    ours: ServiceProto,
+    theirs: ServiceProto,
+    source: str,
+    result: Result,
+    select: Callable[[str], bool],
 ) -> None:
     out = result.mismatches
     their_methods = {m.name: m for m in theirs.method}
     for m in ours.method:
+        if not select(f"{name}.{m.name}"):
+            continue
         result.methods += 1
         mname = f"{name}.{m.name}"
         tm = their_methods.get(m.name)
@@ -276,6 +338,7 @@ def _compare_definition(
     source: str,
     their_index: dict[str, Definition],
     result: Result,
+    select: Callable[[str], bool] = lambda n: True,
 ) -> None:
     theirs = their_index.get(name)
     if theirs is None or theirs[0] != kind:
@@ -286,7 +349,7 @@ def _compare_definition(
         elif isinstance(ours, EnumProto):
             result.enum_values += len(ours.value)
         else:
-            result.methods += len(ours.method)
+            result.methods += sum(1 for m in ours.method if select(f"{name}.{m.name}"))
         what = f"not in {source}" if theirs is None else f"{kind} vs theirs {theirs[0]}"
         result.mismatches.append(f"{name}: {what}")
         return
@@ -296,7 +359,7 @@ def _compare_definition(
     elif isinstance(ours, EnumProto) and isinstance(their_proto, EnumProto):
         _compare_enum(name, ours, their_proto, source, result)
     elif isinstance(ours, ServiceProto) and isinstance(their_proto, ServiceProto):
-        _compare_service(name, ours, their_proto, source, result)
+        _compare_service(name, ours, their_proto, source, result, select)
 
 
 def compare(
@@ -310,8 +373,9 @@ def compare(
     """Check every definition in `ours` against `theirs`.
 
     Only files whose proto package satisfies `package` are checked, and in them only the top-level
-    definitions whose fully-qualified name satisfies `select`. `source` names their side in the
-    "not in ..." lines.
+    definitions whose fully-qualified name satisfies `select`; a service is checked when `select`
+    accepts it or any of its methods (`pkg.Service.Method`), and then only for the methods that
+    `select` accepts. `source` names their side in the "not in ..." lines.
     """
     result = Result()
     their_index = index(theirs)
@@ -325,9 +389,23 @@ def compare(
         ]
         for kind, proto in defs:
             name = _qualify(file.package, proto.name)
-            if select(name):
-                _compare_definition(name, kind, proto, source, their_index, result)
+            if select(name) or _any_method_selected(name, proto, select):
+                _compare_definition(name, kind, proto, source, their_index, result, select)
     return result
+
+
+def _any_method_selected(name: str, proto: object, select: Callable[[str], bool]) -> bool:
+    return isinstance(proto, ServiceProto) and any(select(f"{name}.{m.name}") for m in proto.method)
+
+
+def _methods(fds: FDS, package: Callable[[str], bool]) -> dict[str, list[str]]:
+    """Fully-qualified service name -> its methods' names (`pkg.Service.Method`)."""
+    return {
+        _qualify(file.package, svc.name): [f"{_qualify(file.package, svc.name)}.{m.name}" for m in svc.method]
+        for file in fds.file
+        if package(file.package)
+        for svc in file.service
+    }
 
 
 def coverage_problems(ours_by_package: dict[str, FDS], targets: Iterable[Target]) -> list[str]:
@@ -337,9 +415,18 @@ def coverage_problems(ours_by_package: dict[str, FDS], targets: Iterable[Target]
     for package, ours in ours_by_package.items():
         group = [t for t in targets if t.package == package]
         declared = top_level_names(ours, group[0].covers_package) if group else []
+        methods = _methods(ours, group[0].covers_package) if group else {}
         for name in declared:
-            if not any(t.selects(name) for t in group):
+            own = methods.get(name, [])
+            if not any(t.selects(n) for t in group for n in (name, *own)):
                 problems.append(f"{name}: checked by no target (see TARGETS in scripts/compat.py)")
+                continue
+            problems += [
+                f"{m}: checked by no target (see TARGETS in scripts/compat.py)"
+                for m in own
+                if not any(t.selects(m) for t in group)
+            ]
+        declared += [m for own in methods.values() for m in own]
         for t in group:
             for listed in sorted((t.only or frozenset()) | t.exclude):
                 if listed not in declared:
