@@ -1,10 +1,13 @@
-"""Batching of any iterable into fixed-size chunks (lazy or materialised)."""
+"""Batching: chunks of any iterable, and bounded concurrent execution of batches with progress."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import islice
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -32,3 +35,66 @@ class Chunker(Generic[T]):
 
     def __iter__(self) -> Iterator[list[T]]:
         return chunked(self.seq, self.chunk_size)
+
+
+def progress_enabled(requested: bool | None) -> bool:
+    """Show a progress bar when asked, or by default only on an interactive terminal."""
+    if requested is not None:
+        return requested
+    return sys.stderr.isatty()
+
+
+class Progress:
+    """A thread-safe progress counter, drawn with tqdm when enabled."""
+
+    def __init__(self, total: int, desc: str, enabled: bool | None = None) -> None:
+        self._lock = threading.Lock()
+        self._bar: Any = None
+        if progress_enabled(enabled):
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="item")
+
+    def advance(self, count: int) -> None:
+        if self._bar is not None:
+            with self._lock:
+                self._bar.update(count)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+R = TypeVar("R")
+
+
+def run_batches(
+    work: Callable[[list[T]], R],
+    batches: Sequence[list[T]],
+    *,
+    max_workers: int = 8,
+    progress: Progress | None = None,
+) -> list[R]:
+    """Run `work` on each batch with at most `max_workers` in flight; results in batch order.
+
+    Every batch runs to completion even when another fails; the first failure is then raised,
+    so no batch is left half-done behind an early exit.
+    """
+    if max_workers < 1:
+        raise ValueError(f"max_workers must be >= 1, got {max_workers}")
+    if not batches:
+        return []
+
+    def run(batch: list[T]) -> R:
+        result = work(batch)
+        if progress is not None:
+            progress.advance(len(batch))
+        return result
+
+    workers = min(max_workers, len(batches))
+    if workers == 1:
+        return [run(batch) for batch in batches]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modelwire-batch") as pool:
+        futures = [pool.submit(run, batch) for batch in batches]
+        wait(futures)
+    return [future.result() for future in futures]
