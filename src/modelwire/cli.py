@@ -44,7 +44,10 @@ def _serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"modelwire serve: {exc}", file=sys.stderr)
         return 2
-    print(f"modelwire {__version__} emulator listening on {emulator.address} (gRPC: Clavata)", flush=True)
+    print(
+        f"modelwire {__version__} emulator listening on {emulator.address} (gRPC: Clavata, Clarifai)",
+        flush=True,
+    )
     if args.http_port is not None:
         print(
             f"  --http-port {args.http_port}: the Decthings HTTP server is not part of this version yet",

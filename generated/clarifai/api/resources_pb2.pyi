@@ -2627,6 +2627,28 @@ class Input(_message.Message):
 Global___Input: _TypeAlias = Input  # noqa: Y015
 
 @_typing.final
+class InputBatch(_message.Message):
+    """A batch of inputs: one member of a CLARIFAI_DATA_PROTOBUF dataset export archive."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INPUTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def inputs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Input]: ...
+    def __init__(
+        self,
+        *,
+        inputs: _abc.Iterable[Global___Input] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inputs", b"inputs"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InputBatch: _TypeAlias = InputBatch  # noqa: Y015
+
+@_typing.final
 class InputCount(_message.Message):
     """Counts of inputs by processing state."""
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import grpc
 
+from modelwire.emulator.clarifai.service import SERVICE_PREFIX as CLARIFAI_PREFIX
+from modelwire.emulator.clarifai.service import ClarifaiEmulator
 from modelwire.emulator.clavata.policy import PolicyBook
 from modelwire.emulator.clavata.service import ClavataEmulator
 from modelwire.emulator.faults import CallLog, CallRecord, Fault, FaultInjector
@@ -120,7 +122,7 @@ class _Guard(grpc.ServerInterceptor):
 
 
 class Emulator:
-    """Local Clavata (gRPC) emulator; later providers join on the same port.
+    """Local Clavata and Clarifai (gRPC) emulator; later providers join on the same port.
 
     Arguments mirror `modelwire serve`: host, port (0 = any free port), http_port (Decthings,
     reserved), api_key (generated when omitted: see `.api_key`), user_id, db (SQLite path or
@@ -164,6 +166,7 @@ class Emulator:
             job_delay=clavata_job_delay,
             webhook_backoff=webhook_backoff,
         )
+        self.clarifai = ClarifaiEmulator(store=self.store, api_key=self.api_key, user_id=user_id)
         self._max_workers = max_workers
         self._server: grpc.Server | None = None
         self.port = 0
@@ -177,10 +180,11 @@ class Emulator:
             return self
         server = grpc.server(
             ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="emulator-grpc"),
-            interceptors=[_Guard({"/clavata.": self.clavata.authenticate}, self.faults, self.calls)],
+            interceptors=[_Guard(self._authenticators(), self.faults, self.calls)],
             options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 * 2**20)],
         )
         self.clavata.register(server)
+        self.clarifai.register(server)
         self.port = server.add_insecure_port(f"{self.host}:{self.requested_port}")
         if not self.port:
             raise OSError(f"cannot listen on {self.host}:{self.requested_port}")
@@ -194,7 +198,12 @@ class Emulator:
             self._server.stop(grace).wait()
             self._server = None
         self.clavata.close()
+        self.clarifai.close()
         self.store.close()
+
+    def _authenticators(self) -> dict[str, Authenticator]:
+        # Clarifai reports auth failures in the response status, so its servicer checks keys itself.
+        return {"/clavata.": self.clavata.authenticate, CLARIFAI_PREFIX: self.clarifai.authenticate}
 
     def wait(self) -> None:
         if self._server is not None:
@@ -202,7 +211,13 @@ class Emulator:
 
     def client_env(self) -> dict[str, str]:
         """Environment that points the SDK's clients at this emulator."""
-        return {"CLAVATA_EMULATOR_HOST": self.address, "CLAVATA_API_KEY": self.api_key}
+        return {
+            "CLAVATA_EMULATOR_HOST": self.address,
+            "CLAVATA_API_KEY": self.api_key,
+            "CLARIFAI_PAT": self.api_key,
+            "CLARIFAI_USER_ID": self.user_id,
+            "CLARIFAI_API_BASE": f"http://{self.address}",
+        }
 
     def __enter__(self) -> Emulator:
         return self.start()

@@ -1,0 +1,276 @@
+"""Catalog RPCs of the Clarifai emulator: apps, models, workflows, modules, runners and the user.
+
+These store the protos they are given (stamped with owner and times) and list them newest first.
+Ids are required and unique (per user for apps and runners, per app otherwise). DeleteApp removes
+everything in the app, including its app keys. Deleting catalog objects needs every id to exist
+(nothing is deleted otherwise), unlike DeleteInputs. Built-in Clarifai models and workflows are
+not emulated here: GetModel of an unknown id is MODEL_DOES_NOT_EXIST ("Model does not exist").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf.message import Message
+
+from modelwire._gen.clarifai.api import resources_pb2, service_pb2
+from modelwire._gen.clarifai.api.status import status_pb2
+from modelwire.emulator.clarifai.auth import Caller, Scope
+from modelwire.emulator.clarifai.context import Context, Route
+from modelwire.emulator.clarifai.failures import ApiFailure, S
+from modelwire.emulator.clarifai.records import (
+    APP,
+    MODEL,
+    MODULE,
+    RUNNER,
+    WORKFLOW,
+    Kind,
+    Owner,
+    order_of,
+    request_page,
+)
+
+
+def _search_filter(*texts: str) -> tuple[str, list[Any]]:
+    """A substring filter on the objects' id/name text from the request's search-like fields."""
+    text = next((t for t in texts if t), "").lower()
+    return ("instr(tag, ?) > 0", [text]) if text else ("", [])
+
+
+class CatalogArea:
+    def __init__(self, ctx: Context, on_app_deleted: Callable[[Owner], None]) -> None:
+        self._ctx = ctx
+        self._records = ctx.records
+        self._on_app_deleted = on_app_deleted
+
+    def routes(self) -> dict[str, Route]:
+        return {
+            "GetUser": Route(Scope.USER, self.get_user),
+            "PostApps": Route(Scope.PAT_USER, self.post_apps),
+            "GetApp": Route(Scope.APP, self.get_app),
+            "ListApps": Route(Scope.PAT_USER, self.list_apps),
+            "DeleteApp": Route(Scope.PAT_APP, self.delete_app),
+            "PostModels": Route(Scope.APP, self.post_models),
+            "GetModel": Route(Scope.APP, self.get_model),
+            "ListModels": Route(Scope.APP, self.list_models),
+            "DeleteModels": Route(Scope.APP, self.delete_models),
+            "PostWorkflows": Route(Scope.APP, self.post_workflows),
+            "GetWorkflow": Route(Scope.APP, self.get_workflow),
+            "ListWorkflows": Route(Scope.APP, self.list_workflows),
+            "DeleteWorkflows": Route(Scope.APP, self.delete_workflows),
+            "PostModules": Route(Scope.APP, self.post_modules),
+            "GetModule": Route(Scope.APP, self.get_module),
+            "ListModules": Route(Scope.APP, self.list_modules),
+            "DeleteModules": Route(Scope.APP, self.delete_modules),
+            "ListModuleVersions": Route(Scope.APP, self.list_module_versions),
+            "ListInstalledModuleVersions": Route(Scope.APP, self.list_installed_module_versions),
+            "PostRunners": Route(Scope.PAT_USER, self.post_runners),
+            "GetRunner": Route(Scope.PAT_USER, self.get_runner),
+            "ListRunners": Route(Scope.PAT_USER, self.list_runners),
+            "DeleteRunners": Route(Scope.PAT_USER, self.delete_runners),
+        }
+
+    def _list(
+        self,
+        kind: Kind,
+        owner: Owner,
+        cls: type[Message],
+        request: Message,
+        where: str = "",
+        params: list[Any] | None = None,
+    ) -> list[Any]:
+        return self._records.listing(
+            kind, owner, cls, request_page(request), where=where, params=params or [], order=order_of(request)
+        )
+
+    def _delete(
+        self, kind: Kind, owner: Owner, ids: list[str], delete_all: bool = False
+    ) -> status_pb2.BaseResponse:
+        if delete_all:
+            ids = self._records.all_ids(kind, owner)
+            if not ids:
+                return status_pb2.BaseResponse()
+        self._records.delete(kind, owner, ids)
+        return status_pb2.BaseResponse()
+
+    # -- user and apps -----------------------------------------------------------------------------
+
+    def get_user(self, caller: Caller, request: service_pb2.GetUserRequest) -> service_pb2.SingleUserResponse:
+        return service_pb2.SingleUserResponse(user=resources_pb2.User(id=caller.user_id))
+
+    def post_apps(self, caller: Caller, request: service_pb2.PostAppsRequest) -> service_pb2.MultiAppResponse:
+        return service_pb2.MultiAppResponse(apps=self._records.create(APP, caller.owner, list(request.apps)))
+
+    def get_app(self, caller: Caller, request: service_pb2.GetAppRequest) -> service_pb2.SingleAppResponse:
+        app = self._records.require(APP, caller.owner, caller.app_id, resources_pb2.App)
+        return service_pb2.SingleAppResponse(app=app)
+
+    def list_apps(self, caller: Caller, request: service_pb2.ListAppsRequest) -> service_pb2.MultiAppResponse:
+        where, params = _search_filter(request.search, request.query, request.name, request.id)
+        return service_pb2.MultiAppResponse(
+            apps=self._list(APP, caller.owner, resources_pb2.App, request, where, params)
+        )
+
+    def delete_app(self, caller: Caller, request: service_pb2.DeleteAppRequest) -> status_pb2.BaseResponse:
+        self._records.delete_app(caller.owner)
+        self._on_app_deleted(caller.owner)
+        return status_pb2.BaseResponse()
+
+    # -- models ---------------------------------------------------------------------------------------
+
+    def post_models(
+        self, caller: Caller, request: service_pb2.PostModelsRequest
+    ) -> service_pb2.SingleModelResponse:
+        models = list(request.models) or ([request.model] if request.HasField("model") else [])
+        if len(models) != 1:
+            raise ApiFailure(
+                S.MODEL_INVALID_REQUEST, f"send exactly one model in `models`, got {len(models)}"
+            )
+        (model,) = self._records.create(MODEL, caller.owner, models)
+        return service_pb2.SingleModelResponse(model=model)
+
+    def get_model(
+        self, caller: Caller, request: service_pb2.GetModelRequest
+    ) -> service_pb2.SingleModelResponse:
+        model = self._records.require(MODEL, caller.owner, request.model_id, resources_pb2.Model)
+        version = model.model_version.id
+        if request.version_id and version and request.version_id != version:
+            raise ApiFailure(
+                S.MODEL_DOES_NOT_EXIST, f"model {model.id!r} has no version {request.version_id!r}"
+            )
+        return service_pb2.SingleModelResponse(model=model)
+
+    def list_models(
+        self, caller: Caller, request: service_pb2.ListModelsRequest
+    ) -> service_pb2.MultiModelResponse:
+        where, params = _search_filter(request.search, request.query, request.name)
+        if request.model_type_id:
+            where = f"{where} AND facet = ?" if where else "facet = ?"
+            params.append(request.model_type_id)
+        models = self._list(MODEL, caller.owner, resources_pb2.Model, request, where, params)
+        return service_pb2.MultiModelResponse(models=models)
+
+    def delete_models(
+        self, caller: Caller, request: service_pb2.DeleteModelsRequest
+    ) -> status_pb2.BaseResponse:
+        return self._delete(MODEL, caller.owner, list(request.ids), request.delete_all)
+
+    # -- workflows ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_graph(workflow: resources_pb2.Workflow) -> None:
+        node_ids = [node.id for node in workflow.nodes]
+        if "" in node_ids or len(set(node_ids)) != len(node_ids):
+            raise ApiFailure(
+                S.WORKFLOW_INVALID_GRAPH, f"workflow {workflow.id!r}: every node needs a unique id"
+            )
+        for node in workflow.nodes:
+            for source in node.node_inputs:
+                if source.node_id not in node_ids:
+                    raise ApiFailure(
+                        S.WORKFLOW_INVALID_GRAPH,
+                        f"workflow {workflow.id!r}: node {node.id!r} takes input from unknown node "
+                        f"{source.node_id!r}",
+                    )
+
+    def post_workflows(
+        self, caller: Caller, request: service_pb2.PostWorkflowsRequest
+    ) -> service_pb2.MultiWorkflowResponse:
+        created = self._records.create(
+            WORKFLOW, caller.owner, list(request.workflows), prepare=self._check_graph
+        )
+        return service_pb2.MultiWorkflowResponse(workflows=created)
+
+    def get_workflow(
+        self, caller: Caller, request: service_pb2.GetWorkflowRequest
+    ) -> service_pb2.SingleWorkflowResponse:
+        workflow = self._records.require(WORKFLOW, caller.owner, request.workflow_id, resources_pb2.Workflow)
+        return service_pb2.SingleWorkflowResponse(workflow=workflow)
+
+    def list_workflows(
+        self, caller: Caller, request: service_pb2.ListWorkflowsRequest
+    ) -> service_pb2.MultiWorkflowResponse:
+        where, params = _search_filter(request.search, request.query, request.search_term, request.id)
+        workflows = self._list(WORKFLOW, caller.owner, resources_pb2.Workflow, request, where, params)
+        return service_pb2.MultiWorkflowResponse(workflows=workflows)
+
+    def delete_workflows(
+        self, caller: Caller, request: service_pb2.DeleteWorkflowsRequest
+    ) -> status_pb2.BaseResponse:
+        return self._delete(WORKFLOW, caller.owner, list(request.ids), request.delete_all)
+
+    # -- modules ------------------------------------------------------------------------------------
+
+    def post_modules(
+        self, caller: Caller, request: service_pb2.PostModulesRequest
+    ) -> service_pb2.MultiModuleResponse:
+        return service_pb2.MultiModuleResponse(
+            modules=self._records.create(MODULE, caller.owner, list(request.modules))
+        )
+
+    def get_module(
+        self, caller: Caller, request: service_pb2.GetModuleRequest
+    ) -> service_pb2.SingleModuleResponse:
+        module = self._records.require(MODULE, caller.owner, request.module_id, resources_pb2.Module)
+        return service_pb2.SingleModuleResponse(module=module)
+
+    def list_modules(
+        self, caller: Caller, request: service_pb2.ListModulesRequest
+    ) -> service_pb2.MultiModuleResponse:
+        where, params = _search_filter(request.search, request.name)
+        return service_pb2.MultiModuleResponse(
+            modules=self._list(MODULE, caller.owner, resources_pb2.Module, request, where, params)
+        )
+
+    def delete_modules(
+        self, caller: Caller, request: service_pb2.DeleteModulesRequest
+    ) -> status_pb2.BaseResponse:
+        return self._delete(MODULE, caller.owner, list(request.ids))
+
+    def list_module_versions(
+        self, caller: Caller, request: service_pb2.ListModuleVersionsRequest
+    ) -> service_pb2.MultiModuleVersionResponse:
+        self._records.require(MODULE, caller.owner, request.module_id, resources_pb2.Module)
+        return service_pb2.MultiModuleVersionResponse()  # module versions cannot be created here
+
+    def list_installed_module_versions(
+        self, caller: Caller, request: service_pb2.ListInstalledModuleVersionsRequest
+    ) -> service_pb2.MultiInstalledModuleVersionResponse:
+        return service_pb2.MultiInstalledModuleVersionResponse()  # nothing can be installed here
+
+    # -- runners (user-level: user_app_id.app_id is ignored) ---------------------------------------------
+
+    def post_runners(
+        self, caller: Caller, request: service_pb2.PostRunnersRequest
+    ) -> service_pb2.MultiRunnerResponse:
+        def place(runner: resources_pb2.Runner) -> None:
+            if request.nodepool_id:
+                runner.nodepool.id = request.nodepool_id
+            if request.compute_cluster_id:
+                runner.nodepool.compute_cluster.id = request.compute_cluster_id
+
+        created = self._records.create(RUNNER, caller.owner, list(request.runners), prepare=place)
+        return service_pb2.MultiRunnerResponse(runners=created)
+
+    def get_runner(
+        self, caller: Caller, request: service_pb2.GetRunnerRequest
+    ) -> service_pb2.SingleRunnerResponse:
+        runner = self._records.require(RUNNER, caller.owner, request.runner_id, resources_pb2.Runner)
+        return service_pb2.SingleRunnerResponse(runner=runner)
+
+    def list_runners(
+        self, caller: Caller, request: service_pb2.ListRunnersRequest
+    ) -> service_pb2.MultiRunnerResponse:
+        where, params = [], []
+        for column, value in (("facet", request.nodepool_id), ("tag", request.compute_cluster_id)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        runners = self._list(RUNNER, caller.owner, resources_pb2.Runner, request, " AND ".join(where), params)
+        return service_pb2.MultiRunnerResponse(runners=runners)
+
+    def delete_runners(
+        self, caller: Caller, request: service_pb2.DeleteRunnersRequest
+    ) -> status_pb2.BaseResponse:
+        return self._delete(RUNNER, caller.owner, list(request.ids))

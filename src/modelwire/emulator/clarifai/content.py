@@ -1,0 +1,205 @@
+"""Input content: how the Clarifai emulator fetches, validates, embeds and hosts what is uploaded.
+
+`process_input` turns a pending input into its stored form: `base64` bytes are taken as given,
+URLs are fetched only from ``file://`` or loopback http(s) addresses (`fetch_url` refuses
+anything else, so the emulator never touches the open network), images are decoded with Pillow
+and embedded with `embed_image`, text is embedded with `embed_text`; video and audio are stored
+as they are (there is no model for them, so they are not searchable by similarity).
+
+Content bytes live in SQLite (`clarifai_blobs`, keyed by SHA-256). Like the real API, inputs are
+returned with hosted copies instead of the bytes: ``data.<kind>.hosted`` = {prefix, suffix,
+sizes=["orig"]} where ``{prefix}/orig/{suffix}`` is a ``file://`` URL under this emulator's
+files directory (a temporary directory removed on close). The files are written when first
+needed, so a restarted emulator serves them again from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.clarifai.api.status import status_pb2
+from modelwire.emulator.clarifai.embeddings import EmbeddingError, embed_image, embed_text
+from modelwire.emulator.clarifai.failures import S, status
+from modelwire.emulator.clarifai.records import Records
+from modelwire.emulator.clavata.prechecks import ContentFetchError, fetch_url
+
+ContentKind = Literal["image", "video", "audio", "text"]
+CONTENT_KINDS: tuple[ContentKind, ...] = ("image", "video", "audio", "text")
+MAX_CONTENT_BYTES = 20 * 2**20  # per fetched URL
+
+
+def content_kinds(data: resources_pb2.Data) -> list[ContentKind]:
+    """The content fields set on `data` (image, video, audio, text)."""
+    return [kind for kind in CONTENT_KINDS if data.HasField(kind)]
+
+
+def has_content(data: resources_pb2.Data, kind: str) -> bool:
+    part = getattr(data, kind)
+    if kind == "text":
+        return bool(part.raw or part.url)
+    return bool(part.base64 or part.url)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Files:
+    """This emulator's directory of hosted copies and export archives (created on first use,
+    removed on close)."""
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self._made: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def directory(self, *parts: str) -> Path:
+        """A directory under the root (made on first use)."""
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="modelwire-clarifai-"))
+            path = self._root.joinpath(*parts)
+            if path not in self._made:
+                path.mkdir(parents=True, exist_ok=True)
+                self._made.add(path)
+            return path
+
+    def close(self) -> None:
+        with self._lock:
+            root, self._root = self._root, None
+            self._made.clear()
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write via a temporary name, so a concurrent reader never sees a partial file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Hosting:
+    """Hosted copies of stored content as file:// URLs (see the module docstring)."""
+
+    def __init__(self, records: Records, files: Files) -> None:
+        self._records = records
+        self._files = files
+        self._written: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _file(self, sha: str) -> Path:
+        path = self._files.directory("hosted", "orig") / sha
+        with self._lock:
+            if sha in self._written:
+                return path
+        if not path.exists():
+            row = self._records.store.one("SELECT data FROM clarifai_blobs WHERE sha = ?", (sha,))
+            if row is None:
+                return path  # content deleted meanwhile: the URL is dangling, as it would be upstream
+            write_atomically(path, bytes(row["data"]))
+        with self._lock:
+            self._written.add(sha)
+        return path
+
+    def hosted(self, sha: str) -> resources_pb2.HostedURL:
+        orig = self._file(sha)
+        prefix = orig.parent.parent.as_uri()
+        return resources_pb2.HostedURL(prefix=prefix, suffix=sha, sizes=["orig"])
+
+    def blob(self, sha: str) -> bytes | None:
+        row = self._records.store.one("SELECT data FROM clarifai_blobs WHERE sha = ?", (sha,))
+        return None if row is None else bytes(row["data"])
+
+    def render(self, data: resources_pb2.Data, kind: str, sha: str | None) -> None:
+        """Point `data.<kind>` at the hosted copy of its content (the bytes are never returned)."""
+        if not sha or kind not in CONTENT_KINDS:
+            return
+        part = getattr(data, kind)
+        part.hosted.CopyFrom(self.hosted(sha))
+        if not part.url:
+            part.url = f"{part.hosted.prefix}/orig/{sha}"
+
+
+@dataclass
+class Outcome:
+    """The result of processing one input."""
+
+    input: resources_pb2.Input  # what to store: no base64 bytes, fetched text in `raw`
+    kind: str
+    content: bytes | None
+    vector: NDArray[np.float32] | None
+    status: status_pb2.Status
+
+    @property
+    def ok(self) -> bool:
+        return self.status.code == S.INPUT_DOWNLOAD_SUCCESS
+
+    @property
+    def sha(self) -> str | None:
+        return None if self.content is None else sha256(self.content)
+
+
+def _fetch(url: str) -> bytes:
+    return fetch_url(url, max_bytes=MAX_CONTENT_BYTES)
+
+
+def _image_info(data: bytes) -> resources_pb2.ImageInfo:
+    with Image.open(io.BytesIO(data)) as img:  # header only: the pixels were decoded by embed_image
+        return resources_pb2.ImageInfo(
+            width=img.width, height=img.height, format=img.format or "", color_mode=img.mode
+        )
+
+
+def _process(item: resources_pb2.Input, kind: str) -> tuple[bytes, NDArray[np.float32] | None]:
+    data = item.data
+    if kind == "text":
+        text = data.text.raw
+        if not text and data.text.url:
+            try:
+                text = _fetch(data.text.url).decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ContentFetchError(f"text at {data.text.url!r} is not UTF-8 ({exc.reason})") from None
+            data.text.raw = text
+        return text.encode("utf-8"), embed_text(text)
+    part = getattr(data, kind)
+    raw = bytes(part.base64) if part.base64 else _fetch(part.url)
+    part.ClearField("base64")
+    if not raw:
+        raise ContentFetchError(f"the {kind} content is empty")
+    if kind != "image":
+        return raw, None
+    vector = embed_image(raw)  # decodes the image: undecodable bytes fail here
+    data.image.image_info.CopyFrom(_image_info(raw))
+    return raw, vector
+
+
+def process_input(pending: resources_pb2.Input, kind: str) -> Outcome:
+    """Fetch, validate and embed one pending input (never raises for bad content)."""
+    item = resources_pb2.Input()
+    item.CopyFrom(pending)
+    try:
+        content, vector = _process(item, kind)
+    except (ContentFetchError, EmbeddingError) as exc:
+        if kind != "text":
+            getattr(item.data, kind).ClearField("base64")  # failed content is not kept either
+        return Outcome(item, kind, None, None, status(S.INPUT_DOWNLOAD_FAILED, str(exc)))
+    return Outcome(item, kind, content, vector, status(S.INPUT_DOWNLOAD_SUCCESS))

@@ -1,0 +1,221 @@
+"""PostInputsSearches queries as the search engine's `Rank` and `Filter` values.
+
+`Query.ranks[].annotation.data` ranks by image (url or base64), text (raw or url), concepts,
+metadata, geo (point + limit), raw embeddings, or `annotation.input_id` (the stored embedding of
+an existing input: "more like this"); one `Rank` proto may set several, each counts as a rank.
+`Query.filters[]` filter on annotation data (concepts, metadata, geo point + limit or a two-corner
+geo box) and on `Filter.input`: empty `data.image|text|video|audio` messages select input types
+(OR), `dataset_ids` (OR), `status.code`. The deprecated `Query.ands` of older clients is read too:
+`And.output` (predicted concepts, or `output.input` content for visual search) ranks, `And.input`
+and `And.annotation` filter.
+
+Not supported, and refused with a clear SEARCH_INVALID_REQUEST rather than ignored: negated ranks,
+`Filter.last_updated_time_range`, filtering by input id, ranking by video or audio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from google.protobuf import json_format
+from numpy.typing import NDArray
+
+from modelwire._gen.clarifai.api import resources_pb2
+from modelwire.emulator.clarifai import search
+from modelwire.emulator.clarifai.failures import ApiFailure, S
+from modelwire.emulator.clavata.prechecks import ContentFetchError
+
+ALGORITHMS = ("", "nearest_neighbor", "brute_force")  # accepted; the emulator always ranks exhaustively
+DEFAULT_GEO_UNIT = "withinKilometers"
+
+
+def invalid(details: str) -> ApiFailure:
+    return ApiFailure(S.SEARCH_INVALID_REQUEST, details)
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """What ranks may need from outside: URL content, and stored embeddings of inputs."""
+
+    fetch: Callable[[str], bytes]
+    input_vector: Callable[[str], tuple[NDArray[np.float32], str]]  # (vector, kind) or ApiFailure
+
+
+def metric_of(proto: resources_pb2.Search) -> search.Metric:
+    """COSINE_DISTANCE → cosine; EUCLIDEAN_DISTANCE or unset → euclidean (the real default)."""
+    if proto.algorithm not in ALGORITHMS:
+        raise invalid(f"algorithm {proto.algorithm!r} is unknown: use 'nearest_neighbor' or 'brute_force'")
+    return "cosine" if proto.metric == resources_pb2.Search.COSINE_DISTANCE else "euclidean"
+
+
+def struct_dict(struct: Any) -> dict[str, Any]:
+    result: dict[str, Any] = json_format.MessageToDict(struct)
+    return result
+
+
+def _concepts(concepts: Iterable[resources_pb2.Concept], where: str) -> list[tuple[str, float]]:
+    pairs = []
+    for concept in concepts:
+        key = concept.id or concept.name
+        if not key:
+            raise invalid(f"{where}: a concept needs an id or a name")
+        pairs.append((key, float(concept.value)))
+    return pairs
+
+
+def _circle(geo: resources_pb2.Geo, where: str) -> tuple[float, float, float]:
+    if not geo.HasField("geo_limit") or geo.geo_limit.value <= 0:
+        raise invalid(f"{where}: a geo point needs geo_limit{{type, value > 0}}, e.g. withinKilometers")
+    try:
+        km = search.geo_limit_km(geo.geo_limit.type or DEFAULT_GEO_UNIT, geo.geo_limit.value)
+    except ValueError as exc:
+        raise invalid(f"{where}: {exc}") from None
+    return float(geo.geo_point.longitude), float(geo.geo_point.latitude), km
+
+
+def _box(geo: resources_pb2.Geo, where: str) -> tuple[tuple[float, float], tuple[float, float]]:
+    if len(geo.geo_box) != 2:
+        raise invalid(f"{where}: geo_box needs exactly two corner points, got {len(geo.geo_box)}")
+    first, second = (p.geo_point for p in geo.geo_box)
+    return (first.longitude, first.latitude), (second.longitude, second.latitude)
+
+
+def _make(factory: Callable[..., Any], where: str, **kwargs: Any) -> Any:
+    try:
+        return factory(**kwargs)
+    except ValueError as exc:
+        raise invalid(f"{where}: {exc}") from None
+
+
+# -- ranks -------------------------------------------------------------------------------------------
+
+
+def _content_ranks(data: resources_pb2.Data, where: str, resolver: Resolver) -> list[search.Rank]:
+    ranks: list[search.Rank] = []
+    if data.HasField("image"):
+        image = data.image
+        if not (image.base64 or image.url):
+            raise invalid(f"{where}: the image needs a url or base64 bytes")
+        try:
+            raw = bytes(image.base64) if image.base64 else resolver.fetch(image.url)
+        except ContentFetchError as exc:
+            raise ApiFailure(S.INPUT_INVALID_URL, f"{where}: {exc}") from None
+        ranks.append(_make(search.Rank, where, image_bytes=raw))
+    if data.HasField("text"):
+        text = data.text.raw
+        if not text and data.text.url:
+            try:
+                text = resolver.fetch(data.text.url).decode("utf-8", "replace")
+            except ContentFetchError as exc:
+                raise ApiFailure(S.INPUT_INVALID_URL, f"{where}: {exc}") from None
+        ranks.append(_make(search.Rank, where, text=text))
+    for kind in ("video", "audio"):
+        if data.HasField(kind):
+            raise invalid(f"{where}: ranking by {kind} is not supported (there is no {kind} embedding model)")
+    return ranks
+
+
+def _data_ranks(data: resources_pb2.Data, where: str, resolver: Resolver) -> list[search.Rank]:
+    ranks = _content_ranks(data, where, resolver)
+    if data.concepts:
+        ranks.append(_make(search.Rank, where, concepts=_concepts(data.concepts, where)))
+    if data.HasField("metadata") and data.metadata.fields:
+        ranks.append(_make(search.Rank, where, metadata=struct_dict(data.metadata)))
+    if data.HasField("geo"):
+        ranks.append(_make(search.Rank, where, geo=_circle(data.geo, where)))
+    for embedding in data.embeddings:
+        ranks.append(_make(search.Rank, where, vector=list(embedding.vector)))
+    return ranks
+
+
+def _annotation_ranks(
+    annotation: resources_pb2.Annotation, where: str, resolver: Resolver
+) -> list[search.Rank]:
+    ranks = _data_ranks(annotation.data, where, resolver)
+    if annotation.input_id:
+        vector, kind = resolver.input_vector(annotation.input_id)
+        ranks.append(_make(search.Rank, where, vector=vector, vector_kind=kind))
+    if not ranks:
+        raise invalid(f"{where} sets nothing to rank by: set annotation.data (image, text, concepts, ...)")
+    return ranks
+
+
+def ranks_of(query: resources_pb2.Query, resolver: Resolver) -> list[search.Rank]:
+    ranks: list[search.Rank] = []
+    for i, rank in enumerate(query.ranks):
+        where = f"query.ranks[{i}]"
+        if rank.negate:
+            raise invalid(f"{where}: negated ranks are not supported by the emulator; use a negated filter")
+        ranks += _annotation_ranks(rank.annotation, where, resolver)
+    for i, clause in enumerate(query.ands):
+        if clause.HasField("output"):
+            where = f"query.ands[{i}].output"
+            if clause.negate:
+                raise invalid(f"{where}: negated ranks are not supported by the emulator")
+            found = _data_ranks(clause.output.data, where, resolver)
+            found += _data_ranks(clause.output.input.data, where + ".input", resolver)
+            if not found:
+                raise invalid(f"{where} sets nothing to rank by")
+            ranks += found
+    return ranks
+
+
+# -- filters -----------------------------------------------------------------------------------------
+
+
+def _merge_metadata(first: dict[str, Any] | None, second: dict[str, Any]) -> dict[str, Any]:
+    return second if first is None else {**first, **second}
+
+
+def _filter(flt: resources_pb2.Filter, where: str) -> search.Filter:
+    if flt.HasField("last_updated_time_range"):
+        raise invalid(f"{where}: last_updated_time_range is not supported by the emulator")
+    if flt.input.id:
+        raise invalid(f"{where}: filtering by input id is not supported; use ListInputs with ids")
+    for kind in ("image", "text", "video", "audio"):
+        if flt.annotation.data.HasField(kind):
+            raise invalid(
+                f"{where}: annotation.data.{kind} cannot filter; select input types with "
+                f"input.data.{kind} (empty) or rank by content"
+            )
+    concepts: list[tuple[str, float]] = []
+    metadata: dict[str, Any] | None = None
+    geo: tuple[float, float, float] | None = None
+    geo_box = None
+    for data in (flt.annotation.data, flt.input.data):
+        concepts += _concepts(data.concepts, where)
+        if data.HasField("metadata") and data.metadata.fields:
+            metadata = _merge_metadata(metadata, struct_dict(data.metadata))
+        if data.HasField("geo"):
+            if data.geo.geo_box:
+                geo_box = _box(data.geo, where)
+            else:
+                geo = _circle(data.geo, where)
+    input_types = {kind for kind in ("image", "text", "video", "audio") if flt.input.data.HasField(kind)}
+    result: search.Filter = _make(
+        search.Filter,
+        where,
+        concepts=concepts,
+        metadata=metadata,
+        input_types=input_types or None,
+        dataset_ids=set(flt.input.dataset_ids) or None,
+        status_code=int(flt.input.status.code) or None,
+        geo=geo,
+        geo_box=geo_box,
+        negate=flt.negate,
+    )
+    return result
+
+
+def filters_of(query: resources_pb2.Query) -> list[search.Filter]:
+    filters = [_filter(flt, f"query.filters[{i}]") for i, flt in enumerate(query.filters)]
+    for i, clause in enumerate(query.ands):
+        if clause.HasField("input") or clause.HasField("annotation"):
+            proto = resources_pb2.Filter(
+                input=clause.input, annotation=clause.annotation, negate=clause.negate
+            )
+            filters.append(_filter(proto, f"query.ands[{i}]"))
+    return filters

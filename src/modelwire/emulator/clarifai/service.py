@@ -1,0 +1,175 @@
+"""The emulated Clarifai V2 API (`clarifai.api.V2`), served on the emulator's gRPC port.
+
+`ClarifaiEmulator` holds the state (SQLite through `Store`, a per-app search index, a worker pool
+for input processing and exports, a files directory for hosted content and export archives) and
+serves every unary V2 RPC through one dispatcher that, like the real API:
+
+* authenticates (`authorization: Key <key>` or `x-clarifai-session-token`, see `auth`) and checks
+  the RPC's scope: PAT-only RPCs refuse app keys with CONN_INSUFFICIENT_SCOPES; app-scoped RPCs
+  need an existing app (CONN_DOES_NOT_EXIST otherwise);
+* reports every failure in the response's `status` with gRPC OK: the most specific Clarifai code,
+  its standard description, details saying what to change, and a fresh `req_id` (prefixed by the
+  client's `x-clarifai-request-id-prefix` when sent);
+* answers RPCs that are not emulated (yet) with NOT_IMPLEMENTED in the status.
+
+RPC areas: `catalog` (apps, models, workflows, modules, runners, user), `datasets` (datasets,
+dataset inputs, versions, metrics, exports), `inputs` (inputs, add jobs, search), `labels`
+(annotations, concepts). Everything persists, so a file-backed emulator restarts where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
+
+from modelwire._gen.clarifai.api import resources_pb2, service_pb2, service_pb2_grpc
+from modelwire.emulator.clarifai.auth import PAT_ONLY_RPCS, Caller, KeyRing, Scope
+from modelwire.emulator.clarifai.catalog import CatalogArea
+from modelwire.emulator.clarifai.content import Files, Hosting
+from modelwire.emulator.clarifai.context import Context, Route
+from modelwire.emulator.clarifai.datasets import DatasetsArea
+from modelwire.emulator.clarifai.failures import ApiFailure, S, status
+from modelwire.emulator.clarifai.indexing import Indexes
+from modelwire.emulator.clarifai.inputs import InputsArea
+from modelwire.emulator.clarifai.labels import Labels, LabelsArea
+from modelwire.emulator.clarifai.records import APP, Owner, Records
+from modelwire.emulator.clarifai.views import InputViews
+from modelwire.emulator.store import Store
+
+log = logging.getLogger("modelwire.emulator")
+
+SERVICE = service_pb2.DESCRIPTOR.services_by_name["V2"]
+SERVICE_PREFIX = f"/{SERVICE.full_name}/"
+RpcFunction = Callable[[Any, grpc.ServicerContext], Message]
+
+
+def _request_id(metadata: Mapping[str, str]) -> str:
+    prefix = metadata.get("x-clarifai-request-id-prefix", "").strip()
+    unique = uuid.uuid4().hex
+    return f"{prefix}-{unique}" if prefix else unique
+
+
+class ClarifaiEmulator:
+    """State and behaviour of the emulated Clarifai API (one per Emulator).
+
+    `api_key` is a personal access token of `user_id` (also accepted as a session token);
+    `create_app_key(app_id)` makes keys scoped to one app. `workers` threads process uploaded
+    inputs and build exports.
+    """
+
+    def __init__(self, *, store: Store, api_key: str, user_id: str = "demo", workers: int = 4) -> None:
+        self.user_id = user_id
+        records = Records(store)
+        files = Files()
+        self._ctx = Context(
+            records=records,
+            keys=KeyRing(records, pat=api_key, user_id=user_id),
+            files=files,
+            hosting=Hosting(records, files),
+            workers=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clarifai-work"),
+            closed=threading.Event(),
+        )
+        self.indexes = Indexes(records)
+        labels = Labels(self._ctx)
+        self.inputs = InputsArea(self._ctx, labels, self.indexes, InputViews(records, self._ctx.hosting))
+        self.datasets = DatasetsArea(self._ctx, self.inputs, labels, self.indexes)
+        catalog = CatalogArea(self._ctx, self._app_deleted)
+        self._routes: dict[str, Route] = {
+            **catalog.routes(),
+            **self.datasets.routes(),
+            **self.inputs.routes(),
+            **LabelsArea(self._ctx, labels, self.indexes).routes(),
+        }
+        self.inputs.resume()
+
+    # -- wiring --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def authenticate(metadata: Mapping[str, str]) -> str | None:
+        """For the emulator's guard: always None, since Clarifai reports auth failures in the
+        response status (the servicer checks credentials itself)."""
+        return None
+
+    def register(self, server: grpc.Server) -> None:
+        # The stub declares every method abstract; _V2 sets each unary one on the instance.
+        service_pb2_grpc.add_V2Servicer_to_server(_V2(self), server)  # type: ignore[abstract]
+
+    def close(self) -> None:
+        # Workers see `closed` and stop early; wait so none writes to a closed store.
+        self._ctx.closed.set()
+        self._ctx.workers.shutdown(wait=True, cancel_futures=True)
+        self._ctx.files.close()
+
+    def create_app_key(self, app_id: str) -> str:
+        """A new API key that may call only the app-scoped RPCs of `app_id` (an existing app)."""
+        owner = Owner(self.user_id, app_id)
+        if self._ctx.records.get(APP, owner, app_id, resources_pb2.App) is None:
+            raise ValueError(
+                f"app {app_id!r} of user {self.user_id!r} does not exist: create it with PostApps first"
+            )
+        return self._ctx.keys.create_app_key(app_id)
+
+    def _app_exists(self, owner: Owner) -> bool:
+        return self._ctx.records.get(APP, owner, owner.app_id, resources_pb2.App) is not None
+
+    def _app_deleted(self, owner: Owner) -> None:
+        self.indexes.drop(owner)
+        self.datasets.forget(owner)
+
+    # -- dispatch ------------------------------------------------------------------------------------
+
+    def rpc(self, name: str) -> RpcFunction:
+        """The servicer function of one unary RPC (NOT_IMPLEMENTED in the status if not emulated)."""
+        route = self._routes.get(name)
+        if route is None:
+            scope = Scope.PAT_USER if name in PAT_ONLY_RPCS else Scope.USER
+            route = Route(scope, _not_implemented(name))
+        response_class = GetMessageClass(SERVICE.methods_by_name[name].output_type)
+
+        def serve(request: Any, context: grpc.ServicerContext) -> Message:
+            metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+            response: Any
+            try:
+                caller = self._ctx.keys.authorize(
+                    metadata, request.user_app_id, route.scope, name, self._app_exists
+                )
+                response = route.handler(caller, request)
+                if not response.status.code:
+                    response.status.CopyFrom(status(S.SUCCESS))
+            except ApiFailure as failure:
+                response = response_class(status=failure.status())
+            except Exception as exc:  # a bug: still a Clarifai-shaped answer, and a log entry to find it
+                log.exception("clarifai emulator: %s failed", name)
+                response = response_class(
+                    status=status(S.INTERNAL_UNCATEGORIZED, f"{type(exc).__name__}: {exc}")
+                )
+            response.status.req_id = _request_id(metadata)
+            result: Message = response
+            return result
+
+        return serve
+
+
+def _not_implemented(name: str) -> Callable[[Caller, Any], Message]:
+    def handler(caller: Caller, request: Any) -> Message:
+        raise ApiFailure(S.NOT_IMPLEMENTED, f"{name} is not emulated by modelwire's Clarifai emulator")
+
+    return handler
+
+
+class _V2(service_pb2_grpc.V2Servicer):
+    """Every unary V2 method, bound to the emulator's dispatcher (streaming ones stay
+    UNIMPLEMENTED)."""
+
+    def __init__(self, emulator: ClarifaiEmulator) -> None:
+        for method in SERVICE.methods:
+            if not (method.client_streaming or method.server_streaming):
+                setattr(self, method.name, emulator.rpc(method.name))
