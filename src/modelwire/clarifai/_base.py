@@ -1,0 +1,162 @@
+"""What every Clarifai object shares: credentials, one connection, `user_app_id`, and calls by RPC name.
+
+Each public method builds a request (pure), calls one V2 RPC through the core transport (deadline,
+retries, error mapping) and shapes the response. Failures reported in `response.status` become
+`ApiError`s in the transport's inspection hook, so they are retried like transport errors.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from google.protobuf import message, message_factory
+
+from modelwire._core.config import env, first_set
+from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
+from modelwire._core.transport import CallSettings, Op
+from modelwire._gen.clarifai.api import resources_pb2, service_pb2
+from modelwire.clarifai._auth import DEFAULT_BASE, Connection, Credentials, endpoint_from_base_url
+from modelwire.clarifai.errors import MIXED_STATUS, UserError, status_failure
+from modelwire.clarifai.lister import list_items
+
+_V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
+# RPCs whose responses carry per-item statuses: MIXED_STATUS there is a result, not a failure.
+_PER_ITEM = frozenset({"PostInputs", "PostAnnotations", "PatchInputs", "PatchAnnotations", "PostConcepts"})
+_READS = ("Get", "List")
+_SAFE_POSTS = frozenset(
+    {"PostInputsSearches", "PostConceptsSearches", "PostModelsSearches", "PostModelOutputs"}
+)
+
+C = TypeVar("C", bound="BaseClient")
+
+
+@functools.cache
+def op(name: str) -> Op[Any, Any]:
+    """The Op for a V2 RPC by name; reads and searches are idempotent, writes are not."""
+    method = _V2.methods_by_name[name]
+    return Op.of(
+        _V2,
+        name,
+        message_factory.GetMessageClass(method.input_type),
+        message_factory.GetMessageClass(method.output_type),
+        idempotent=name.startswith(_READS) or name in _SAFE_POSTS,
+    )
+
+
+def _has_item_statuses(response: Any) -> bool:
+    """True when a per-item response reports each item's own status (so callers can act on them)."""
+    for field in response.DESCRIPTOR.fields:
+        item_type = field.message_type
+        if field.is_repeated and item_type is not None and "status" in item_type.fields_by_name:
+            return any(item.status.code for item in getattr(response, field.name))
+    return False
+
+
+def _inspector(secrets: tuple[Any, ...]) -> Callable[[Op[Any, Any], Any], Any]:
+    def inspect(called: Op[Any, Any], response: Any) -> Any:
+        # For per-item RPCs, MIXED_STATUS and an all-items FAILURE that lists each item's status
+        # are results to act on item by item, not a failure of the call.
+        per_item = called.path.rsplit("/", 1)[-1] in _PER_ITEM and (
+            response.status.code == MIXED_STATUS or _has_item_statuses(response)
+        )
+        return status_failure(response.status, called.path, allow_mixed=per_item, secrets=secrets)
+
+    return inspect
+
+
+class BaseClient:
+    """Credentials, the shared connection and the ids every request carries."""
+
+    def __init__(
+        self,
+        *,
+        user_id: str | None = None,
+        app_id: str = "",
+        base_url: str | None = None,
+        pat: str | None = None,
+        token: str | None = None,
+        timeout: float | None = 60.0,
+        retry: RetryPolicy | None = None,
+        _connection: Connection | None = None,
+    ) -> None:
+        if _connection is not None:
+            self._conn = _connection.acquire()
+            self.base_url = _connection.base_url
+        else:
+            self.base_url = first_set(base_url, env("CLARIFAI_API_BASE"), DEFAULT_BASE) or DEFAULT_BASE
+            credentials = Credentials.resolve(pat or None, token or None)
+            settings = CallSettings(
+                metadata=credentials.metadata(),
+                timeout=timeout,
+                retry=retry or DEFAULT_RETRY,
+                secrets=credentials.secrets,
+                inspect=_inspector(credentials.secrets),
+            )
+            self._conn = Connection(endpoint_from_base_url(self.base_url), credentials, settings)
+            self._conn.base_url = self.base_url
+        chosen = first_set(user_id, env("CLARIFAI_USER_ID"))
+        if not chosen:
+            raise UserError(
+                "user_id is required: pass user_id='...' (or a Clarifai URL), or set CLARIFAI_USER_ID"
+            )
+        self.user_id = chosen
+        self.app_id = app_id
+        self.user_app_id = resources_pb2.UserAppIDSet(user_id=chosen, app_id=app_id)
+
+    # -- calls -----------------------------------------------------------------------------------
+
+    def _grpc_request(self, name: str, request: message.Message) -> Any:
+        """Call V2 RPC `name`; raises ApiError for a failed status."""
+        return self._conn.transport.unary(op(name), request)
+
+    def _request(self, name: str, _app_id: str | None = None, **fields: Any) -> Any:
+        """Call `name` with a request of `fields`, scoped to this object's user and app
+        (or to app `_app_id` of the same user)."""
+        scope = self.user_app_id
+        if _app_id is not None:
+            scope = resources_pb2.UserAppIDSet(user_id=self.user_id, app_id=_app_id)
+        return self._grpc_request(name, op(name).request_type(user_app_id=scope, **fields))
+
+    def _list(
+        self,
+        name: str,
+        shape: Callable[[Any], Any] = lambda item: item,
+        *,
+        page_no: int | None = None,
+        per_page: int | None = None,
+        items_field: str | None = None,
+        **fields: Any,
+    ) -> Iterator[Any]:
+        """Lazy listing of RPC `name` (page-numbered): one page if page_no is given, else all."""
+        request = op(name).request_type(user_app_id=self.user_app_id, **fields)
+        return list_items(
+            functools.partial(self._grpc_request, name),
+            request,
+            items_field=items_field,
+            shape=shape,
+            page_no=page_no,
+            per_page=per_page,
+        )
+
+    def _derive(self, cls: type[C], **kwargs: Any) -> C:
+        """Another client object on this one's connection (shared, not a new channel)."""
+        kwargs.setdefault("user_id", self.user_id)
+        return cls(_connection=self._conn, **kwargs)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release this object's hold on the connection; the last holder closes the channel."""
+        self._conn.release()
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        ids = f"user_id={self.user_id!r}" + (f", app_id={self.app_id!r}" if self.app_id else "")
+        return f"{type(self).__name__}({ids}, base_url={self.base_url!r})"

@@ -1,0 +1,414 @@
+"""`Dataset`: versions, uploads (from a ClarifaiDataLoader, a CSV or a folder), upload status, export.
+
+Exports read the CLARIFAI_DATA_PROTOBUF archive (a zip: a `mimetype` member, then serialized
+`InputBatch` members) and write the inputs' content as `{split}/{input_type}/{input_id}.{ext}`.
+Archive member names are never used as paths and input ids are sanitised, so a hostile archive
+cannot write outside the target (zip-slip); a malformed archive gets an error saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from google.protobuf import message
+
+from modelwire._core.batching import Chunker
+from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.clarifai.api.status import status_code_pb2
+from modelwire.clarifai._auth import parse_clarifai_url
+from modelwire.clarifai._base import BaseClient
+from modelwire.clarifai._proto import from_kwargs
+from modelwire.clarifai.errors import ApiClientError, UserError
+from modelwire.clarifai.inputs import MAX_UPLOAD_BATCH_SIZE, Inputs, UploadSummary
+
+log = logging.getLogger("modelwire.clarifai")
+
+ARCHIVE_MIMETYPE = b"application/x.clarifai-data+protobuf"
+TASKS = (
+    "visual_classification",
+    "text_classification",
+    "visual_detection",
+    "visual_segmentation",
+    "visual_captioning",
+    "multimodal_dataset",
+)
+_EXPORT_PENDING = {
+    status_code_pb2.DATASET_VERSION_EXPORT_PENDING,
+    status_code_pb2.DATASET_VERSION_EXPORT_IN_PROGRESS,
+}
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_EXTENSIONS = {"image": "jpg", "video": "mp4", "audio": "mp3", "text": "txt"}
+
+
+@dataclass
+class Features:
+    """One item of a ClarifaiDataLoader. Which fields matter depends on the loader's `task`."""
+
+    image_path: str | None = None
+    image_bytes: bytes | None = None
+    text: str | None = None
+    labels: list[str] = field(default_factory=list)
+    label_ids: list[str] | None = None
+    bboxes: list[list[float]] = field(default_factory=list)
+    polygons: list[list[list[float]]] = field(default_factory=list)
+    geo_info: list[float] | None = None
+    id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+@runtime_checkable
+class ClarifaiDataLoader(Protocol):
+    """What `upload_dataset` reads: a `task` (one of TASKS), `len()`, and items by index."""
+
+    @property
+    def task(self) -> str: ...
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> Any: ...
+
+
+class Dataset(BaseClient):
+    """`Dataset(url="https://clarifai.com/{user}/{app}/datasets/{id}")` or by ids."""
+
+    def __init__(
+        self,
+        url: str = "",
+        dataset_id: str = "",
+        base_url: str | None = None,
+        pat: str | None = None,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        user_id, app_id = kwargs.pop("user_id", None), kwargs.pop("app_id", "")
+        version_id = kwargs.pop("dataset_version_id", "")
+        if url:
+            parsed = parse_clarifai_url(url, "datasets")
+            user_id, app_id = parsed["user_id"], parsed["app_id"]
+            dataset_id = parsed.get("resource_id", dataset_id)
+            version_id = parsed.get("version_id", version_id)
+        if not dataset_id:
+            raise UserError(
+                "Dataset needs dataset_id='...' or url='https://clarifai.com/<user>/<app>/datasets/<id>'"
+            )
+        info = kwargs.pop("dataset_info", None)
+        connection = kwargs.pop("_connection", None)
+        options = {k: kwargs.pop(k) for k in ("timeout", "retry") if k in kwargs}
+        super().__init__(
+            user_id=user_id,
+            app_id=app_id,
+            base_url=base_url,
+            pat=pat,
+            token=token,
+            _connection=connection,
+            **options,
+        )
+        if not self.app_id:
+            raise UserError("Dataset needs app_id='...' (or a URL)")
+        self.id = dataset_id
+        self.dataset_info: resources_pb2.Dataset = info or from_kwargs(
+            resources_pb2.Dataset, {"id": dataset_id, **kwargs}, what="Dataset"
+        )
+        self.version_id = version_id or self.dataset_info.version.id
+        self._inputs = self._derive(Inputs, app_id=self.app_id)
+
+    def close(self) -> None:
+        self._inputs.close()
+        super().close()
+
+    def __repr__(self) -> str:
+        version = f", version_id={self.version_id!r}" if self.version_id else ""
+        return f"Dataset(id={self.id!r}, app_id={self.app_id!r}, user_id={self.user_id!r}{version})"
+
+    # -- versions -------------------------------------------------------------------------------------
+
+    def _versioned(self, version: resources_pb2.DatasetVersion) -> Dataset:
+        info = resources_pb2.Dataset()
+        info.CopyFrom(self.dataset_info)
+        info.version.CopyFrom(version)
+        return self._derive(Dataset, app_id=self.app_id, dataset_id=self.id, dataset_info=info)
+
+    def create_version(self, **kwargs: Any) -> Dataset:
+        """A new version (a snapshot of the dataset's inputs); kwargs: description, metadata, ..."""
+        version = from_kwargs(resources_pb2.DatasetVersion, kwargs, what="create_version")
+        response = self._request("PostDatasetVersions", dataset_id=self.id, dataset_versions=[version])
+        return self._versioned(response.dataset_versions[0])
+
+    def delete_version(self, version_id: str) -> None:
+        self._request("DeleteDatasetVersions", dataset_id=self.id, dataset_version_ids=[version_id])
+
+    def list_versions(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Dataset]:
+        return self._list(
+            "ListDatasetVersions",
+            self._versioned,
+            page_no=page_no,
+            per_page=per_page,
+            items_field="dataset_versions",
+            dataset_id=self.id,
+        )
+
+    # -- uploads --------------------------------------------------------------------------------------
+
+    def upload_dataset(
+        self,
+        dataloader: ClarifaiDataLoader,
+        batch_size: int = 32,
+        get_upload_status: bool = False,
+        log_warnings: bool = False,
+        show_progress: bool | None = None,
+    ) -> UploadSummary:
+        """Upload every item of `dataloader` (inputs, then boxes/polygons as annotations)."""
+        task = getattr(dataloader, "task", None)
+        if task not in TASKS:
+            raise UserError(f"dataloader.task must be one of {list(TASKS)}, got {task!r}")
+        inputs, annotations = [], []
+        for index in range(len(dataloader)):
+            built, annots = self._from_features(task, dataloader[index], index)
+            inputs.append(built)
+            annotations += annots
+        summary = self._inputs.upload_inputs_bulk(
+            inputs, min(batch_size, MAX_UPLOAD_BATCH_SIZE), show_progress=show_progress
+        )
+        uploaded = set(summary.uploaded)
+        ready = [a for a in annotations if a.input_id in uploaded]
+        for batch in Chunker(ready, MAX_UPLOAD_BATCH_SIZE).chunk():
+            for failed in self._inputs.upload_annotations(batch, show_log=False):
+                summary.failed[f"annotation:{failed.input_id}"] = "annotation upload failed"
+        if log_warnings and summary.failed:
+            path = Path(f"upload_failures_{self.id}_{int(time.time())}.log")
+            path.write_text("".join(f"{k}\t{v}\n" for k, v in summary.failed.items()))
+            log.warning("wrote %d upload failure(s) to %s", len(summary.failed), path)
+        if get_upload_status:
+            log.info("upload status: %s", self.get_upload_status())
+        return summary
+
+    def _from_features(self, task: str, item: Any, index: int) -> tuple[resources_pb2.Input, list[Any]]:
+        """The input (and annotations) for one loader item."""
+        input_id = f"{self.id}-{getattr(item, 'id', None) or uuid.uuid4().hex[:8]}"
+        labels = list(getattr(item, "labels", None) or [])
+        extra: dict[str, Any] = {
+            "dataset_id": self.id,
+            "geo_info": getattr(item, "geo_info", None),
+            "metadata": getattr(item, "metadata", None),
+        }
+        text = getattr(item, "text", None)
+        if task == "text_classification":
+            if not isinstance(text, str):
+                raise UserError(f"dataloader[{index}]: text_classification items need a `text` str")
+            return self._inputs.get_text_input(
+                input_id, text, labels=labels, label_ids=item.label_ids, **extra
+            ), []
+        image = getattr(item, "image_bytes", None)
+        if image is None and getattr(item, "image_path", None):
+            image = Path(item.image_path).read_bytes()
+        if image is None:
+            raise UserError(f"dataloader[{index}]: {task} items need image_bytes or image_path")
+        if task in ("multimodal_dataset", "visual_captioning") and text:
+            built = self._inputs.get_multimodal_input(input_id, raw_text=text, image_bytes=image, **extra)
+            return built, []
+        if task == "visual_classification":
+            built = self._inputs.get_input_from_bytes(
+                input_id,
+                image_bytes=image,
+                labels=labels,
+                label_ids=getattr(item, "label_ids", None),
+                **extra,
+            )
+            return built, []
+        built = self._inputs.get_input_from_bytes(input_id, image_bytes=image, **extra)
+        shapes = getattr(item, "bboxes" if task == "visual_detection" else "polygons", None) or []
+        if len(shapes) != len(labels):
+            shape = "box" if task == "visual_detection" else "polygon"
+            raise UserError(
+                f"dataloader[{index}]: need one label per {shape} (labels and shapes differ in length)"
+            )
+        maker = Inputs.get_bbox_proto if task == "visual_detection" else Inputs.get_mask_proto
+        return built, [maker(input_id, label, shape) for label, shape in zip(labels, shapes, strict=True)]
+
+    def upload_from_csv(
+        self,
+        csv_path: str = "",
+        input_type: str = "text",
+        csv_type: str = "raw",
+        labels: bool = True,
+        batch_size: int = MAX_UPLOAD_BATCH_SIZE,
+        show_progress: bool | None = None,
+    ) -> UploadSummary:
+        inputs = self._inputs.get_inputs_from_csv(
+            csv_path, input_type, csv_type, dataset_id=self.id, labels=labels
+        )
+        return self._inputs.upload_inputs_bulk(inputs, batch_size, show_progress=show_progress)
+
+    def upload_from_folder(
+        self,
+        folder_path: str,
+        input_type: str,
+        labels: bool = False,
+        batch_size: int = MAX_UPLOAD_BATCH_SIZE,
+        show_progress: bool | None = None,
+    ) -> UploadSummary:
+        if input_type not in ("image", "text"):
+            raise UserError(f"input_type must be 'image' or 'text', got {input_type!r}")
+        build = (
+            self._inputs.get_image_inputs_from_folder
+            if input_type == "image"
+            else self._inputs.get_text_inputs_from_folder
+        )
+        return self._inputs.upload_inputs_bulk(
+            build(folder_path, dataset_id=self.id, labels=labels), batch_size, show_progress=show_progress
+        )
+
+    def get_upload_status(
+        self,
+        dataloader: ClarifaiDataLoader | None = None,
+        delete_version: bool = False,
+        timeout: int = 600,
+        pre_upload_stats: tuple[dict[str, int], dict[str, int]] | None = None,
+        pre_upload: bool = False,
+    ) -> dict[str, Any]:
+        """Counts of the dataset's inputs by type and by concept, from a new dataset version."""
+        version = self.create_version(description="SDK Upload Status")
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        try:
+            while True:
+                groups = list(
+                    self._request(
+                        "ListDatasetVersionMetricsGroups",
+                        dataset_id=self.id,
+                        dataset_version_id=version.version_id,
+                    ).dataset_version_metrics_groups
+                )
+                if groups or time.monotonic() > deadline:
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        finally:
+            if delete_version:
+                self.delete_version(version.version_id)
+        stats: dict[str, Any] = {"version_id": version.version_id}
+        for group in groups:
+            kind = resources_pb2.DatasetVersionMetricsGroupType.Name(group.type)
+            key = group.value.string_value if group.value.HasField("string_value") else str(group.value)
+            stats.setdefault(kind, {})[key] = int(group.metrics.inputs_count.value)
+        if dataloader is not None:
+            stats["expected_inputs"] = len(dataloader)
+        return stats
+
+    # -- export -----------------------------------------------------------------------------------------
+
+    def archive_zip(self, wait: bool = True, timeout: float = 600.0) -> str:
+        """Ask for this version's CLARIFAI_DATA_PROTOBUF archive; its URL once ready."""
+        version_id = self.version_id or self.create_version(description="export").version_id
+        export = resources_pb2.DatasetVersionExport(format=resources_pb2.CLARIFAI_DATA_PROTOBUF)
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            response = self._request(
+                "PutDatasetVersionExports",
+                dataset_id=self.id,
+                dataset_version_id=version_id,
+                exports=[export],
+            )
+            done = response.exports[0]
+            if done.status.code not in _EXPORT_PENDING or not wait:
+                break
+            if time.monotonic() > deadline:
+                raise ApiClientError(f"the export of dataset {self.id} did not finish within {timeout:.0f}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        if done.status.code != status_code_pb2.DATASET_VERSION_EXPORT_SUCCESS:
+            raise ApiClientError(f"the export failed: {done.status.description or done.status.code}")
+        return str(done.url)
+
+    def export(
+        self,
+        save_path: str,
+        archive_url: str = "",
+        local_archive_path: str = "",
+        split: str = "all",
+        num_workers: int = 4,
+    ) -> Path:
+        """Write the dataset's inputs to `save_path` (a .zip file, or a directory)."""
+        from modelwire.clarifai.inputs import _fetch
+
+        if not save_path:
+            raise UserError("export needs save_path (a .zip file or a directory)")
+        if local_archive_path:
+            try:
+                raw = Path(local_archive_path).read_bytes()
+            except OSError as exc:
+                raise UserError(f"cannot read local_archive_path {local_archive_path!r}: {exc}") from None
+        else:
+            raw = _fetch(archive_url or self.archive_zip(), self._conn)
+        inputs = read_archive(raw)
+        safe_split = _safe(split) or "all"
+        with ThreadPoolExecutor(max_workers=max(1, num_workers)) as pool:
+            contents = list(pool.map(self._inputs._content, inputs))
+        entries = [
+            (f"{safe_split}/{_kind(i)}/{_safe(i.id)}.{_EXTENSIONS[_kind(i)]}", c)
+            for i, c in zip(inputs, contents, strict=True)
+        ]
+        return _write_export(Path(save_path), entries)
+
+
+def _kind(item: resources_pb2.Input) -> str:
+    return next((k for k in ("image", "video", "audio", "text") if item.data.HasField(k)), "text")
+
+
+def _safe(name: str) -> str:
+    """A file-name-safe version of an id: no separators, no dot-dot."""
+    return _SAFE.sub("_", name).strip("._") or uuid.uuid4().hex
+
+
+def read_archive(raw: bytes) -> list[resources_pb2.Input]:
+    """The inputs of a CLARIFAI_DATA_PROTOBUF archive; ApiClientError says what is wrong otherwise."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+    except zipfile.BadZipFile:
+        raise ApiClientError("the export archive is not a zip file") from None
+    with archive:
+        names = archive.namelist()
+        if "mimetype" not in names:
+            raise ApiClientError("the export archive has no 'mimetype' member; it is not a Clarifai export")
+        if archive.read("mimetype").strip() != ARCHIVE_MIMETYPE:
+            raise ApiClientError(f"the export archive's mimetype is not {ARCHIVE_MIMETYPE.decode()}")
+        inputs: list[resources_pb2.Input] = []
+        for name in names:
+            if name == "mimetype" or name.endswith("/"):
+                continue
+            try:
+                batch = resources_pb2.InputBatch.FromString(archive.read(name))
+            except (message.DecodeError, zipfile.BadZipFile, OSError) as exc:
+                raise ApiClientError(
+                    f"the export archive member {name!r} is not an InputBatch: {exc}"
+                ) from None
+            inputs.extend(batch.inputs)
+    return inputs
+
+
+def _write_export(target: Path, entries: Sequence[tuple[str, bytes]]) -> Path:
+    if target.suffix == ".zip":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for name, content in entries:
+                out.writestr(name, content)
+        return target
+    root = target.resolve()
+    for name, content in entries:
+        path = (root / name).resolve()
+        if not path.is_relative_to(root):  # defence in depth: names are already sanitised
+            raise ApiClientError(f"refusing to write {name!r} outside {root}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    return root

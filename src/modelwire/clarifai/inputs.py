@@ -1,0 +1,684 @@
+"""`Inputs`: build input and annotation messages, upload, list, annotate, delete, download.
+
+Bulk uploads (`upload_inputs_bulk`, used by Dataset's uploads) send batches of <= 128 with bounded
+concurrency and a progress bar, wait for each batch's add-job, retry inputs that failed to
+process, and return an `UploadSummary` of uploaded and failed ids with reasons. Nothing is dropped
+silently, and retries never duplicate data: inputs are identified by id, and an id that already
+exists with its data processed counts as uploaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+from modelwire._core.batching import Progress, chunked, run_batches
+from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.clarifai.api.status import status_code_pb2
+from modelwire.clarifai._base import BaseClient
+from modelwire.clarifai.errors import ApiClientError, ApiError, UserError
+
+log = logging.getLogger("modelwire.clarifai")
+
+MAX_UPLOAD_BATCH_SIZE = 128
+MAX_RETRIES = 2
+INPUT_SUCCESS = status_code_pb2.INPUT_DOWNLOAD_SUCCESS
+_PENDING = {status_code_pb2.INPUT_DOWNLOAD_PENDING, status_code_pb2.INPUT_DOWNLOAD_IN_PROGRESS}
+_KINDS = ("image", "video", "audio", "text")
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+
+
+@dataclass
+class UploadSummary:
+    """What a bulk upload did: ids uploaded, ids failed with the reason (nothing is dropped)."""
+
+    uploaded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    job_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def merge(self, other: UploadSummary) -> None:
+        self.uploaded += other.uploaded
+        self.failed.update(other.failed)
+        self.job_ids += other.job_ids
+
+    def raise_for_failures(self) -> None:
+        if self.failed:
+            shown = "; ".join(f"{k}: {v}" for k, v in list(self.failed.items())[:5])
+            raise ApiClientError(f"{len(self.failed)} input(s) failed to upload ({shown})")
+
+    def __repr__(self) -> str:
+        return f"UploadSummary(uploaded={len(self.uploaded)}, failed={len(self.failed)})"
+
+
+def clean_input_id(name: str) -> str:
+    """An input id from a file name: the stem, with characters the API rejects replaced."""
+    stem = Path(name).stem
+    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-")
+    return cleaned[:48] or uuid.uuid4().hex
+
+
+def _struct(metadata: dict[str, Any] | None) -> struct_pb2.Struct | None:
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise UserError(f"metadata must be a dict, got {type(metadata).__name__}")
+    value = struct_pb2.Struct()
+    value.update(metadata)
+    return value
+
+
+def _read(path: str | os.PathLike[str], what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {what} {os.fspath(path)!r}: {exc.strerror or exc}") from None
+
+
+class Inputs(BaseClient):
+    """Inputs of one app: `Inputs(user_id, app_id, base_url, pat, token)`."""
+
+    def __init__(
+        self,
+        user_id: str = "",
+        app_id: str = "",
+        logger_level: str = "INFO",
+        base_url: str | None = None,
+        pat: str | None = None,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            user_id=user_id or None, app_id=app_id, base_url=base_url, pat=pat, token=token, **kwargs
+        )
+        log.setLevel(logger_level)
+
+    # -- builders (local, no RPC) ------------------------------------------------------------------
+
+    @staticmethod
+    def _get_proto(
+        input_id: str,
+        dataset_id: str | None = None,
+        imagepb: resources_pb2.Image | None = None,
+        videopb: resources_pb2.Video | None = None,
+        audiopb: resources_pb2.Audio | None = None,
+        textpb: resources_pb2.Text | None = None,
+        geo_info: Sequence[float] | None = None,
+        labels: Sequence[str] | None = None,
+        label_ids: Sequence[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> resources_pb2.Input:
+        if not input_id or not isinstance(input_id, str):
+            raise UserError(f"input_id must be a non-empty str, got {input_id!r}")
+        data = resources_pb2.Data()
+        for name, part in (("image", imagepb), ("video", videopb), ("audio", audiopb), ("text", textpb)):
+            if part is not None:
+                getattr(data, name).CopyFrom(part)
+        if geo_info is not None:
+            if len(geo_info) != 2:
+                raise UserError(f"geo_info must be [longitude, latitude], got {list(geo_info)!r}")
+            data.geo.geo_point.longitude, data.geo.geo_point.latitude = float(geo_info[0]), float(geo_info[1])
+        if labels:
+            if label_ids is not None and len(label_ids) != len(labels):
+                raise UserError("label_ids must have one id per label")
+            for i, label in enumerate(labels):
+                concept_id = label_ids[i] if label_ids is not None else label
+                data.concepts.add(id=concept_id, name=label, value=1.0)
+        struct = _struct(metadata)
+        if struct is not None:
+            data.metadata.CopyFrom(struct)
+        return resources_pb2.Input(id=input_id, data=data, dataset_ids=[dataset_id] if dataset_id else [])
+
+    @staticmethod
+    def _one_source(kind: str, values: dict[str, Any]) -> tuple[str, Any]:
+        given = [(k, v) for k, v in values.items() if v is not None]
+        if len(given) != 1:
+            names = ", ".join(values)
+            raise UserError(f"pass exactly one of {names} ({len(given)} given)")
+        return given[0]
+
+    def get_input_from_url(
+        self,
+        input_id: str,
+        image_url: str | None = None,
+        video_url: str | None = None,
+        audio_url: str | None = None,
+        text_url: str | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
+    ) -> resources_pb2.Input:
+        name, url = self._one_source(
+            "url",
+            {"image_url": image_url, "video_url": video_url, "audio_url": audio_url, "text_url": text_url},
+        )
+        kind = name.removesuffix("_url")
+        parts: dict[str, Any] = {"image": resources_pb2.Image, "video": resources_pb2.Video}
+        parts.update(audio=resources_pb2.Audio, text=resources_pb2.Text)
+        message: Any = parts[kind](url=url)
+        return self._get_proto(input_id, dataset_id, **{f"{kind}pb": message}, **kwargs)
+
+    def get_input_from_bytes(
+        self,
+        input_id: str,
+        image_bytes: bytes | None = None,
+        video_bytes: bytes | None = None,
+        audio_bytes: bytes | None = None,
+        text_bytes: bytes | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
+    ) -> resources_pb2.Input:
+        given = {"image_bytes": image_bytes, "video_bytes": video_bytes, "audio_bytes": audio_bytes}
+        given["text_bytes"] = text_bytes
+        name, data = self._one_source("bytes", given)
+        if not isinstance(data, (bytes, bytearray)):
+            raise UserError(f"{name} must be bytes, got {type(data).__name__}")
+        kind = name.removesuffix("_bytes")
+        if kind == "text":
+            try:
+                return self._get_proto(
+                    input_id, dataset_id, textpb=resources_pb2.Text(raw=bytes(data).decode()), **kwargs
+                )
+            except UnicodeDecodeError:
+                raise UserError("text_bytes must be UTF-8 text") from None
+        part = {"image": resources_pb2.Image, "video": resources_pb2.Video, "audio": resources_pb2.Audio}[
+            kind
+        ]
+        return self._get_proto(input_id, dataset_id, **{f"{kind}pb": part(base64=bytes(data))}, **kwargs)
+
+    def get_input_from_file(
+        self,
+        input_id: str,
+        image_file: str | None = None,
+        video_file: str | None = None,
+        audio_file: str | None = None,
+        text_file: str | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
+    ) -> resources_pb2.Input:
+        given = {
+            "image_file": image_file,
+            "video_file": video_file,
+            "audio_file": audio_file,
+            "text_file": text_file,
+        }
+        name, path = self._one_source("file", given)
+        kind = name.removesuffix("_file")
+        return self.get_input_from_bytes(
+            input_id, dataset_id=dataset_id, **{f"{kind}_bytes": _read(path, name)}, **kwargs
+        )
+
+    def get_text_input(
+        self, input_id: str, raw_text: str, dataset_id: str | None = None, **kwargs: Any
+    ) -> resources_pb2.Input:
+        if not isinstance(raw_text, str):
+            raise UserError(f"raw_text must be a str, got {type(raw_text).__name__}")
+        return self._get_proto(input_id, dataset_id, textpb=resources_pb2.Text(raw=raw_text), **kwargs)
+
+    def get_multimodal_input(
+        self,
+        input_id: str,
+        raw_text: str | None = None,
+        text_bytes: bytes | None = None,
+        image_url: str | None = None,
+        image_bytes: bytes | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
+    ) -> resources_pb2.Input:
+        """One input with both text and an image (the published client returned its error here)."""
+        if (raw_text is None) == (text_bytes is None):
+            raise UserError("get_multimodal_input needs exactly one of raw_text or text_bytes")
+        if (image_url is None) == (image_bytes is None):
+            raise UserError("get_multimodal_input needs exactly one of image_url or image_bytes")
+        text = raw_text if raw_text is not None else bytes(text_bytes or b"").decode()
+        image = (
+            resources_pb2.Image(url=image_url)
+            if image_url
+            else resources_pb2.Image(base64=image_bytes or b"")
+        )
+        return self._get_proto(
+            input_id, dataset_id, imagepb=image, textpb=resources_pb2.Text(raw=text), **kwargs
+        )
+
+    def get_image_inputs_from_folder(
+        self, folder_path: str, dataset_id: str | None = None, labels: bool = False
+    ) -> list[resources_pb2.Input]:
+        """One image input per image file; with labels, the folder's name is each input's concept."""
+        return [
+            self.get_input_from_bytes(
+                clean_input_id(path.name),
+                image_bytes=path.read_bytes(),
+                dataset_id=dataset_id,
+                labels=[path.parent.name] if labels else None,
+            )
+            for path in _files(folder_path, _IMAGE_SUFFIXES)
+        ]
+
+    def get_text_inputs_from_folder(
+        self, folder_path: str, dataset_id: str | None = None, labels: bool = False
+    ) -> list[resources_pb2.Input]:
+        return [
+            self.get_input_from_bytes(
+                clean_input_id(path.name),
+                text_bytes=path.read_bytes(),
+                dataset_id=dataset_id,
+                labels=[path.parent.name] if labels else None,
+            )
+            for path in _files(folder_path, {".txt"})
+        ]
+
+    def get_inputs_from_csv(
+        self,
+        csv_path: str = "",
+        input_type: str = "text",
+        csv_type: str = "raw",
+        dataset_id: str | None = None,
+        labels: bool = True,
+    ) -> list[resources_pb2.Input]:
+        """Inputs from a CSV with an `input` column (and `concepts`, `metadata`, `geopoints`, `inputid`).
+
+        csv_type: raw (the text itself), url, or file_path. Concepts are comma-separated.
+        """
+        if input_type not in _KINDS:
+            raise UserError(f"input_type must be one of {list(_KINDS)}, got {input_type!r}")
+        if csv_type not in ("raw", "url", "file_path"):
+            raise UserError(f"csv_type must be raw, url or file_path, got {csv_type!r}")
+        if csv_type == "raw" and input_type != "text":
+            raise UserError("csv_type='raw' works only with input_type='text'")
+        try:
+            with open(csv_path, newline="", encoding="utf-8") as handle:
+                rows = list(csv.DictReader(handle))
+        except OSError as exc:
+            raise UserError(f"cannot read csv {csv_path!r}: {exc.strerror or exc}") from None
+        inputs = []
+        for line, row in enumerate(rows, start=2):
+            value = row.get("input")
+            if value is None:
+                raise UserError(f"{csv_path}: the header needs an 'input' column (line 1)")
+            input_id = (row.get("inputid") or "").strip() or uuid.uuid4().hex
+            concepts = (
+                [c.strip() for c in (row.get("concepts") or "").split(",") if c.strip()] if labels else None
+            )
+            extra: dict[str, Any] = {"labels": concepts, "dataset_id": dataset_id}
+            if row.get("metadata"):
+                extra["metadata"] = _json_cell(row["metadata"], csv_path, line)
+            if row.get("geopoints"):
+                extra["geo_info"] = [float(x) for x in row["geopoints"].split(",")]
+            if csv_type == "raw":
+                inputs.append(self.get_text_input(input_id, value, **extra))
+            elif csv_type == "url":
+                inputs.append(self.get_input_from_url(input_id, **{f"{input_type}_url": value}, **extra))
+            else:
+                inputs.append(self.get_input_from_file(input_id, **{f"{input_type}_file": value}, **extra))
+        return inputs
+
+    @staticmethod
+    def get_bbox_proto(
+        input_id: str,
+        label: str,
+        bbox: Sequence[float],
+        label_id: str | None = None,
+        annot_id: str | None = None,
+    ) -> resources_pb2.Annotation:
+        """An annotation with one box; bbox is [xmin, ymin, xmax, ymax] in relative coordinates."""
+        if len(bbox) != 4:
+            raise UserError(f"bbox must be [xmin, ymin, xmax, ymax], got {list(bbox)!r}")
+        xmin, ymin, xmax, ymax = (float(v) for v in bbox)
+        if not (0 <= xmin < xmax <= 1 and 0 <= ymin < ymax <= 1):
+            raise UserError(
+                f"bbox must satisfy 0 <= xmin < xmax <= 1 and 0 <= ymin < ymax <= 1, got {list(bbox)!r}"
+            )
+        region = resources_pb2.Region()
+        box = region.region_info.bounding_box
+        box.top_row, box.left_col, box.bottom_row, box.right_col = ymin, xmin, ymax, xmax
+        region.data.concepts.add(id=label_id or label, name=label, value=1.0)
+        annotation = resources_pb2.Annotation(input_id=input_id, id=annot_id or "")
+        annotation.data.regions.append(region)
+        return annotation
+
+    @staticmethod
+    def get_mask_proto(
+        input_id: str,
+        label: str,
+        polygons: Sequence[Sequence[float]],
+        label_id: str | None = None,
+        annot_id: str | None = None,
+    ) -> resources_pb2.Annotation:
+        """An annotation with one polygon given as [[x, y], ...] points (relative coordinates)."""
+        if len(polygons) < 3 or any(len(p) != 2 for p in polygons):
+            raise UserError("polygons must be at least three [x, y] points")
+        region = resources_pb2.Region()
+        for x, y in polygons:
+            region.region_info.polygon.points.add(
+                row=float(y), col=float(x), visibility=resources_pb2.Point.VISIBLE
+            )
+        region.data.concepts.add(id=label_id or label, name=label, value=1.0)
+        annotation = resources_pb2.Annotation(input_id=input_id, id=annot_id or "")
+        annotation.data.regions.append(region)
+        return annotation
+
+    # -- uploads ------------------------------------------------------------------------------------
+
+    def upload_inputs(self, inputs: Sequence[resources_pb2.Input], show_log: bool = True) -> str:
+        """Upload up to 128 inputs in one call; returns the add-job id. Per-input failures are
+        logged (and reported by upload_inputs_bulk's summary)."""
+        if not inputs:
+            raise UserError("upload_inputs needs at least one input")
+        if len(inputs) > MAX_UPLOAD_BATCH_SIZE:
+            raise UserError(
+                f"upload_inputs takes at most {MAX_UPLOAD_BATCH_SIZE} inputs, got {len(inputs)}; "
+                "use upload_inputs_bulk (or a Dataset upload) for more"
+            )
+        job_id = uuid.uuid4().hex
+        response = self._request("PostInputs", inputs=list(inputs), inputs_add_job_id=job_id)
+        failed = _item_failures(response.inputs)
+        if failed:
+            log.warning("%d of %d input(s) were rejected: %s", len(failed), len(inputs), _sample(failed))
+        elif show_log:
+            log.info("upload job %s accepted %d input(s)", job_id, len(inputs))
+        return job_id
+
+    def upload_from_url(
+        self,
+        input_id: str,
+        image_url: str | None = None,
+        video_url: str | None = None,
+        audio_url: str | None = None,
+        text_url: str | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        built = self.get_input_from_url(
+            input_id, image_url, video_url, audio_url, text_url, dataset_id, **kwargs
+        )
+        return self.upload_inputs([built])
+
+    def upload_from_file(
+        self,
+        input_id: str,
+        image_file: str | None = None,
+        video_file: str | None = None,
+        audio_file: str | None = None,
+        text_file: str | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        built = self.get_input_from_file(
+            input_id, image_file, video_file, audio_file, text_file, dataset_id, **kwargs
+        )
+        return self.upload_inputs([built])
+
+    def upload_from_bytes(
+        self,
+        input_id: str,
+        image_bytes: bytes | None = None,
+        video_bytes: bytes | None = None,
+        audio_bytes: bytes | None = None,
+        text_bytes: bytes | None = None,
+        dataset_id: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        built = self.get_input_from_bytes(
+            input_id, image_bytes, video_bytes, audio_bytes, text_bytes, dataset_id, **kwargs
+        )
+        return self.upload_inputs([built])
+
+    def upload_text(self, input_id: str, raw_text: str, dataset_id: str | None = None, **kwargs: Any) -> str:
+        return self.upload_inputs([self.get_text_input(input_id, raw_text, dataset_id, **kwargs)])
+
+    def upload_inputs_bulk(
+        self,
+        inputs: Iterable[resources_pb2.Input],
+        batch_size: int = MAX_UPLOAD_BATCH_SIZE,
+        *,
+        max_workers: int = 8,
+        show_progress: bool | None = None,
+        timeout: float = 1800.0,
+    ) -> UploadSummary:
+        """Upload any number of inputs: batches of <= 128 in parallel, each waited for and checked;
+        inputs that failed processing are retried (up to 2 times) and then reported as failed."""
+        if not 1 <= batch_size <= MAX_UPLOAD_BATCH_SIZE:
+            raise UserError(f"batch_size must be between 1 and {MAX_UPLOAD_BATCH_SIZE}, got {batch_size}")
+        items = list(inputs)
+        ids = [i.id for i in items]
+        if any(not i for i in ids) or len(set(ids)) != len(ids):
+            raise UserError("bulk uploads need a unique, non-empty id on every input (retries rely on it)")
+        progress = Progress(len(items), "Uploading inputs", show_progress)
+        try:
+            results = run_batches(
+                lambda batch: self._upload_batch(batch, timeout),
+                list(chunked(items, batch_size)),
+                max_workers=max_workers,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+        summary = UploadSummary()
+        for result in results:
+            summary.merge(result)
+        if summary.failed:
+            log.warning("%d input(s) failed to upload: %s", len(summary.failed), _sample(summary.failed))
+        return summary
+
+    def _upload_batch(self, batch: list[resources_pb2.Input], timeout: float) -> UploadSummary:
+        summary = UploadSummary()
+        pending = batch
+        for attempt in range(MAX_RETRIES + 1):
+            job_id = uuid.uuid4().hex
+            response = self._request("PostInputs", inputs=pending, inputs_add_job_id=job_id)
+            summary.job_ids.append(job_id)
+            rejected = _item_failures(response.inputs)
+            duplicates = {k for k, v in rejected.items() if _is_duplicate(v)}
+            accepted = [i.id for i in pending if i.id not in rejected]
+            retry: dict[str, str] = {}
+            if accepted:
+                retry = self._wait_and_check(job_id, accepted, timeout)
+            # A duplicate id is ours when an earlier attempt already stored it: check its state.
+            retry.update(self._check_existing(duplicates))
+            for input_id, reason in rejected.items():
+                if input_id not in duplicates:
+                    summary.failed[input_id] = reason
+            done = [i.id for i in pending if i.id not in rejected and i.id not in retry]
+            summary.uploaded += done + [d for d in duplicates if d not in retry]
+            if not retry:
+                return summary
+            # A failed input is removed before it is sent again, and after the last attempt, so the
+            # app keeps only inputs that processed; the summary reports the rest.
+            self._request("DeleteInputs", ids=list(retry))
+            if attempt == MAX_RETRIES:
+                summary.failed.update(retry)
+                return summary
+            pending = [i for i in pending if i.id in retry]
+        return summary
+
+    def _wait_and_check(self, job_id: str, ids: list[str], timeout: float) -> dict[str, str]:
+        """Wait for the add-job; return {id: reason} for inputs that did not process."""
+        deadline = time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            job = self._request("GetInputsAddJob", id=job_id).inputs_add_job
+            progress = job.progress
+            if progress.pending_count == 0 and progress.in_progress_count == 0:
+                break
+            if time.monotonic() + delay > deadline:
+                self._request("CancelInputsAddJob", id=job_id)
+                return {i: f"input add job {job_id} did not finish within {timeout:.0f}s" for i in ids}
+            time.sleep(delay)
+            delay = min(delay * 1.6, 1.0)
+        if progress.failed_count == 0 and progress.success_count >= len(ids):
+            return {}
+        return self._check_existing(set(ids))
+
+    def _check_existing(self, ids: set[str]) -> dict[str, str]:
+        """{id: reason} for those of `ids` whose stored input did not process successfully."""
+        if not ids:
+            return {}
+        response = self._request("ListInputs", ids=sorted(ids), per_page=len(ids))
+        found = {i.id: i for i in response.inputs}
+        failures = {i: "the input was not stored" for i in ids if i not in found}
+        for input_id, stored in found.items():
+            if stored.status.code != INPUT_SUCCESS:
+                failures[input_id] = _reason(stored.status)
+        return failures
+
+    def upload_annotations(
+        self, batch_annot: Sequence[resources_pb2.Annotation], show_log: bool = True
+    ) -> list[resources_pb2.Annotation]:
+        """Upload annotations; returns those that failed (empty when all succeeded)."""
+        if not batch_annot:
+            return []
+        try:
+            response = self._request("PostAnnotations", annotations=list(batch_annot))
+        except ApiError as exc:
+            log.warning("annotation upload failed: %s", exc)
+            return list(batch_annot)
+        failed = [
+            sent
+            for sent, got in zip(batch_annot, response.annotations, strict=False)
+            if got.status.code not in (0, status_code_pb2.ANNOTATION_SUCCESS, status_code_pb2.SUCCESS)
+        ]
+        if failed:
+            log.warning("%d of %d annotation(s) failed", len(failed), len(batch_annot))
+        elif show_log:
+            log.info("uploaded %d annotation(s)", len(batch_annot))
+        return failed
+
+    # -- listing and deleting --------------------------------------------------------------------------
+
+    def list_inputs(
+        self,
+        dataset_id: str | None = None,
+        page_no: int | None = None,
+        per_page: int | None = None,
+        input_type: str | None = None,
+    ) -> Iterator[resources_pb2.Input]:
+        """The app's (or a dataset's) inputs, newest first, lazily; `input_type` keeps one kind."""
+        if input_type is not None and input_type not in _KINDS:
+            raise UserError(f"input_type must be one of {list(_KINDS)}, got {input_type!r}")
+        if dataset_id:
+            items = self._list(
+                "ListDatasetInputs",
+                lambda d: d.input,
+                page_no=page_no,
+                per_page=per_page,
+                items_field="dataset_inputs",
+                dataset_id=dataset_id,
+            )
+        else:
+            items = self._list("ListInputs", page_no=page_no, per_page=per_page, items_field="inputs")
+        if input_type is None:
+            return items
+        return (i for i in items if i.data.HasField(input_type))
+
+    def list_annotations(
+        self,
+        batch_input: Sequence[resources_pb2.Input] | None = None,
+        page_no: int | None = None,
+        per_page: int | None = None,
+    ) -> Iterator[resources_pb2.Annotation]:
+        fields: dict[str, Any] = {"list_all_annotations": True}
+        if batch_input:
+            fields["input_ids"] = [i.id for i in batch_input]
+        return self._list(
+            "ListAnnotations", page_no=page_no, per_page=per_page, items_field="annotations", **fields
+        )
+
+    def delete_inputs(self, inputs: Iterable[resources_pb2.Input | str]) -> None:
+        ids = [i if isinstance(i, str) else i.id for i in inputs]
+        for batch in chunked(ids, 1000):
+            self._request("DeleteInputs", ids=batch)
+
+    def download_inputs(self, inputs: Iterable[resources_pb2.Input]) -> list[bytes]:
+        """The content of each input: its bytes, its raw text, or what its URL serves."""
+        return [self._content(item) for item in inputs]
+
+    def _content(self, item: resources_pb2.Input) -> bytes:
+        for kind in _KINDS:
+            if not item.data.HasField(kind):  # type: ignore[arg-type]
+                continue
+            part = getattr(item.data, kind)
+            if kind == "text" and part.raw:
+                return str(part.raw).encode()
+            if part.base64:
+                return bytes(part.base64)
+            url = part.url or (
+                f"{part.hosted.prefix}/orig/{part.hosted.suffix}" if part.hosted.prefix else ""
+            )
+            if url:
+                return _fetch(url, self._conn)
+        raise ApiClientError(f"input {item.id!r} has no content to download")
+
+
+def _files(folder: str, suffixes: set[str]) -> list[Path]:
+    root = Path(folder)
+    if not root.is_dir():
+        raise UserError(f"folder_path {folder!r} is not a directory")
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def _json_cell(text: str, path: str, line: int) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}:{line}: metadata is not JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise UserError(f"{path}:{line}: metadata must be a JSON object")
+    return value
+
+
+def _reason(status: Any) -> str:
+    """A status as a sentence: description, then details when there are any."""
+    text = status.description or f"status {status.code}"
+    return f"{text}: {status.details}" if status.details else text
+
+
+def _item_failures(items: Sequence[resources_pb2.Input]) -> dict[str, str]:
+    accepted = {0, status_code_pb2.SUCCESS, INPUT_SUCCESS, *_PENDING}
+    return {item.id: _reason(item.status) for item in items if item.status.code not in accepted}
+
+
+def _is_duplicate(reason: str) -> bool:
+    return "duplicate" in reason.lower()
+
+
+def _sample(failures: dict[str, str]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:5]) + (
+        " ..." if len(failures) > 5 else ""
+    )
+
+
+def _fetch(url: str, connection: Any) -> bytes:
+    """GET a URL with up to 3 attempts on 5xx; file:// works too (the emulator's archives)."""
+    headers = {"User-Agent": "modelwire"}
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host.endswith("clarifai.com") and connection.credentials.pat is not None:
+        headers["Authorization"] = f"Key {connection.credentials.pat.reveal()}"
+    last: Exception | None = None
+    for attempt in range(3):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as response:
+                return bytes(response.read())
+        except urllib.error.HTTPError as exc:
+            last = exc
+            if exc.code < 500:
+                break
+        except OSError as exc:
+            last = exc
+        time.sleep(0.2 * 2**attempt)
+    raise ApiClientError(f"cannot download {url}: {last}")
