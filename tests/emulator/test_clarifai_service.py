@@ -375,7 +375,7 @@ def test_duplicate_ids_give_mixed_status_and_per_input_statuses(api: Api) -> Non
     api("PostInputs", S.INPUT_INVALID_REQUEST, inputs=[])
 
 
-def test_inputs_are_processed_asynchronously(api: Api, tmp_path: Path) -> None:
+def test_inputs_are_processed_asynchronously(emulator: Emulator, api: Api, tmp_path: Path) -> None:
     picture = png(1)
     on_disk = tmp_path / "pic.png"
     on_disk.write_bytes(png(2))
@@ -433,6 +433,15 @@ def test_inputs_are_processed_asynchronously(api: Api, tmp_path: Path) -> None:
     api("DeleteInputs", ids=["broken", "never-existed"])  # unknown ids are ignored
     api("DeleteInputs", ids=[])
     assert sorted(input_ids(api)) == ["img", "txt", "url", "vid"]
+
+    def blobs() -> int:
+        row = emulator.store.one("SELECT COUNT(*) AS n FROM clarifai_blobs")
+        assert row is not None
+        return int(row["n"])
+
+    before = blobs()
+    api("DeleteInputs", ids=["img"])
+    assert blobs() == before - 1  # content nothing refers to any more is deleted with its input
 
 
 def test_urls_off_loopback_are_refused(api: Api) -> None:

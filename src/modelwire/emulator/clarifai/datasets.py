@@ -13,6 +13,7 @@ to poll. Only CLARIFAI_DATA_PROTOBUF is supported.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import uuid
 from collections import defaultdict
@@ -36,8 +37,10 @@ from modelwire.emulator.clarifai.records import (
     DATASET_VERSION,
     IN_APP,
     INPUT,
+    NEWEST_FIRST,
     Owner,
     Page,
+    drop_unused_blobs,
     missing,
     order_of,
     placeholders,
@@ -50,7 +53,7 @@ log = logging.getLogger("modelwire.emulator")
 Format = resources_pb2.DatasetVersionExportFormat
 _MEMBERS = """(SELECT d.user_id AS user_id, d.app_id AS app_id, d.dataset_id AS dataset_id, d.id AS id,
     d.created_ns AS created_ns, i.status AS status, i.kind AS kind, i.content_sha AS content_sha,
-    i.proto AS proto
+    i.vector IS NOT NULL AS embedded, i.proto AS proto
     FROM clarifai_dataset_inputs d JOIN clarifai_inputs i
     ON i.user_id = d.user_id AND i.app_id = d.app_id AND i.id = d.id)"""
 _EXPORT_BUSY = (S.DATASET_VERSION_EXPORT_PENDING, S.DATASET_VERSION_EXPORT_IN_PROGRESS)
@@ -146,17 +149,35 @@ class DatasetsArea:
                 f"SELECT id FROM clarifai_dataset_inputs WHERE {IN_APP} AND dataset_id IN ({marks})",
                 [*owner, *ids],
             ).fetchall()
-            for table in ("clarifai_dataset_inputs", "clarifai_version_inputs"):
-                conn.execute(
-                    f"DELETE FROM {table} WHERE {IN_APP} AND dataset_id IN ({marks})",
-                    [*owner, *ids],
-                )
+            conn.execute(
+                f"DELETE FROM clarifai_dataset_inputs WHERE {IN_APP} AND dataset_id IN ({marks})",
+                [*owner, *ids],
+            )
             conn.execute(
                 f"DELETE FROM clarifai_objects WHERE kind = ? AND {IN_APP} AND parent IN ({marks})",
                 [DATASET_VERSION.name, *owner, *ids],
             )
+            self._drop_snapshots(conn, owner, f"dataset_id IN ({marks})", ids)
         self._indexes.touch(owner, {r["id"] for r in members})
+        with self._lock:
+            for key in [k for k in self._groups if k[:2] == tuple(owner) and k[2] in ids]:
+                del self._groups[key]
         return status_pb2.BaseResponse()
+
+    @staticmethod
+    def _drop_snapshots(conn: sqlite3.Connection, owner: Owner, where: str, params: Sequence[Any]) -> None:
+        """Delete dataset-version snapshot rows (and content nothing else refers to)."""
+        condition = f"{IN_APP} AND {where}"
+        shas = [
+            r["content_sha"]
+            for r in conn.execute(
+                f"SELECT DISTINCT content_sha FROM clarifai_version_inputs WHERE {condition} "
+                "AND content_sha IS NOT NULL",
+                [*owner, *params],
+            )
+        ]
+        conn.execute(f"DELETE FROM clarifai_version_inputs WHERE {condition}", [*owner, *params])
+        drop_unused_blobs(conn, shas)
 
     # -- dataset inputs ----------------------------------------------------------------------------
 
@@ -168,11 +189,12 @@ class DatasetsArea:
         listed = list(dict.fromkeys(d.input.id for d in request.dataset_inputs))
         if "" in listed:
             raise ApiFailure(S.INPUT_INVALID_ARGUMENT, "every dataset_inputs[].input needs its id")
-        absent = [i for i in listed if i not in self._labels.input_ids_present(owner, listed)]
+        present = self._labels.input_ids_present(owner, listed)
+        absent = [i for i in listed if i not in present]
         if absent:
             raise missing(INPUT, absent, self._records.where(owner))
         if request.HasField("search"):
-            listed += [i for i in self._inputs.all_hits(owner, request.search) if i not in set(listed)]
+            listed = list(dict.fromkeys([*listed, *self._inputs.all_hits(owner, request.search)]))
         if not listed:
             raise ApiFailure(
                 S.CONN_INVALID_REQUEST, "set dataset_inputs or a search selecting the inputs to add"
@@ -221,9 +243,7 @@ class DatasetsArea:
     def _snapshot(self, owner: Owner, dataset_id: str) -> list[tuple[Any, resources_pb2.Input]]:
         """(input row, export view) of every member, newest first."""
         rows = self._store.query(
-            f"SELECT m.*, i.vector IS NOT NULL AS embedded FROM {_MEMBERS} m JOIN clarifai_inputs i "
-            "ON i.user_id = m.user_id AND i.app_id = m.app_id AND i.id = m.id "
-            "WHERE m.user_id = ? AND m.app_id = ? AND m.dataset_id = ? ORDER BY m.created_ns DESC, m.id",
+            f"SELECT * FROM {_MEMBERS} WHERE {IN_APP} AND dataset_id = ? ORDER BY {NEWEST_FIRST}",
             (*owner, dataset_id),
         )
         labels: dict[str, list[resources_pb2.Annotation]] = defaultdict(list)
@@ -260,30 +280,29 @@ class DatasetsArea:
             copy.CopyFrom(version)
             copy.id = copy.id or new_id()
             given.append(copy)
+
+        snapshot = [
+            (
+                row["id"],
+                row["created_ns"],
+                row["kind"],
+                row["content_sha"],
+                row["embedded"],
+                view.SerializeToString(),
+            )
+            for row, view in members
+        ]
+
+        def store_snapshot(conn: sqlite3.Connection, version: resources_pb2.DatasetVersion) -> None:
+            conn.executemany(
+                "INSERT INTO clarifai_version_inputs (user_id, app_id, dataset_id, version_id, id, "
+                "created_ns, kind, content_sha, embedded, proto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*owner, request.dataset_id, version.id, *entry) for entry in snapshot],
+            )
+
         created = self._records.create(
-            DATASET_VERSION, owner, given, parent=request.dataset_id, prepare=prepare
+            DATASET_VERSION, owner, given, parent=request.dataset_id, prepare=prepare, also=store_snapshot
         )
-        with self._store.transaction() as conn:
-            for version in created:
-                conn.executemany(
-                    "INSERT INTO clarifai_version_inputs "
-                    "(user_id, app_id, dataset_id, version_id, id, created_ns, "
-                    "kind, content_sha, embedded, proto) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (
-                            *owner,
-                            request.dataset_id,
-                            version.id,
-                            row["id"],
-                            row["created_ns"],
-                            row["kind"],
-                            row["content_sha"],
-                            int(row["embedded"]),
-                            view.SerializeToString(),
-                        )
-                        for row, view in members
-                    ],
-                )
         return service_pb2.MultiDatasetVersionResponse(dataset_versions=created)
 
     def list_dataset_versions(
@@ -312,11 +331,8 @@ class DatasetsArea:
             DATASET_VERSION, owner, list(request.dataset_version_ids), parent=request.dataset_id
         )
         with self._store.transaction() as conn:
-            conn.execute(
-                f"DELETE FROM clarifai_version_inputs WHERE {IN_APP} AND dataset_id = ? "
-                f"AND version_id IN ({placeholders(ids)})",
-                [*owner, request.dataset_id, *ids],
-            )
+            where = f"dataset_id = ? AND version_id IN ({placeholders(ids)})"
+            self._drop_snapshots(conn, owner, where, [request.dataset_id, *ids])
         with self._lock:
             for version_id in ids:
                 self._groups.pop((*owner, request.dataset_id, version_id), None)

@@ -93,7 +93,3 @@ class ApiFailure(Exception):
 
     def status(self) -> status_pb2.Status:
         return status(self.code, self.details, self.description)
-
-
-def bad_request(details: str, code: Code = S.CONN_INVALID_REQUEST) -> ApiFailure:
-    return ApiFailure(code, details)

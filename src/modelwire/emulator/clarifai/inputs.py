@@ -53,6 +53,7 @@ from modelwire.emulator.clarifai.records import (
     INPUTS_ADD_JOB,
     Owner,
     check_id,
+    drop_unused_blobs,
     missing,
     page_of,
     placeholders,
@@ -234,9 +235,8 @@ class InputsArea:
         except Exception as exc:  # a bug, not bad content: fail the inputs visibly, never silently
             log.exception("clarifai emulator: processing inputs %s failed", ids)
             failed = status(FAILED, f"the emulator failed to process this input: {type(exc).__name__}: {exc}")
-            self._set_status(
-                owner, f"id IN ({placeholders(ids)}) AND status = ?", [*ids, IN_PROGRESS], failed
-            )
+            stuck = f"id IN ({placeholders(ids)}) AND status = ?"
+            self._indexes.touch(owner, self._set_status(owner, stuck, [*ids, IN_PROGRESS], failed))
 
     def _set_status(self, owner: Owner, where: str, params: list[Any], new: status_pb2.Status) -> list[str]:
         """Give the app's inputs that match `where` the status `new` (dropping any uploaded bytes);
@@ -482,6 +482,14 @@ class InputsArea:
             return
         marks = placeholders(ids)
         with self._store.transaction() as conn:
+            shas = [
+                r["content_sha"]
+                for r in conn.execute(
+                    f"SELECT content_sha FROM clarifai_inputs WHERE {IN_APP} AND id IN ({marks}) "
+                    "AND content_sha IS NOT NULL",
+                    [*owner, *ids],
+                )
+            ]
             for table, column in (
                 ("clarifai_inputs", "id"),
                 ("clarifai_annotations", "input_id"),
@@ -491,11 +499,7 @@ class InputsArea:
                     f"DELETE FROM {table} WHERE {IN_APP} AND {column} IN ({marks})",
                     [*owner, *ids],
                 )
-            conn.execute(
-                "DELETE FROM clarifai_blobs WHERE sha NOT IN (SELECT content_sha FROM clarifai_inputs "
-                "WHERE content_sha IS NOT NULL UNION SELECT content_sha FROM clarifai_version_inputs "
-                "WHERE content_sha IS NOT NULL)"
-            )
+            drop_unused_blobs(conn, shas)
         self._indexes.touch(owner, ids)
 
     # -- search --------------------------------------------------------------------------------------

@@ -9,6 +9,12 @@ Patch actions (`action`): "merge" (default) adds or updates concepts by id, regi
 metadata keys (recursively; a null value deletes the key); "overwrite" replaces the concepts,
 regions and metadata that the patch sets; "remove" deletes the listed concepts and regions (by id)
 and metadata keys. Deletes ignore unknown ids, so they are safe to retry.
+
+ListAnnotations lists successful annotations (all statuses with `list_all_annotations`, or the
+given `statuses`); every annotation here is the app owner's, made by hand, so filters on other
+`user_ids`, on `model_version_ids` or on a `task_id` match nothing. PatchConcepts supports the
+"overwrite" action (name, language, definition, metadata). PostConceptsSearches matches concept
+names case-insensitively, `*` matching any run of characters, in `language` when given.
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ SCHEMA = [
         embedded INTEGER NOT NULL, proto BLOB NOT NULL,
         PRIMARY KEY (user_id, app_id, dataset_id, version_id, id))""",
     """CREATE TABLE IF NOT EXISTS clarifai_blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS clarifai_inputs_content ON clarifai_inputs (content_sha)",
+    "CREATE INDEX IF NOT EXISTS clarifai_version_inputs_content ON clarifai_version_inputs (content_sha)",
     """CREATE TABLE IF NOT EXISTS clarifai_keys (
         key TEXT PRIMARY KEY, user_id TEXT NOT NULL, app_id TEXT NOT NULL, created_ns INTEGER NOT NULL)""",
 ]
@@ -256,6 +258,19 @@ def placeholders(values: Sequence[object]) -> str:
     return ",".join("?" * len(values))
 
 
+def drop_unused_blobs(conn: sqlite3.Connection, shas: Sequence[str] | None) -> None:
+    """Delete content that no input and no dataset-version snapshot refers to any more (among
+    `shas`, or everywhere when None)."""
+    unused = (
+        "NOT EXISTS (SELECT 1 FROM clarifai_inputs i WHERE i.content_sha = clarifai_blobs.sha) "
+        "AND NOT EXISTS (SELECT 1 FROM clarifai_version_inputs v WHERE v.content_sha = clarifai_blobs.sha)"
+    )
+    if shas is None:
+        conn.execute(f"DELETE FROM clarifai_blobs WHERE {unused}")
+    elif shas:
+        conn.execute(f"DELETE FROM clarifai_blobs WHERE sha IN ({placeholders(shas)}) AND {unused}", shas)
+
+
 class Records:
     """Generic storage of protos, shared by every area of the emulator."""
 
@@ -401,8 +416,11 @@ class Records:
         *,
         parent: str = "",
         prepare: Callable[[M], None] | None = None,
+        also: Callable[[sqlite3.Connection, M], None] | None = None,
     ) -> list[M]:
-        """Create objects atomically: ids are required and unique; owner and times are stamped."""
+        """Create objects atomically: ids are required and unique; owner and times are stamped.
+        `prepare` checks or completes each one first; `also` stores what goes with each one, in the
+        same transaction."""
         if not messages:
             raise ApiFailure(kind.invalid, f"no {kind.name} given: send at least one")
         created: list[M] = []
@@ -431,6 +449,8 @@ class Records:
                 now = self.now()
                 stamp(item, owner if kind is not APP else Owner(owner.user_id, ""), now)
                 self.save(conn, kind, owner, item, parent=parent, created_ns=now)
+                if also is not None:
+                    also(conn, item)
         return created
 
     def delete(self, kind: Kind, owner: Owner, ids: Sequence[str], parent: str = "") -> list[str]:
@@ -465,8 +485,4 @@ class Records:
                 conn.execute(
                     f"DELETE FROM {table} WHERE user_id = ? AND app_id = ?", (owner.user_id, owner.app_id)
                 )
-            conn.execute(
-                "DELETE FROM clarifai_blobs WHERE sha NOT IN (SELECT content_sha FROM clarifai_inputs "
-                "WHERE content_sha IS NOT NULL UNION SELECT content_sha FROM clarifai_version_inputs "
-                "WHERE content_sha IS NOT NULL)"
-            )
+            drop_unused_blobs(conn, None)
