@@ -508,17 +508,17 @@ class Inputs(BaseClient):
     def _wait_and_check(self, job_id: str, ids: list[str], timeout: float) -> dict[str, str]:
         """Wait for the add-job; return {id: reason} for inputs that did not process."""
         deadline = time.monotonic() + timeout
-        delay = 0.02
+        delay = 0.1  # an add-job never finishes at once: polling sooner only adds calls
         while True:
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
             job = self._request("GetInputsAddJob", id=job_id).inputs_add_job
             progress = job.progress
             if progress.pending_count == 0 and progress.in_progress_count == 0:
                 break
-            if time.monotonic() + delay > deadline:
+            if time.monotonic() >= deadline:
                 self._request("CancelInputsAddJob", id=job_id)
                 return {i: f"input add job {job_id} did not finish within {timeout:.0f}s" for i in ids}
-            time.sleep(delay)
-            delay = min(delay * 1.6, 1.0)
+            delay = min(delay * 2, 1.0)
         if progress.failed_count == 0 and progress.success_count >= len(ids):
             return {}
         return self._check_existing(set(ids))
