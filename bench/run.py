@@ -13,7 +13,8 @@ server is pinned to the last one and the clients to the others (--no-pin: not).
 Every contender is warmed up, then the rounds run interleaved (round-robin, the order rotating each
 round) so that drift on the machine hits all contenders alike. Per contender the table shows the
 median throughput over the rounds (and its min/max), the client process's CPU time per message and
-how busy the server was; the ratios compare medians from this one run against the targets. A MISS
+how busy the server was (per phase, for rounds in parts such as upload then list, together with the
+RPCs each phase made); the ratios compare medians from this one run against the targets. A MISS
 is reported, not an error: the exit status is 0 unless a server or a required (modelwire or
 raw-stub) contender failed. See bench/README.md for how to read the numbers.
 
@@ -21,20 +22,24 @@ Full results go to bench/results/<scenario>.json (bench/results/ is gitignored).
 
 Adding a scenario: write a function `(ScenarioContext) -> Plan` that starts its server through the
 context (`ctx.emulator(...)`, or `ctx.serve(...)` for a server of its own), builds its contenders
-(see SyncSession / AsyncSession / SubprocessContender) and the comparisons to report, and register
-it in SCENARIOS. Server processes, pinning, the interleaved rounds and the table are shared.
+(see SyncSession / AsyncSession / SubprocessContender; PhaseClock / CallCounter for rounds in parts)
+and the comparisons to report, and register it in SCENARIOS. Server processes, pinning, the
+interleaved rounds and the table are shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import dataclasses
+import functools
 import gc
 import importlib.util
 import itertools
 import json
+import math
 import os
 import platform
 import random
@@ -46,6 +51,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
+import threading
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
@@ -91,6 +98,21 @@ def _tail(path: Path, lines: int = 20) -> str:
 # Server processes: the emulator, or a bench-local server, each in its own process
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time the threads of process `pid` have used so far (Linux: /proc schedstat, in ns), else None."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for tid in tasks:
+        try:
+            total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # the thread ended meanwhile
+    return total / 1e9
+
+
 @dataclass(frozen=True)
 class ServerProcess:
     """A server the contenders talk to, running in a child process."""
@@ -107,18 +129,8 @@ class ServerProcess:
         return f"{self.host}:{self.port}"
 
     def cpu_seconds(self) -> float | None:
-        """CPU time the server's threads have used so far (Linux: /proc schedstat, in ns), else None."""
-        total = 0
-        try:
-            tasks = os.listdir(f"/proc/{self.pid}/task")
-        except OSError:
-            return None
-        for tid in tasks:
-            try:
-                total += int(Path(f"/proc/{self.pid}/task/{tid}/schedstat").read_text().split()[0])
-            except (OSError, ValueError, IndexError):
-                continue  # the thread ended meanwhile
-        return total / 1e9
+        """CPU time the server's threads have used so far, else None (see process_cpu_seconds)."""
+        return process_cpu_seconds(self.pid)
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -260,33 +272,77 @@ def emulator_command(api_key: str = API_KEY, extra_args: Sequence[str] = ()) -> 
 
 
 @dataclass(frozen=True)
+class PhaseSample:
+    """One timed phase of a round (a round may have several, e.g. upload then list): wall time, the
+    client process's CPU time, the server's CPU time and the RPCs the client made meanwhile."""
+
+    seconds: float
+    cpu_seconds: float
+    server_cpu_seconds: float | None = None
+    calls: dict[str, int] = field(default_factory=dict)  # RPCs by method name (see CallCounter)
+    empty: dict[str, int] = field(default_factory=dict)  # List* calls that returned no items
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PhaseSample:
+        server = data.get("server_cpu_seconds")
+        return cls(
+            seconds=float(data["seconds"]),
+            cpu_seconds=float(data["cpu_seconds"]),
+            server_cpu_seconds=None if server is None else float(server),
+            calls={str(k): int(v) for k, v in data.get("calls", {}).items()},
+            empty={str(k): int(v) for k, v in data.get("empty", {}).items()},
+        )
+
+
+@dataclass(frozen=True)
 class Sample:
     """One timed round. `check` is a scenario-defined count (e.g. matched outcomes): every round of
-    every contender must report the same, which proves they all read what they were meant to."""
+    every contender must report the same, which proves they all read what they were meant to.
+    `phases` times the parts of a round separately, when the scenario has parts."""
 
     messages: int
     seconds: float
     cpu_seconds: float  # CPU time of the client's whole process (its gRPC threads included)
     check: int
     server_cpu_seconds: float | None = None  # the server's CPU time during the round
+    phases: dict[str, PhaseSample] = field(default_factory=dict)
+
+    def part(self, phase: str | None = None) -> tuple[float, float, float | None]:
+        """(wall seconds, client CPU seconds, server CPU seconds) of the round or of one of its phases."""
+        if phase is None:
+            return self.seconds, self.cpu_seconds, self.server_cpu_seconds
+        p = self.phases[phase]
+        return p.seconds, p.cpu_seconds, p.server_cpu_seconds
+
+    def rate_of(self, phase: str | None = None) -> float:
+        seconds = self.part(phase)[0]
+        return self.messages / seconds if seconds > 0 else 0.0
+
+    def cpu_us_of(self, phase: str | None = None) -> float:
+        return self.part(phase)[1] * 1e6 / self.messages if self.messages else 0.0
+
+    def server_busy_of(self, phase: str | None = None) -> float | None:
+        """The server's CPU time over the wall time: near 1.0 (one core) = server-bound."""
+        seconds, _, server = self.part(phase)
+        return None if server is None or seconds <= 0 else server / seconds
 
     @property
     def server_busy(self) -> float | None:
-        """The server's CPU time over the round's wall time: near 1.0 (one core) = server-bound."""
-        if self.server_cpu_seconds is None or self.seconds <= 0:
-            return None
-        return self.server_cpu_seconds / self.seconds
+        return self.server_busy_of()
 
     @property
     def rate(self) -> float:
-        return self.messages / self.seconds if self.seconds > 0 else 0.0
+        return self.rate_of()
 
     @property
     def cpu_us_per_message(self) -> float:
-        return self.cpu_seconds * 1e6 / self.messages if self.messages else 0.0
+        return self.cpu_us_of()
 
-    def to_json(self) -> dict[str, float | int | None]:
-        return {
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "messages": self.messages,
             "seconds": self.seconds,
             "cpu_seconds": self.cpu_seconds,
@@ -295,13 +351,211 @@ class Sample:
             "cpu_us_per_message": self.cpu_us_per_message,
             "server_cpu_seconds": self.server_cpu_seconds,
         }
+        if self.phases:
+            out["phases"] = {name: p.to_json() for name, p in self.phases.items()}
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Sample:
+        """What a child process reports (see SubprocessContender)."""
+        return cls(
+            int(data["messages"]),
+            float(data["seconds"]),
+            float(data["cpu_seconds"]),
+            int(data["check"]),
+            phases={name: PhaseSample.from_json(p) for name, p in data.get("phases", {}).items()},
+        )
 
 
 CallResult = tuple[int, int]  # (messages consumed, check count) returned by one call
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one call returns when its round has phases (timed by a PhaseClock); else a CallResult."""
+
+    messages: int
+    check: int
+    phases: dict[str, PhaseSample]
+
+
+# -- RPC counts and phase timing -------------------------------------------------------------------
+#
+# The published SDKs' child processes load this file (by path, in their own venvs) to count and time
+# exactly as this process does: what they use (CallCounter, PhaseClock, PhaseSample, Sample, Outcome,
+# _time_sync, check_listing) must need nothing beyond the standard library and grpc.
+
+
+def _method_name(method: str | bytes) -> str:
+    """`Method` of a gRPC path `/package.Service/Method`."""
+    text = method.decode() if isinstance(method, bytes) else method
+    return text.rsplit("/", 1)[-1]
+
+
+def _holds_no_items(response: Any) -> bool:
+    """True when no repeated field of the response message is set (an empty page of a listing)."""
+    return not any(
+        (fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == fd.LABEL_REPEATED)
+        for fd, _ in response.ListFields()
+    )
+
+
+@functools.cache
+def _counting_interceptor_class() -> type[Any]:
+    import grpc
+
+    class CountingInterceptor(
+        grpc.UnaryUnaryClientInterceptor,
+        grpc.UnaryStreamClientInterceptor,
+        grpc.StreamUnaryClientInterceptor,
+        grpc.StreamStreamClientInterceptor,
+    ):
+        """Counts every call it sees; for unary List* calls, also those answered with no items."""
+
+        def __init__(self, counter: CallCounter) -> None:
+            self.counter = counter
+
+        def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+            name = self.counter.started(details.method)
+            outcome = continuation(details, request)
+            if name.startswith("List"):
+                outcome.add_done_callback(lambda done: self.counter.finished(name, done))
+            return outcome
+
+        def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+            self.counter.started(details.method)
+            return continuation(details, request)
+
+        def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+            self.counter.started(details.method)
+            return continuation(details, requests)
+
+        def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+            self.counter.started(details.method)
+            return continuation(details, requests)
+
+    return CountingInterceptor
+
+
+class CallCounter:
+    """Counts the RPCs made over the channels it wraps, by method name, on the client side (a gRPC
+    interceptor); thread-safe. Both SDKs are counted this way, each in its own process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: collections.Counter[str] = collections.Counter()
+        self._empty: collections.Counter[str] = collections.Counter()
+
+    def started(self, method: str | bytes) -> str:
+        name = _method_name(method)
+        with self._lock:
+            self._calls[name] += 1
+        return name
+
+    def finished(self, name: str, outcome: Any) -> None:
+        try:
+            empty = outcome.exception() is None and _holds_no_items(outcome.result())
+        except Exception:
+            return
+        if empty:
+            with self._lock:
+                self._empty[name] += 1
+
+    def snapshot(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(calls, empty List* answers) by method so far."""
+        with self._lock:
+            return dict(self._calls), dict(self._empty)
+
+    def wrap(self, channel: Any) -> Any:
+        import grpc
+
+        return grpc.intercept_channel(channel, _counting_interceptor_class()(self))
+
+    def patch_channels(self) -> Callable[[], None]:
+        """Make grpc.insecure_channel / grpc.secure_channel return counted channels (whoever calls
+        them: an SDK builds its channel itself); returns the function that undoes it."""
+        import grpc
+
+        originals = {name: getattr(grpc, name) for name in ("insecure_channel", "secure_channel")}
+
+        def counted(make: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(make)
+            def build(*args: Any, **kwargs: Any) -> Any:
+                return self.wrap(make(*args, **kwargs))
+
+            return build
+
+        for name, make in originals.items():
+            setattr(grpc, name, counted(make))
+
+        def undo() -> None:
+            for name, make in originals.items():
+                setattr(grpc, name, make)
+
+        return undo
+
+    @contextlib.contextmanager
+    def counting_channels(self) -> Iterator[None]:
+        """Channels made inside are counted (for as long as they live)."""
+        undo = self.patch_channels()
+        try:
+            yield
+        finally:
+            undo()
+
+
+def _minus(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: v - before.get(k, 0) for k, v in sorted(after.items()) if v != before.get(k, 0)}
+
+
+class PhaseClock:
+    """Times the named phases of one round (`with clock.phase("upload"): ...`): wall and process CPU
+    time, the server's CPU time (when `server_pid` is given) and the RPCs `counter` saw meanwhile."""
+
+    def __init__(self, counter: CallCounter | None = None, server_pid: int | None = None) -> None:
+        self._counter = counter
+        self._server_pid = server_pid
+        self.phases: dict[str, PhaseSample] = {}
+
+    def _server(self) -> float | None:
+        return process_cpu_seconds(self._server_pid) if self._server_pid else None
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        calls, empty = self._counter.snapshot() if self._counter else ({}, {})
+        server = self._server()
+        cpu, wall = time.process_time(), time.perf_counter()
+        yield
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server_after = self._server()
+        calls_after, empty_after = self._counter.snapshot() if self._counter else ({}, {})
+        self.phases[name] = PhaseSample(
+            wall,
+            cpu,
+            None if server is None or server_after is None else server_after - server,
+            _minus(calls_after, calls),
+            _minus(empty_after, empty),
+        )
+
+    def outcome(self, messages: int, check: int) -> Outcome:
+        return Outcome(messages, check, dict(self.phases))
+
+
+def check_listing(what: str, listed: Sequence[str], expected: Sequence[str]) -> int:
+    """The number of ids listed, which must be exactly `expected` (any order); BenchError otherwise."""
+    want, got = set(expected), set(listed)
+    if len(listed) == len(expected) and got == want:
+        return len(listed)
+    missing, unexpected = len(want - got), len(got - want)
+    duplicates = len(listed) - len(got)
+    raise BenchError(
+        f"{what}: listed {len(listed)} inputs for {len(expected)} uploaded "
+        f"({missing} missing, {unexpected} unexpected, {duplicates} duplicated)"
+    )
+
+
 class Contender:
-    """Base: `start()` (may raise Unavailable), `run_round()` for each round, `close()`.
+    """Base: `start()` (may raise Unavailable), `prepare()` then `run_round()` for each round, `close()`.
 
     `optional` contenders (the published SDKs) that cannot start or fail are reported and dropped;
     a failure of a required one aborts the benchmark.
@@ -316,6 +570,9 @@ class Contender:
     def start(self) -> None:
         pass
 
+    def prepare(self) -> None:
+        """Untimed set-up before each round (e.g. a fresh app to upload into)."""
+
     def run_round(self) -> Sample:
         raise NotImplementedError
 
@@ -323,33 +580,42 @@ class Contender:
         pass
 
 
-def _time_sync(call: Callable[[], CallResult]) -> Sample:
-    gc.collect()
-    cpu, wall = time.process_time(), time.perf_counter()
-    messages, check = call()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+def _sample(result: CallResult | Outcome, wall: float, cpu: float) -> Sample:
+    if isinstance(result, Outcome):
+        return Sample(result.messages, wall, cpu, result.check, phases=result.phases)
+    messages, check = result
     return Sample(messages, wall, cpu, check)
 
 
-async def _time_async(call: Callable[[], Awaitable[CallResult]]) -> Sample:
+def _time_sync(call: Callable[[], CallResult | Outcome]) -> Sample:
     gc.collect()
     cpu, wall = time.process_time(), time.perf_counter()
-    messages, check = await call()
+    result = call()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return Sample(messages, wall, cpu, check)
+    return _sample(result, wall, cpu)
+
+
+async def _time_async(call: Callable[[], Awaitable[CallResult | Outcome]]) -> Sample:
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = await call()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return _sample(result, wall, cpu)
 
 
 @dataclass
 class SyncSession:
-    """An opened sync client: `call` runs one round's work, untimed setup is done already."""
+    """An opened sync client: `call` runs one round's work, untimed setup is done already;
+    `prepare` runs before each round, untimed."""
 
-    call: Callable[[], CallResult]
+    call: Callable[[], CallResult | Outcome]
     close: Callable[[], None] = lambda: None
+    prepare: Callable[[], None] = lambda: None
 
 
 @dataclass
 class AsyncSession:
-    call: Callable[[], Awaitable[CallResult]]
+    call: Callable[[], Awaitable[CallResult | Outcome]]
     close: Callable[[], Awaitable[None]]
 
 
@@ -363,6 +629,10 @@ class SyncContender(Contender):
 
     def start(self) -> None:
         self._session = self._open()
+
+    def prepare(self) -> None:
+        assert self._session is not None, "start() first"
+        self._session.prepare()
 
     def run_round(self) -> Sample:
         assert self._session is not None, "start() first"
@@ -411,16 +681,27 @@ class SubprocessContender(Contender):
 
     The child prints one JSON line when ready (`{"ready": true, ...info}`), then for every `round`
     line on its stdin runs one timed round and prints `{"messages", "seconds", "cpu_seconds",
-    "check"}` (or `{"error": "..."}`); it exits on EOF. It is idle while the others run.
-    `argv` is called at start and may raise Unavailable.
+    "check"}` and optionally `"phases"` (Sample.to_json), or `{"error": "..."}`; it exits on EOF.
+    It is idle while the others run. `argv` is called at start and may raise Unavailable.
+    `round_args`, if given, is called (untimed) before each round and its JSON sent on the line
+    (`round {"app_id": ...}`).
     """
 
     def __init__(
-        self, key: str, label: str, argv: Callable[[], list[str]], *, cwd: Path, optional: bool = True
+        self,
+        key: str,
+        label: str,
+        argv: Callable[[], list[str]],
+        *,
+        cwd: Path,
+        optional: bool = True,
+        round_args: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(key, label, optional=optional)
         self._argv = argv
         self._cwd = cwd
+        self._round_args = round_args
+        self._round_line = b"round\n"
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr_path = cwd / f"{key}.stderr"
         self._stderr: IO[bytes] | None = None
@@ -465,18 +746,16 @@ class SubprocessContender(Contender):
             raise BenchError(f"{self.label}: the child failed:\n{answer['error']}")
         return answer
 
+    def prepare(self) -> None:
+        if self._round_args is not None:
+            self._round_line = f"round {json.dumps(self._round_args())}\n".encode()
+
     def run_round(self) -> Sample:
         assert self._proc is not None, "start() first"
         assert self._proc.stdin is not None
-        self._proc.stdin.write(b"round\n")
+        self._proc.stdin.write(self._round_line)
         self._proc.stdin.flush()
-        answer = self._read(ROUND_TIMEOUT)
-        return Sample(
-            int(answer["messages"]),
-            float(answer["seconds"]),
-            float(answer["cpu_seconds"]),
-            int(answer["check"]),
-        )
+        return Sample.from_json(self._read(ROUND_TIMEOUT))
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
@@ -513,18 +792,47 @@ class ContenderResult:
     def ok(self) -> bool:
         return self.status == "ok" and bool(self.samples)
 
-    def median_rate(self) -> float | None:
-        return statistics.median(s.rate for s in self.samples) if self.ok else None
+    def phases(self) -> list[str]:
+        """The phases every sample has (in the order the first one ran them)."""
+        if not self.samples:
+            return []
+        return [p for p in self.samples[0].phases if all(p in s.phases for s in self.samples)]
 
-    def median_cpu_us(self) -> float | None:
-        return statistics.median(s.cpu_us_per_message for s in self.samples) if self.ok else None
+    def rates(self, phase: str | None = None) -> list[float]:
+        return [s.rate_of(phase) for s in self.samples]
 
-    def median_server_busy(self) -> float | None:
-        busy = [s.server_busy for s in self.samples if s.server_busy is not None]
+    def median_rate(self, phase: str | None = None) -> float | None:
+        return statistics.median(self.rates(phase)) if self.ok else None
+
+    def median_seconds(self, phase: str | None = None) -> float | None:
+        return statistics.median(s.part(phase)[0] for s in self.samples) if self.ok else None
+
+    def median_cpu_us(self, phase: str | None = None) -> float | None:
+        return statistics.median(s.cpu_us_of(phase) for s in self.samples) if self.ok else None
+
+    def median_server_busy(self, phase: str | None = None) -> float | None:
+        busy = [b for s in self.samples if (b := s.server_busy_of(phase)) is not None]
         return statistics.median(busy) if self.ok and busy else None
 
+    def calls(self, phase: str, method: str) -> list[int]:
+        """Per round: the calls of `method` in `phase`."""
+        return [s.phases[phase].calls.get(method, 0) for s in self.samples]
+
     def to_json(self) -> dict[str, Any]:
-        rates = [s.rate for s in self.samples]
+        rates = self.rates()
+        phases = {
+            phase: {
+                "median_rate": self.median_rate(phase),
+                "median_seconds": self.median_seconds(phase),
+                "median_cpu_us_per_message": self.median_cpu_us(phase),
+                "median_server_busy": self.median_server_busy(phase),
+                "median_calls": {
+                    m: statistics.median(self.calls(phase, m))
+                    for m in sorted({m for s in self.samples for m in s.phases[phase].calls})
+                },
+            }
+            for phase in (self.phases() if self.ok else [])
+        }
         return {
             "label": self.label,
             "status": self.status,
@@ -534,9 +842,16 @@ class ContenderResult:
             "max_rate": max(rates) if self.ok else None,
             "median_cpu_us_per_message": self.median_cpu_us(),
             "median_server_busy": self.median_server_busy(),
+            **({"phases": phases} if phases else {}),
             "info": self.info,
             "samples": [s.to_json() for s in self.samples],
         }
+
+
+def _describe_sample(key: str, sample: Sample) -> str:
+    if not sample.phases:
+        return f"{key} {sample.rate:,.0f}/s"
+    return f"{key} " + " ".join(f"{name} {p.seconds:.2f}s" for name, p in sample.phases.items())
 
 
 def _reason(exc: Exception) -> str:
@@ -574,6 +889,7 @@ def run_interleaved(
 
     def one_round(c: Contender) -> Sample | None:
         try:
+            c.prepare()
             before = server_cpu()
             sample = c.run_round()
             after = server_cpu()
@@ -617,7 +933,7 @@ def run_interleaved(
                 if sample is not None:
                     results[c.key].samples.append(sample)
             if active:
-                line = ", ".join(f"{c.key} {results[c.key].samples[-1].rate:,.0f}/s" for c in active)
+                line = ", ".join(_describe_sample(c.key, results[c.key].samples[-1]) for c in active)
                 _log(f"round {r + 1}/{rounds}: {line}")
     finally:
         for c in active:
@@ -632,12 +948,27 @@ def run_interleaved(
 
 @dataclass(frozen=True)
 class Comparison:
-    """numerator's median throughput / denominator's, against a target."""
+    """numerator's median throughput / denominator's, against a target: of whole rounds, or of a phase
+    (`phase`, and `denominator_phase` when the denominator's differs). Both sides handle the same
+    items, so the throughput ratio is also the denominator's median time / the numerator's."""
 
     numerator: str
     denominator: str
     target: float
     strict: bool = False  # True: must exceed the target ("ahead of"); False: at least the target
+    phase: str | None = None
+    denominator_phase: str | None = None  # None: the same as `phase`
+    title: str | None = None  # the row's name in the table (default: "[phase: ]numerator / denominator")
+
+    @property
+    def bottom_phase(self) -> str | None:
+        return self.denominator_phase or self.phase
+
+    def name(self, results: dict[str, ContenderResult]) -> str:
+        if self.title:
+            return self.title
+        prefix = f"{self.phase}: " if self.phase else ""
+        return f"{prefix}{results[self.numerator].label} / {results[self.denominator].label}"
 
     def verdict(self, value: float | None) -> str:
         if value is None:
@@ -647,6 +978,25 @@ class Comparison:
     @property
     def target_text(self) -> str:
         return f"{'>' if self.strict else '>='} {self.target:.2f}x"
+
+
+@dataclass(frozen=True)
+class CallBudget:
+    """A contender may make at most `most` calls of `method` in `phase`, in every round."""
+
+    contender: str
+    phase: str
+    method: str
+    most: int
+    why: str
+
+    def worst(self, results: dict[str, ContenderResult]) -> int | None:
+        r = results[self.contender]
+        return max(r.calls(self.phase, self.method)) if r.ok and self.phase in r.phases() else None
+
+    def verdict(self, results: dict[str, ContenderResult]) -> str:
+        worst = self.worst(results)
+        return "SKIP" if worst is None else "PASS" if worst <= self.most else "MISS"
 
 
 @dataclass
@@ -660,7 +1010,10 @@ class Plan:
     server: ServerProcess | None = None  # the server whose CPU time is measured ("server busy")
     expected_check: int | None = None  # the check every round must report, when known up front
     unit: str = "msgs/s"
+    item: str = "msg"  # what `messages` counts, for "client CPU us/<item>"
     details: dict[str, Any] = field(default_factory=dict)
+    call_methods: tuple[str, ...] = ()  # the RPC table's first columns (phased rounds), in this order
+    budgets: list[CallBudget] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -697,6 +1050,8 @@ class Scenario:
     name: str  # results file name and --scenario value
     title: str
     plan: Callable[[ScenarioContext], Plan]
+    rounds: int = 7  # timed rounds unless --rounds / --quick say otherwise
+    warmup: int = 2  # warm-up rounds per contender unless --warmup / --quick say otherwise
 
 
 # -- the published SDKs' venvs (built by scripts/compat.py) ----------------------------------------
@@ -720,18 +1075,32 @@ def _compat() -> ModuleType:
     return module
 
 
-def published_python(target_name: str) -> Path:
-    """The python of the venv scripts/compat.py keeps for `target_name`, built on first use."""
-    compat = _compat()
-    target = next((t for t in compat.TARGETS if t.name == target_name), None)
-    if target is None:
-        raise Unavailable(f"scripts/compat.py has no target {target_name!r}")
+def _ensure_venv(compat: ModuleType, target: Any) -> Path:
     try:
         return Path(compat.ensure_venv(target))
     except compat.CompatError as exc:
         raise Unavailable(f"the published SDK's venv could not be built: {exc}") from exc
     except OSError as exc:
         raise Unavailable(f"the published SDK's venv could not be built: {exc!r}") from exc
+
+
+def published_python(target_name: str) -> Path:
+    """The python of the venv scripts/compat.py keeps for `target_name`, built on first use."""
+    compat = _compat()
+    target = next((t for t in compat.TARGETS if t.name == target_name), None)
+    if target is None:
+        raise Unavailable(f"scripts/compat.py has no target {target_name!r}")
+    return _ensure_venv(compat, target)
+
+
+def bench_python(name: str, requirement: str) -> Path:
+    """The python of a bench-only venv `name` with `requirement` (a published SDK whose protos
+    `make compat` does not check), built on first use by scripts/compat.py's ensure_venv, in the
+    same cache outside the repo (`${MODELWIRE_CACHE:-~/.cache/modelwire}/venvs/<name>`)."""
+    compat = _compat()
+    if any(t.name == name for t in compat.TARGETS):
+        raise Unavailable(f"{name!r} is a compat target's venv: use published_python({name!r})")
+    return _ensure_venv(compat, compat.Target(name=name, requirement=requirement, imports=(), package=""))
 
 
 # -- clavata streaming evaluate --------------------------------------------------------------------
@@ -1140,12 +1509,329 @@ def clavata_stream_replay(ctx: ScenarioContext) -> Plan:
     )
 
 
+# -- clarifai: upload text inputs in bulk, then list them back -------------------------------------
+#
+# Both SDKs against the same emulator, each round into a fresh app: build N text inputs and upload
+# them with the SDK's bulk path (which waits for the add-jobs), then list the app's inputs back twice:
+# with the SDK's default page size, and 1000 per page. Every listing must return exactly the ids
+# uploaded. RPCs are counted on the client side by the same interceptor in both processes
+# (CallCounter): `modelwire serve` keeps its call log (Emulator.calls) to itself.
+
+CLARIFAI_ITEMS = 10_000
+CLARIFAI_QUICK_ITEMS = 300  # three upload batches (128, 128, 44) and three default pages
+CLARIFAI_USER = "demo"  # the emulator's user; its API key is this user's PAT
+CLARIFAI_BATCH = 128  # inputs per PostInputs in both bulk uploads (the API's and both SDKs' maximum)
+CLARIFAI_PAGE = 1000  # page size of the per_page listing: the API's maximum, so the fewest calls
+CLARIFAI_OUR_DEFAULT_PAGE = 128  # modelwire's list_inputs() without per_page
+CLARIFAI_SDK_VENV = "clarifai-sdk"  # bench-only venv: `make compat` checks clarifai-grpc, not this
+CLARIFAI_SDK_REQUIREMENT = "clarifai==12.5.0"
+CLARIFAI_METHODS = ("PostInputs", "GetInputsAddJob", "ListInputs", "DeleteInputs")
+UPLOAD, LIST_DEFAULT, LIST_PAGED = "upload", "list_default", f"list_{CLARIFAI_PAGE}"
+
+
+def clarifai_items(n: int) -> list[tuple[str, str]]:
+    """n (input id, text) pairs, deterministic (the texts are clavata_texts(n))."""
+    return [(f"bench-{i:05d}", text) for i, text in enumerate(clavata_texts(n))]
+
+
+def clarifai_round(
+    clock: PhaseClock,
+    expected: Sequence[str],
+    upload: Callable[[], None],
+    list_default: Callable[[], Sequence[str]],
+    list_paged: Callable[[], Sequence[str]],
+) -> Outcome:
+    """One round of clarifai_upload_list, the same for both SDKs (the child runs it too): `upload`
+    builds the inputs and uploads them; each listing returns the ids it listed, which are then
+    checked (untimed) against `expected`."""
+    with clock.phase(UPLOAD):
+        upload()
+    listed = 0
+    for name, listing in ((LIST_DEFAULT, list_default), (LIST_PAGED, list_paged)):
+        with clock.phase(name):
+            ids = listing()
+        listed = check_listing(name, ids, expected)
+    return clock.outcome(listed, listed)
+
+
+# Run by the published SDK's venv python: python -I -c CLARIFAI_SDK_CHILD BENCH_RUN_PY CONFIG_JSON.
+# It loads this file for CallCounter, PhaseClock, clarifai_round and _time_sync, so that it counts,
+# times and checks exactly as this process does. Per round: `round {"app_id": ...}`.
+CLARIFAI_SDK_CHILD = r"""
+import importlib.util, json, logging, os, platform, sys, traceback
+from importlib import metadata
+
+protocol = os.fdopen(os.dup(1), "w")  # the replies only: the SDK's prints and logs go to stderr
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+os.environ["TQDM_DISABLE"] = "1"  # its upload progress bar
+os.environ["LOG_LEVEL"] = "ERROR"  # its logger warns per batch, e.g. "Failed to upload 0 inputs"
+
+def reply(obj):
+    protocol.write(json.dumps(obj) + "\n")
+    protocol.flush()
+
+try:
+    bench_path, config_path = sys.argv[1:3]
+    spec = importlib.util.spec_from_file_location("modelwire_bench", bench_path)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["modelwire_bench"] = bench
+    spec.loader.exec_module(bench)
+    with open(config_path) as f:
+        config = json.load(f)
+    items, page, batch = config["items"], config["page"], config["batch"]
+    expected = [input_id for input_id, _ in items]
+    counter = bench.CallCounter()
+    counter.patch_channels()  # every channel the SDK makes from now on is counted
+    import google.protobuf, grpc
+    from clarifai.client.input import Inputs
+    logging.getLogger("clarifai").setLevel(logging.ERROR)
+except BaseException:
+    reply({"error": traceback.format_exc()})
+    sys.exit(3)
+
+def run(app_id):
+    # what its users write: an Inputs of the app, _bulk_upload (as Dataset.upload_from_csv does)
+    inputs = Inputs(
+        user_id=config["user_id"], app_id=app_id, base_url=config["base_url"], pat=config["pat"]
+    )
+
+    def upload():
+        inputs._bulk_upload(
+            [inputs.get_text_input(input_id, text) for input_id, text in items], batch_size=batch
+        )
+
+    def list_default():
+        return [i.id for i in inputs.list_inputs()]
+
+    def list_paged():
+        # list_inputs(per_page=...) fetches that one page only: page through as a user must
+        ids, page_no = [], 1
+        while True:
+            got = [i.id for i in inputs.list_inputs(page_no=page_no, per_page=page)]
+            ids += got
+            if len(got) < page:
+                return ids
+            page_no += 1
+
+    def call():
+        clock = bench.PhaseClock(counter, config["server_pid"])
+        return bench.clarifai_round(clock, expected, upload, list_default, list_paged)
+
+    return bench._time_sync(call).to_json()
+
+reply({
+    "ready": True,
+    "clarifai": metadata.version("clarifai"),
+    "clarifai_grpc": metadata.version("clarifai-grpc"),
+    "grpc": grpc.__version__,
+    "protobuf": google.protobuf.__version__,
+    "python": platform.python_version(),
+    "executable": sys.executable,
+})
+for line in sys.stdin:
+    command, _, arguments = line.strip().partition(" ")
+    if command != "round":
+        break
+    try:
+        reply(run(json.loads(arguments)["app_id"]))
+    except BaseException:
+        reply({"error": traceback.format_exc()})
+        sys.exit(4)
+"""
+
+
+class FreshApps:
+    """A new app for each round of each contender (the contender's previous one is deleted), made
+    before the round, untimed, by a client of its own whose calls are not counted."""
+
+    def __init__(self, user: Any, prefix: str) -> None:
+        self._user = user
+        self._prefix = prefix
+        self._made = 0
+        self._current: dict[str, str] = {}
+
+    def fresh(self, key: str) -> str:
+        self.drop(key)
+        self._made += 1
+        app_id = f"{self._prefix}-{key.replace('_', '-')}-{self._made}"
+        self._user.create_app(app_id).close()
+        self._current[key] = app_id
+        return app_id
+
+    def drop(self, key: str) -> None:
+        app_id = self._current.pop(key, None)
+        if app_id is not None:
+            try:
+                self._user.delete_app(app_id)
+            except Exception as exc:  # the emulator keeps it: only memory is lost
+                _log(f"could not delete app {app_id}: {exc}")
+
+    def close(self) -> None:
+        for key in list(self._current):
+            self.drop(key)
+
+
+def clarifai_upload_list(ctx: ScenarioContext) -> Plan:
+    """modelwire's Inputs against the published clarifai SDK (its own venv, a child process)."""
+    from modelwire.clarifai import Inputs, User
+
+    n = ctx.items or (CLARIFAI_QUICK_ITEMS if ctx.quick else CLARIFAI_ITEMS)
+    items = clarifai_items(n)
+    expected = [input_id for input_id, _ in items]
+    server = ctx.emulator("--user-id", CLARIFAI_USER)
+    base_url = f"http://{server.target}"
+    admin = User(user_id=CLARIFAI_USER, base_url=base_url, pat=server.api_key)
+    ctx.stack.callback(admin.close)
+    apps = FreshApps(admin, f"bench-{os.getpid()}")
+    ctx.stack.callback(apps.close)  # runs before admin.close and the emulator's stop
+
+    def open_modelwire() -> SyncSession:
+        counter = CallCounter()
+        with counter.counting_channels():
+            user = User(user_id=CLARIFAI_USER, base_url=base_url, pat=server.api_key)
+        current: list[Inputs] = []
+
+        def prepare() -> None:
+            for old in current:
+                old.close()
+            app = user.app(apps.fresh("modelwire"))  # one GetApp, outside the phases
+            current[:] = [app.inputs()]
+            app.close()
+
+        def call() -> Outcome:
+            (inputs,) = current
+
+            def upload() -> None:
+                built = [inputs.get_text_input(input_id, text) for input_id, text in items]
+                summary = inputs.upload_inputs_bulk(built, show_progress=False)
+                if summary.failed:
+                    raise BenchError(f"modelwire: {len(summary.failed)} inputs failed to upload: {summary}")
+
+            return clarifai_round(
+                PhaseClock(counter, server.pid),
+                expected,
+                upload,
+                lambda: [i.id for i in inputs.list_inputs()],
+                lambda: [i.id for i in inputs.list_inputs(per_page=CLARIFAI_PAGE)],
+            )
+
+        def close() -> None:
+            for old in current:
+                old.close()
+            user.close()
+            apps.drop("modelwire")
+
+        return SyncSession(call, close, prepare)
+
+    def published_argv() -> list[str]:
+        if ctx.skip_published:
+            raise Unavailable("--skip-published")
+        python = bench_python(CLARIFAI_SDK_VENV, CLARIFAI_SDK_REQUIREMENT)
+        config = ctx.workdir / "clarifai_sdk.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "base_url": base_url,
+                    "user_id": CLARIFAI_USER,
+                    "pat": server.api_key,
+                    "server_pid": server.pid,
+                    "items": items,
+                    "page": CLARIFAI_PAGE,
+                    "batch": CLARIFAI_BATCH,
+                }
+            )
+        )
+        return [str(python), "-I", "-c", CLARIFAI_SDK_CHILD, str(Path(__file__).resolve()), str(config)]
+
+    ours, theirs = "modelwire", "clarifai_sdk"
+    default_pages, paged_pages = n // CLARIFAI_OUR_DEFAULT_PAGE + 1, n // CLARIFAI_PAGE + 1
+    no_total = "a full last page costs one more call: ListInputs has no total"
+    return Plan(
+        description=(
+            f"{n} text inputs uploaded into a fresh app per round and contender, then listed back twice; "
+            f"one emulator. upload = build the inputs + the SDK's bulk upload, which waits for the "
+            f"add-jobs (modelwire: upload_inputs_bulk(show_progress=False); clarifai: "
+            f"Inputs._bulk_upload(batch_size={CLARIFAI_BATCH}), as Dataset.upload_from_csv does). "
+            f"{LIST_DEFAULT} = list(list_inputs()), each SDK's default page size (modelwire "
+            f"{CLARIFAI_OUR_DEFAULT_PAGE}, clarifai: per_page unset, the server's default). {LIST_PAGED} = "
+            f"{CLARIFAI_PAGE} per page (modelwire: list_inputs(per_page={CLARIFAI_PAGE}); clarifai: its "
+            "list_inputs(per_page=...) returns one page, so "
+            f"list_inputs(page_no=p, per_page={CLARIFAI_PAGE}) for p = 1, 2, ... until a short page). "
+            "Every listing must return exactly the uploaded ids. "
+            "RPCs counted client-side by the same gRPC interceptor in both processes. Throughput ratio "
+            "= clarifai's median time / modelwire's."
+        ),
+        messages=n,
+        contenders=[
+            SyncContender(ours, "modelwire Inputs", open_modelwire),
+            SubprocessContender(
+                theirs,
+                "clarifai 12.5.0 (published SDK)",
+                published_argv,
+                cwd=ctx.workdir,
+                round_args=lambda: {"app_id": apps.fresh(theirs)},
+            ),
+        ],
+        comparisons=[
+            Comparison(ours, theirs, 3.0, phase=UPLOAD),
+            Comparison(
+                ours,
+                theirs,
+                2.0,
+                phase=LIST_PAGED,
+                denominator_phase=LIST_DEFAULT,
+                title=f"list as used: modelwire per_page={CLARIFAI_PAGE} / clarifai list_inputs()",
+            ),
+            Comparison(ours, theirs, 2.0, phase=LIST_DEFAULT),
+            Comparison(ours, theirs, 2.0, phase=LIST_PAGED),
+        ],
+        server=server,
+        expected_check=n,
+        unit="inputs/s",
+        item="input",
+        details={
+            "items": n,
+            "user_id": CLARIFAI_USER,
+            "batch": CLARIFAI_BATCH,
+            "page": CLARIFAI_PAGE,
+            "modelwire_default_page": CLARIFAI_OUR_DEFAULT_PAGE,
+            "published": CLARIFAI_SDK_REQUIREMENT,
+            "rpc_counts": "client-side, by a gRPC interceptor (CallCounter) in each process",
+        },
+        call_methods=CLARIFAI_METHODS,
+        budgets=[
+            CallBudget(
+                ours, UPLOAD, "PostInputs", math.ceil(n / CLARIFAI_BATCH), f"one per {CLARIFAI_BATCH}"
+            ),
+            CallBudget(ours, UPLOAD, "ListInputs", 0, "no re-listing when the add-jobs report success"),
+            CallBudget(ours, UPLOAD, "DeleteInputs", 0, "nothing to delete when every input succeeded"),
+            CallBudget(
+                ours,
+                LIST_DEFAULT,
+                "ListInputs",
+                default_pages,
+                f"{n} // {CLARIFAI_OUR_DEFAULT_PAGE} + 1: {no_total}",
+            ),
+            CallBudget(
+                ours, LIST_PAGED, "ListInputs", paged_pages, f"{n} // {CLARIFAI_PAGE} + 1: {no_total}"
+            ),
+        ],
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
         Scenario("clavata_stream", "clavata streaming evaluate", clavata_stream),
         Scenario("clavata_stream_replay", "clavata streaming evaluate, replayed", clavata_stream_replay),
-        # Scenario("clarifai_upload_list", "clarifai upload + list inputs", clarifai_upload_list),
+        Scenario(
+            "clarifai_upload_list",
+            "clarifai bulk upload + list inputs",
+            clarifai_upload_list,
+            rounds=3,  # a round of the published SDK uploads 10,000 inputs: heavy
+            warmup=1,
+        ),
         # a scenario that needs more of the emulator starts it with e.g. ctx.emulator("--http-port", "0")
     )
 }
@@ -1164,61 +1850,161 @@ def _fmt_us(value: float | None) -> str:
 
 
 def ratio(results: dict[str, ContenderResult], comparison: Comparison) -> float | None:
-    top = results[comparison.numerator].median_rate()
-    bottom = results[comparison.denominator].median_rate()
+    top = results[comparison.numerator].median_rate(comparison.phase)
+    bottom = results[comparison.denominator].median_rate(comparison.bottom_phase)
     return top / bottom if top is not None and bottom else None
 
 
 def cpu_ratio(results: dict[str, ContenderResult], comparison: Comparison) -> float | None:
     """numerator's median client CPU per message / denominator's (below 1: the numerator is cheaper)."""
-    top = results[comparison.numerator].median_cpu_us()
-    bottom = results[comparison.denominator].median_cpu_us()
+    top = results[comparison.numerator].median_cpu_us(comparison.phase)
+    bottom = results[comparison.denominator].median_cpu_us(comparison.bottom_phase)
     return top / bottom if top is not None and bottom else None
 
 
-def render_table(
-    scenario: Scenario, plan: Plan, results: dict[str, ContenderResult], opts: RunOptions
-) -> str:
-    lines = [
-        f"== {scenario.title} ({scenario.name}) ==",
-        plan.description,
-        f"{opts.rounds} rounds interleaved after {opts.warmup} warm-up round(s) each; medians over the "
-        f"rounds; {opts.pinning_note}",
-        "",
-    ]
+def _phases(results: dict[str, ContenderResult]) -> list[str]:
+    """Every phase some contender's rounds had, in the order they ran."""
+    return list(dict.fromkeys(p for r in results.values() if r.ok for p in r.phases()))
+
+
+def _fmt_calls(values: list[int]) -> str:
+    """The median calls over the rounds, with the range when the rounds differed."""
+    median = statistics.median(values)
+    text = f"{median:g}"
+    return text if min(values) == max(values) else f"{text} ({min(values)}-{max(values)})"
+
+
+def _rate_lines(plan: Plan, results: dict[str, ContenderResult], phases: list[str]) -> list[str]:
+    """Throughput per contender: one row per contender, or per phase and contender."""
     width = max(len("contender"), *(len(r.label) for r in results.values()))
+    pwidth = max((len("phase"), *(len(p) for p in phases))) if phases else 0
+    lead = f"{'phase':<{pwidth}}  " if phases else ""
+    seconds = f"  {'median s':>9}" if phases else ""
+    cpu_head = f"client CPU us/{plan.item}"
     head = (
-        f"{'contender':<{width}}  {'median ' + plan.unit:>15}  {'min':>9}  {'max':>9}  "
-        f"{'spread':>6}  {'client CPU us/msg':>17}  {'server busy':>11}"
+        f"{lead}{'contender':<{width}}  {'median ' + plan.unit:>15}  {'min':>9}  {'max':>9}  "
+        f"{'spread':>6}{seconds}  {cpu_head:>17}  {'server busy':>11}"
     )
-    lines += [head, "-" * len(head)]
+    lines = [head, "-" * len(head)]
+    rows: list[tuple[str | None, ContenderResult]] = [
+        (p, r) for p in phases for r in results.values() if r.ok and p in r.phases()
+    ]
+    if not phases:
+        rows = [(None, r) for r in results.values() if r.ok]
+    for phase, r in rows:
+        rates = r.rates(phase)
+        median = r.median_rate(phase) or 0.0
+        spread = (max(rates) - min(rates)) / median * 100 if median else 0.0
+        server = r.median_server_busy(phase)
+        busy = "-" if server is None else f"{server * 100:.0f}%"
+        lead = f"{phase:<{pwidth}}  " if phases else ""
+        seconds = f"  {r.median_seconds(phase) or 0.0:>9.3f}" if phases else ""
+        lines.append(
+            f"{lead}{r.label:<{width}}  {_fmt_rate(median):>15}  {_fmt_rate(min(rates)):>9}  "
+            f"{_fmt_rate(max(rates)):>9}  {spread:>5.0f}%{seconds}  {_fmt_us(r.median_cpu_us(phase)):>17}  "
+            f"{busy:>11}"
+        )
     for r in results.values():
         if not r.ok:
             first = (r.reason or "").splitlines()[0] if r.reason else ""
-            lines.append(f"{r.label:<{width}}  {r.status}: {first}")
-            continue
-        rates = [s.rate for s in r.samples]
-        median = r.median_rate() or 0.0
-        spread = (max(rates) - min(rates)) / median * 100 if median else 0.0
-        server = r.median_server_busy()
-        busy = "-" if server is None else f"{server * 100:.0f}%"
-        lines.append(
-            f"{r.label:<{width}}  {_fmt_rate(median):>15}  {_fmt_rate(min(rates)):>9}  "
-            f"{_fmt_rate(max(rates)):>9}  {spread:>5.0f}%  {_fmt_us(r.median_cpu_us()):>17}  {busy:>11}"
-        )
-    lines.append("")
-    names = [f"{results[c.numerator].label} / {results[c.denominator].label}" for c in plan.comparisons]
+            lead = f"{'-':<{pwidth}}  " if phases else ""
+            lines.append(f"{lead}{r.label:<{width}}  {r.status}: {first}")
+    return lines
+
+
+def _ratio_lines(plan: Plan, results: dict[str, ContenderResult]) -> list[str]:
+    names = [c.name(results) for c in plan.comparisons]
     cwidth = max(len("ratio (median throughput)"), *(len(n) for n in names))
     head = (
         f"{'ratio (median throughput)':<{cwidth}}  {'value':>7}  {'target':>9}  result  {'CPU/msg ratio':>13}"
     )
-    lines += [head, "-" * len(head)]
+    lines = [head, "-" * len(head)]
     for name, c in zip(names, plan.comparisons, strict=True):
         value, cpu_value = ratio(results, c), cpu_ratio(results, c)
         cpu = "-" if cpu_value is None else f"{cpu_value:.2f}x"
         shown = "-" if value is None else f"{value:.3f}x"
         lines.append(f"{name:<{cwidth}}  {shown:>7}  {c.target_text:>9}  {c.verdict(value):<6}  {cpu:>13}")
-    busiest = max((b for r in results.values() if (b := r.median_server_busy()) is not None), default=None)
+    return lines
+
+
+def _call_lines(plan: Plan, results: dict[str, ContenderResult], phases: list[str]) -> list[str]:
+    """RPCs per round by method, per phase and contender (median over the rounds, range if they differ)."""
+    seen = {
+        m for r in results.values() if r.ok for s in r.samples for p in s.phases.values() for m in p.calls
+    }
+    methods = [*plan.call_methods, *sorted(seen - set(plan.call_methods))]
+    rows = [(p, r) for p in phases for r in results.values() if r.ok and p in r.phases()]
+    width = max(len("contender"), *(len(r.label) for _, r in rows))
+    pwidth = max(len("phase"), *(len(p) for p in phases))
+    cells = [
+        [
+            *(_fmt_calls(r.calls(p, m)) for m in methods),
+            _fmt_calls([sum(s.phases[p].calls.values()) for s in r.samples]),
+            _fmt_calls([sum(n for m, n in s.phases[p].empty.items()) for s in r.samples]),
+        ]
+        for p, r in rows
+    ]
+    titles = [*methods, "total", "empty pages"]
+    widths = [max(len(t), *(len(c[i]) for c in cells)) for i, t in enumerate(titles)]
+    head = f"{'phase':<{pwidth}}  {'contender':<{width}}  " + "  ".join(
+        f"{t:>{w}}" for t, w in zip(titles, widths, strict=True)
+    )
+    lines = [
+        "RPC calls per round, by method (median over the rounds; the range when they differ); "
+        "empty pages: List calls that returned no items",
+        head,
+        "-" * len(head),
+    ]
+    for (p, r), row in zip(rows, cells, strict=True):
+        lines.append(
+            f"{p:<{pwidth}}  {r.label:<{width}}  "
+            + "  ".join(f"{c:>{w}}" for c, w in zip(row, widths, strict=True))
+        )
+    return lines
+
+
+def _budget_lines(plan: Plan, results: dict[str, ContenderResult]) -> list[str]:
+    names = [f"{results[b.contender].label}, {b.phase}: {b.method}" for b in plan.budgets]
+    width = max(len("RPC budget (every round)"), *(len(n) for n in names))
+    head = f"{'RPC budget (every round)':<{width}}  {'most':>6}  {'budget':>6}  result  why"
+    lines = [head, "-" * len(head)]
+    for name, b in zip(names, plan.budgets, strict=True):
+        worst = b.worst(results)
+        lines.append(
+            f"{name:<{width}}  {'-' if worst is None else worst:>6}  {'<= ' + str(b.most):>6}  "
+            f"{b.verdict(results):<6}  {b.why}"
+        )
+    return lines
+
+
+def render_table(
+    scenario: Scenario,
+    plan: Plan,
+    results: dict[str, ContenderResult],
+    *,
+    rounds: int,
+    warmup: int,
+    pinning_note: str,
+) -> str:
+    phases = _phases(results)
+    lines = [
+        f"== {scenario.title} ({scenario.name}) ==",
+        textwrap.fill(plan.description, 110),
+        f"{rounds} rounds interleaved after {warmup} warm-up round(s) each; medians over the "
+        f"rounds; {pinning_note}",
+        "",
+        *_rate_lines(plan, results, phases),
+        "",
+        *_ratio_lines(plan, results),
+    ]
+    if phases:
+        lines += ["", *_call_lines(plan, results, phases)]
+    if plan.budgets:
+        lines += ["", *_budget_lines(plan, results)]
+    busiest = max(
+        (b for r in results.values() for p in [None, *phases] if (b := r.median_server_busy(p)) is not None),
+        default=None,
+    )
     if busiest is not None and busiest >= SERVER_BOUND:
         name = plan.server.name if plan.server else "server"
         lines += [
@@ -1255,8 +2041,8 @@ def _environment() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RunOptions:
-    rounds: int
-    warmup: int
+    rounds: int | None  # --rounds, or None: 3 with --quick, else the scenario's default
+    warmup: int | None  # --warmup, or None: 1 with --quick, else the scenario's default
     items: int | None
     quick: bool
     skip_published: bool
@@ -1264,10 +2050,17 @@ class RunOptions:
     pinning: Pinning | None
     pinning_note: str
 
+    def rounds_for(self, scenario: Scenario) -> tuple[int, int]:
+        """(timed rounds, warm-up rounds) for `scenario`."""
+        rounds = self.rounds if self.rounds is not None else (3 if self.quick else scenario.rounds)
+        warmup = self.warmup if self.warmup is not None else (1 if self.quick else scenario.warmup)
+        return rounds, warmup
+
 
 def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
     """Run one scenario, print its table, write its JSON; False when a required contender failed."""
     started = datetime.now(timezone.utc)
+    rounds, warmup = opts.rounds_for(scenario)
     with (
         tempfile.TemporaryDirectory(prefix=f"modelwire-bench-{scenario.name}-") as tmp,
         contextlib.ExitStack() as stack,  # the scenario's servers: stopped before tmp goes
@@ -1286,13 +2079,16 @@ def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
         _log(f"{scenario.name}: {where}; {opts.pinning_note}")
         results = run_interleaved(
             plan.contenders,
-            rounds=opts.rounds,
-            warmup=opts.warmup,
+            rounds=rounds,
+            warmup=warmup,
             messages=plan.messages,
             server_cpu=server.cpu_seconds if server else lambda: None,
             expected_check=plan.expected_check,
         )
-    print(render_table(scenario, plan, results, opts), flush=True)
+    table = render_table(
+        scenario, plan, results, rounds=rounds, warmup=warmup, pinning_note=opts.pinning_note
+    )
+    print(table, flush=True)
     document = {
         "scenario": scenario.name,
         "title": scenario.title,
@@ -1300,8 +2096,8 @@ def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
         "started": started.isoformat(),
         "seconds": (datetime.now(timezone.utc) - started).total_seconds(),
         "argv": sys.argv[1:],
-        "rounds": opts.rounds,
-        "warmup_rounds": opts.warmup,
+        "rounds": rounds,
+        "warmup_rounds": warmup,
         "messages_per_round": plan.messages,
         "unit": plan.unit,
         "pinning": opts.pinning_note,
@@ -1312,8 +2108,11 @@ def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
         "contenders": {key: r.to_json() for key, r in results.items()},
         "ratios": [
             {
+                "name": c.name(results),
                 "numerator": c.numerator,
                 "denominator": c.denominator,
+                "phase": c.phase,
+                "denominator_phase": c.bottom_phase,
                 "value": ratio(results, c),
                 "target": c.target,
                 "strict": c.strict,
@@ -1321,6 +2120,14 @@ def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
                 "cpu_per_message_ratio": cpu_ratio(results, c),
             }
             for c in plan.comparisons
+        ],
+        "budgets": [
+            {
+                **dataclasses.asdict(b),
+                "worst": b.worst(results),
+                "result": b.verdict(results),
+            }
+            for b in plan.budgets
         ],
     }
     opts.results_dir.mkdir(parents=True, exist_ok=True)
@@ -1336,8 +2143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="few items, 3 rounds, 1 warm-up: a smoke run")
-    parser.add_argument("--rounds", type=int, default=None, help="timed rounds per contender (default 7)")
-    parser.add_argument("--warmup", type=int, default=None, help="warm-up rounds per contender (default 2)")
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="timed rounds per contender (default 7; clarifai 3)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="warm-up rounds per contender (default 2; clarifai 1)"
+    )
     parser.add_argument("--items", type=int, default=None, help="items per round (scenario default)")
     parser.add_argument(
         "--skip-published", action="store_true", help="leave out the published SDKs (no venv is built)"
@@ -1363,16 +2174,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.replay_server is not None:
         return replay_server_main(args.replay_server)
-    rounds = args.rounds if args.rounds is not None else (3 if args.quick else 7)
-    warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
-    if rounds < 1 or warmup < 0 or (args.items is not None and args.items < 1):
+    if (
+        (args.rounds is not None and args.rounds < 1)
+        or (args.warmup is not None and args.warmup < 0)
+        or (args.items is not None and args.items < 1)
+    ):
         parser.error("--rounds and --items must be at least 1, --warmup at least 0")
     pinning, note = plan_pinning(not args.no_pin)
     if pinning is not None:
         pin_this_process(pinning.client)
     opts = RunOptions(
-        rounds=rounds,
-        warmup=warmup,
+        rounds=args.rounds,
+        warmup=args.warmup,
         items=args.items,
         quick=args.quick,
         skip_published=args.skip_published,

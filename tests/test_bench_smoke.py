@@ -1,11 +1,13 @@
 """Smoke test of the benchmark harness: `bench/run.py --quick --skip-published` runs every scenario
 end to end (server process, warm-up, interleaved rounds, table, JSON) in a few seconds: the
 emulator-backed `clavata_stream` and `clavata_stream_replay`, whose bench-local server replays
-responses recorded from the emulator."""
+responses recorded from the emulator, and `clarifai_upload_list` (phased rounds: upload, then two
+listings, with the RPCs of each phase counted)."""
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("raw_sync", "modelwire_sync", "raw_aio", "modelwire_async")
-SCENARIOS = {"clavata_stream": "emulator", "clavata_stream_replay": "replay server"}
+SCENARIOS = {"clavata_stream": "emulator", "clavata_stream_replay": "replay server"}  # clavata's
+CLARIFAI_PHASES = ["upload", "list_default", "list_1000"]
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,37 @@ def test_replay_serves_what_the_emulator_decided(
     live_check = live["contenders"]["raw_sync"]["samples"][0]["check"]
     replay_check = replay["contenders"]["raw_sync"]["samples"][0]["check"]
     assert replay_check == live_check == recording["true_outcomes"]
+
+
+def test_clarifai_upload_list_counts_calls_per_phase(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, results_dir = quick_run
+    results = _results(results_dir, "clarifai_upload_list")
+    n = results["messages_per_round"]
+    assert results["server"] == "emulator"
+    assert results["rounds"] == 3
+    assert results["expected_check"] == n == results["details"]["items"]
+    ours = results["contenders"]["modelwire"]
+    assert ours["status"] == "ok", ours
+    assert len(ours["samples"]) == 3
+    for sample in ours["samples"]:
+        assert sample["messages"] == sample["check"] == n  # every listing returned exactly the ids
+        phases = sample["phases"]
+        assert list(phases) == CLARIFAI_PHASES
+        assert all(p["seconds"] > 0 and p["server_cpu_seconds"] is not None for p in phases.values())
+        upload = phases["upload"]["calls"]
+        assert upload["PostInputs"] == math.ceil(n / 128)
+        assert upload["GetInputsAddJob"] >= math.ceil(n / 128)  # each batch's add-job, polled
+        assert "DeleteInputs" not in upload and "ListInputs" not in upload
+        assert phases["list_default"]["calls"] == {"ListInputs": n // 128 + 1}
+        assert phases["list_1000"]["calls"] == {"ListInputs": n // 1000 + 1}
+    assert set(ours["phases"]) == set(CLARIFAI_PHASES)
+    published = results["contenders"]["clarifai_sdk"]
+    assert published["status"] == "skipped"
+    assert "--skip-published" in published["reason"]
+    assert {r["phase"] for r in results["ratios"]} == set(CLARIFAI_PHASES)
+    assert {r["result"] for r in results["ratios"]} == {"SKIP"}
+    assert results["budgets"] and all(b["result"] == "PASS" for b in results["budgets"])
+    assert "(clarifai_upload_list) ==" in proc.stdout
+    assert "RPC calls per round" in proc.stdout
