@@ -156,3 +156,17 @@ def test_throttling_gives_up_with_the_status(throttling: tuple[_Throttling, str]
     assert caught.value.status_name == "CONN_THROTTLED" and caught.value.attempts == 3
     assert caught.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert servicer.calls == 3
+
+
+def test_app_keys_are_scoped_to_their_app(app: App, emulator: Emulator, base_url: str) -> None:
+    key = emulator.clarifai.create_app_key(app.id)
+    with App(app_id=app.id, user_id=emulator.user_id, base_url=base_url, pat=key) as scoped:
+        scoped.create_dataset("with-an-app-key")
+        assert [d.id for d in scoped.list_datasets()] == ["with-an-app-key"]
+    with (
+        User(user_id=emulator.user_id, base_url=base_url, pat=key, retry=FAST) as user,
+        pytest.raises(ApiError) as caught,
+    ):
+        list(user.list_apps())
+    assert caught.value.status_name == "CONN_INSUFFICIENT_SCOPES"
+    assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED

@@ -172,3 +172,72 @@ def test_export_is_safe_against_hostile_archives(app: App, tmp_path: Path) -> No
     with pytest.raises(ApiClientError, match="mimetype"):
         read_archive(bad.read_bytes())
     dataset.close()
+
+
+class DetectionLoader(Loader):
+    task = "visual_detection"
+
+
+class SegmentationLoader(Loader):
+    task = "visual_segmentation"
+
+
+def test_detection_and_segmentation_loaders_upload_annotations(app: App) -> None:
+    dataset = app.create_dataset("shapes")
+    boxes = DetectionLoader(
+        [
+            Features(
+                image_bytes=png((10, 10, 10)),
+                labels=["car", "tree"],
+                bboxes=[[0, 0, 0.5, 0.5], [0.5, 0.5, 1, 1]],
+                id="b",
+            )
+        ]
+    )
+    masks = SegmentationLoader(
+        [
+            Features(
+                image_bytes=png((20, 20, 20)),
+                labels=["lake"],
+                polygons=[[[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]],
+                id="m",
+            )
+        ]
+    )
+    assert dataset.upload_dataset(boxes, show_progress=False).ok
+    assert dataset.upload_dataset(masks, show_progress=False).ok
+    inputs = app.inputs()
+    regions = [r for a in inputs.list_annotations() for r in a.data.regions]
+    assert sorted(r.data.concepts[0].name for r in regions) == ["car", "lake", "tree"]
+    assert sum(1 for r in regions if r.region_info.HasField("polygon")) == 1
+    with pytest.raises(UserError, match="one label per box"):
+        dataset.upload_dataset(
+            DetectionLoader([Features(image_bytes=png((1, 1, 1)), labels=["a"], bboxes=[])])
+        )
+    with pytest.raises(UserError, match="task"):
+        dataset.upload_dataset(
+            Loader.__new__(type("NoTask", (), {"task": "painting", "__len__": lambda s: 0}))
+        )
+    inputs.close()
+    dataset.close()
+
+
+def test_folder_and_csv_builders(app: App, tmp_path: Path) -> None:
+    inputs = app.inputs()
+    (tmp_path / "greetings").mkdir()
+    (tmp_path / "greetings" / "hello world.txt").write_text("hello world")
+    built = inputs.get_text_inputs_from_folder(str(tmp_path), labels=True)
+    assert [(b.id, b.data.text.raw, b.data.concepts[0].name) for b in built] == [
+        ("hello-world", "hello world", "greetings")
+    ]
+    image = tmp_path / "pic.png"
+    image.write_bytes(png((5, 6, 7)))
+    csv_path = tmp_path / "files.csv"
+    csv_path.write_text(f'input,concepts,metadata,inputid\n{image},dot,"{{""k"": 2}}",pic-1\n')
+    (row,) = inputs.get_inputs_from_csv(str(csv_path), input_type="image", csv_type="file_path")
+    assert row.id == "pic-1" and row.data.image.base64 == png((5, 6, 7)) and row.data.metadata["k"] == 2
+    with pytest.raises(UserError, match="raw"):
+        inputs.get_inputs_from_csv(str(csv_path), input_type="image", csv_type="raw")
+    with pytest.raises(UserError, match="not a directory"):
+        inputs.get_text_inputs_from_folder(str(tmp_path / "missing"))
+    inputs.close()
