@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from google.protobuf import message
+from google.protobuf import json_format, message, struct_pb2
 
 from modelwire._core.batching import Chunker
 from modelwire._gen.clarifai.api import resources_pb2
@@ -299,8 +299,7 @@ class Dataset(BaseClient):
         stats: dict[str, Any] = {"version_id": version.version_id}
         for group in groups:
             kind = resources_pb2.DatasetVersionMetricsGroupType.Name(group.type)
-            key = group.value.string_value if group.value.HasField("string_value") else str(group.value)
-            stats.setdefault(kind, {})[key] = int(group.metrics.inputs_count.value)
+            stats.setdefault(kind, {})[_group_key(group.value)] = int(group.metrics.inputs_count.value)
         if dataloader is not None:
             stats["expected_inputs"] = len(dataloader)
         return stats
@@ -360,6 +359,14 @@ class Dataset(BaseClient):
             for i, c in zip(inputs, contents, strict=True)
         ]
         return _write_export(Path(save_path), entries)
+
+
+def _group_key(value: struct_pb2.Value) -> str:
+    """A metrics group's value as a readable key ("text", "3")."""
+    plain = json_format.MessageToDict(value)
+    if isinstance(plain, float) and plain.is_integer():
+        return str(int(plain))
+    return str(plain)
 
 
 def _kind(item: resources_pb2.Input) -> str:
