@@ -66,6 +66,12 @@ def _inspector(secrets: tuple[Any, ...]) -> Callable[[Op[Any, Any], Any], Any]:
     return inspect
 
 
+def client_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Take the BaseClient options (`_connection`, `timeout`, `retry`) out of a subclass's kwargs,
+    leaving the rest for the resource's own fields."""
+    return {k: kwargs.pop(k) for k in ("_connection", "timeout", "retry") if k in kwargs}
+
+
 class BaseClient:
     """Credentials, the shared connection and the ids every request carries."""
 

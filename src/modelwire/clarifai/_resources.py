@@ -11,7 +11,7 @@ from typing import Any
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
-from modelwire.clarifai._base import BaseClient
+from modelwire.clarifai._base import BaseClient, client_options
 from modelwire.clarifai._proto import from_kwargs
 
 
@@ -48,15 +48,13 @@ class _Resource(BaseClient):
         **kwargs: Any,
     ) -> None:
         rid, user_id, app_id, url_version = _ids(url, self._kind, resource_id, kwargs)
-        connection = kwargs.pop("_connection", None)
-        options = {k: kwargs.pop(k) for k in ("timeout", "retry") if k in kwargs}
+        options = client_options(kwargs)
         super().__init__(
             user_id=user_id,
             app_id=app_id or "",
             base_url=base_url,
             pat=pat,
             token=token,
-            _connection=connection,
             **options,
         )
         if info is None:
@@ -169,11 +167,7 @@ class Runner(BaseClient):
     ) -> None:
         info = kwargs.pop("runner_info", None)
         super().__init__(
-            user_id=user_id or None,
-            base_url=base_url,
-            pat=pat,
-            token=token,
-            _connection=kwargs.pop("_connection", None),
+            user_id=user_id or None, base_url=base_url, pat=pat, token=token, **client_options(kwargs)
         )
         self.id = runner_id or (info.id if info is not None else "")
         self.num_parallel_polls = min(max(1, num_parallel_polls), 32)

@@ -11,7 +11,7 @@ import yaml
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
-from modelwire.clarifai._base import BaseClient, op
+from modelwire.clarifai._base import BaseClient, client_options, op
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai._resources import Model, Module, Workflow
 from modelwire.clarifai.errors import UserError
@@ -53,15 +53,13 @@ class App(BaseClient):
         if not app_id:
             raise UserError("App needs app_id='...' or url='https://clarifai.com/<user>/<app>'")
         info = kwargs.pop("app_info", None)
-        connection = kwargs.pop("_connection", None)
-        options = {k: kwargs.pop(k) for k in ("timeout", "retry") if k in kwargs}
+        options = client_options(kwargs)
         super().__init__(
             user_id=user_id,
             app_id=app_id,
             base_url=base_url,
             pat=pat,
             token=token,
-            _connection=connection,
             **options,
         )
         self.id = app_id

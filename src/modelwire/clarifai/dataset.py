@@ -26,7 +26,7 @@ from modelwire._core.batching import Chunker
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
-from modelwire.clarifai._base import BaseClient
+from modelwire.clarifai._base import BaseClient, client_options
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai.errors import ApiClientError, UserError
 from modelwire.clarifai.inputs import MAX_UPLOAD_BATCH_SIZE, Inputs, UploadSummary
@@ -102,15 +102,13 @@ class Dataset(BaseClient):
                 "Dataset needs dataset_id='...' or url='https://clarifai.com/<user>/<app>/datasets/<id>'"
             )
         info = kwargs.pop("dataset_info", None)
-        connection = kwargs.pop("_connection", None)
-        options = {k: kwargs.pop(k) for k in ("timeout", "retry") if k in kwargs}
+        options = client_options(kwargs)
         super().__init__(
             user_id=user_id,
             app_id=app_id,
             base_url=base_url,
             pat=pat,
             token=token,
-            _connection=connection,
             **options,
         )
         if not self.app_id:
