@@ -199,8 +199,47 @@ class SyncTransport(_TransportBase):
     ) -> SyncStream[T]:
         return SyncStream(**self._stream_args(op, request, shape, timeout, message_timeout, retry, metadata))
 
+    def start_unary(
+        self, op: Op[ReqT, RespT], request: ReqT, *, timeout: float | None = DEFAULT, metadata: Metadata = ()
+    ) -> PendingCall[RespT]:
+        """Start one attempt of a unary call without blocking; `cancel()` ends it at once.
+
+        For long polls that a caller must be able to abandon promptly (e.g. a runner stopping).
+        No retries: the caller decides what to do after a failure.
+        """
+        if timeout is DEFAULT:
+            timeout = self.settings.timeout
+        future = self._callable(op).future(request, timeout=timeout, metadata=self._metadata(metadata))
+        return PendingCall(future, self, op)
+
     def close(self) -> None:
         self.channel.close()
+
+
+class PendingCall(Generic[RespT]):
+    """A unary call in flight (see SyncTransport.start_unary)."""
+
+    def __init__(self, future: Any, transport: SyncTransport, op: Op[Any, RespT]) -> None:
+        self._future = future
+        self._transport = transport
+        self._op = op
+
+    def result(self) -> RespT:
+        """The response; raises the mapped ApiError (also for a failure reported in the body)."""
+        try:
+            response: RespT = self._future.result()
+        except grpc.RpcError as exc:
+            raise self._transport.map_error(exc, self._op) from exc
+        failure = self._transport._inspect(self._op, response)
+        if failure is not None:
+            raise failure
+        return response
+
+    def cancel(self) -> None:
+        self._future.cancel()
+
+    def done(self) -> bool:
+        return bool(self._future.done())
 
 
 class AsyncTransport(_TransportBase):

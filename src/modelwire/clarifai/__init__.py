@@ -11,14 +11,17 @@ Point it at the emulator with `base_url="http://127.0.0.1:<port>"` (or CLARIFAI_
 
 from modelwire._core.batching import Chunker
 from modelwire._core.retry import NO_RETRY, RetryPolicy
-from modelwire.clarifai._resources import Model, Module, Runner, Workflow
+from modelwire.clarifai._resources import Module
 from modelwire.clarifai.app import App
 from modelwire.clarifai.dataset import ClarifaiDataLoader, Dataset, Features
 from modelwire.clarifai.errors import ApiClientError, ApiError, UserError
 from modelwire.clarifai.inputs import Inputs, UploadSummary
 from modelwire.clarifai.lister import Lister
+from modelwire.clarifai.model import Model
+from modelwire.clarifai.runner import Runner
 from modelwire.clarifai.search import Search
 from modelwire.clarifai.user import User
+from modelwire.clarifai.workflow import Workflow
 
 __all__ = [
     "NO_RETRY",

@@ -1,4 +1,4 @@
-"""Model, Workflow, Module and Runner objects as App and User create, fetch and list them.
+"""The base of app resources (Model, Workflow, Module) and `Module` itself.
 
 Each holds its info message (`model_info`, `workflow_info`, ...) and shares the connection of the
 object that made it. Building one from a listing or a create call costs no extra RPC (the
@@ -7,6 +7,7 @@ published client fetched every listed model again).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from modelwire._gen.clarifai.api import resources_pb2
@@ -70,62 +71,6 @@ class _Resource(BaseClient):
         return f"{name}(id={self.id!r}, user_id={self.user_id!r}, app_id={self.app_id!r}{version})"
 
 
-class Model(_Resource):
-    """A model in an app. Prediction, training and evaluation arrive with the compute issue."""
-
-    _kind = "models"
-    _info_type = resources_pb2.Model
-
-    def __init__(
-        self,
-        url: str = "",
-        model_id: str = "",
-        model_version: dict[str, str] | None = None,
-        base_url: str | None = None,
-        pat: str | None = None,
-        token: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        version = (model_version or {}).get("id", "")
-        super().__init__(
-            url, model_id, version, base_url, pat, token, kwargs.pop("model_info", None), **kwargs
-        )
-        if self.version_id and not self._info.model_version.id:
-            self._info.model_version.id = self.version_id
-        self.version_id = self._info.model_version.id
-
-    @property
-    def model_info(self) -> resources_pb2.Model:
-        return self._info  # type: ignore[no-any-return]
-
-
-class Workflow(_Resource):
-    """A workflow in an app."""
-
-    _kind = "workflows"
-    _info_type = resources_pb2.Workflow
-
-    def __init__(
-        self,
-        url: str = "",
-        workflow_id: str = "",
-        workflow_version: dict[str, str] | None = None,
-        output_config: dict[str, Any] | None = None,
-        base_url: str | None = None,
-        pat: str | None = None,
-        token: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        version = (workflow_version or {}).get("id", "")
-        info = kwargs.pop("workflow_info", None)
-        super().__init__(url, workflow_id, version, base_url, pat, token, info, **kwargs)
-        self.output_config = dict(output_config or {"min_value": 0})
-
-    @property
-    def workflow_info(self) -> resources_pb2.Workflow:
-        return self._info  # type: ignore[no-any-return]
-
-
 class Module(_Resource):
     """A module in an app (the Module API of clarifai-grpc 12.1.1)."""
 
@@ -150,32 +95,20 @@ class Module(_Resource):
     def module_info(self) -> resources_pb2.Module:
         return self._info  # type: ignore[no-any-return]
 
+    def list_versions(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Module]:
+        """The module's versions, newest first, as Modules."""
 
-class Runner(BaseClient):
-    """A runner of the user's (its work loop, `start()`, arrives with the compute issue)."""
+        def shape(version: resources_pb2.ModuleVersion) -> Module:
+            info = resources_pb2.Module()
+            info.CopyFrom(self.module_info)
+            info.module_version.CopyFrom(version)
+            return self._derive(Module, module_id=self.id, module_info=info, app_id=self.app_id)
 
-    def __init__(
-        self,
-        runner_id: str = "",
-        user_id: str = "",
-        check_runner_exists: bool = True,
-        base_url: str | None = None,
-        pat: str | None = None,
-        token: str | None = None,
-        num_parallel_polls: int = 4,
-        **kwargs: Any,
-    ) -> None:
-        info = kwargs.pop("runner_info", None)
-        super().__init__(
-            user_id=user_id or None, base_url=base_url, pat=pat, token=token, **client_options(kwargs)
+        return self._list(
+            "ListModuleVersions",
+            shape,
+            page_no=page_no,
+            per_page=per_page,
+            items_field="module_versions",
+            module_id=self.id,
         )
-        self.id = runner_id or (info.id if info is not None else "")
-        self.num_parallel_polls = min(max(1, num_parallel_polls), 32)
-        if info is None and check_runner_exists:
-            info = self._request("GetRunner", runner_id=self.id).runner
-        self.runner_info: resources_pb2.Runner = (
-            info if info is not None else resources_pb2.Runner(id=self.id)
-        )
-
-    def __repr__(self) -> str:
-        return f"Runner(id={self.id!r}, user_id={self.user_id!r})"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._base import BaseClient, op
 from modelwire.clarifai._proto import from_kwargs
-from modelwire.clarifai._resources import Runner
+from modelwire.clarifai.runner import Runner
 
 if TYPE_CHECKING:
     from modelwire.clarifai.app import App

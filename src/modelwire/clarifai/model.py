@@ -1,0 +1,493 @@
+"""`Model`: versions, prediction, training and evaluation.
+
+A Model made from App/User calls already holds its info, and prediction sends only what the call
+needs (model id, version id, and the output_info overrides), so each predict batch costs exactly
+one RPC. Inputs beyond the per-call limit (128) are chunked automatically; outputs come back in
+input order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.protobuf import json_format, struct_pb2
+
+from modelwire._core.batching import chunked, run_batches
+from modelwire._gen.clarifai.api import resources_pb2, service_pb2
+from modelwire._gen.clarifai.api.status import status_code_pb2, status_pb2
+from modelwire.clarifai._content import input_from_bytes, input_from_file, input_from_url
+from modelwire.clarifai._proto import from_kwargs
+from modelwire.clarifai._resources import _Resource
+from modelwire.clarifai.errors import ApiClientError, UserError
+
+MAX_MODEL_PREDICT_INPUTS = 128
+TRAINABLE_MODEL_TYPES = (
+    "visual-classifier",
+    "visual-detector",
+    "visual-segmenter",
+    "visual-embedder",
+    "clusterer",
+    "text-classifier",
+    "embedding-classifier",
+    "text-to-text",
+)
+_NO_TEMPLATE = ("clusterer", "embedding-classifier")
+_TRAINING = {status_code_pb2.MODEL_QUEUED_FOR_TRAINING, status_code_pb2.MODEL_TRAINING}
+_EVALUATING = {status_code_pb2.MODEL_QUEUED_FOR_EVALUATION, status_code_pb2.MODEL_EVALUATING}
+
+
+def merge_outputs(responses: Sequence[service_pb2.MultiOutputResponse]) -> service_pb2.MultiOutputResponse:
+    """One response for a chunked predict: outputs in input order, a status covering all chunks."""
+    merged = service_pb2.MultiOutputResponse()
+    for response in responses:
+        merged.outputs.extend(response.outputs)
+    codes = {r.status.code for r in responses}
+    code = status_code_pb2.SUCCESS if codes <= {status_code_pb2.SUCCESS} else status_code_pb2.MIXED_STATUS
+    merged.status.CopyFrom(responses[-1].status if len(codes) == 1 else status_pb2.Status(code=code))
+    return merged
+
+
+def _struct(values: dict[str, Any] | None, what: str) -> struct_pb2.Struct | None:
+    if not values:
+        return None
+    if not isinstance(values, dict):
+        raise UserError(f"{what} must be a dict, got {type(values).__name__}")
+    struct = struct_pb2.Struct()
+    struct.update(values)
+    return struct
+
+
+class Model(_Resource):
+    """A model: `Model(url=".../models/{id}[/model_version/{vid}]")` or by ids
+    (`Model(model_id=..., user_id=..., app_id=...)`)."""
+
+    _kind = "models"
+    _info_type = resources_pb2.Model
+
+    def __init__(
+        self,
+        url: str = "",
+        model_id: str = "",
+        model_version: dict[str, str] | None = None,
+        base_url: str | None = None,
+        pat: str | None = None,
+        token: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        version = (model_version or {}).get("id", "")
+        super().__init__(
+            url, model_id, version, base_url, pat, token, kwargs.pop("model_info", None), **kwargs
+        )
+        if self.version_id and not self._info.model_version.id:
+            self._info.model_version.id = self.version_id
+        self.version_id = self._info.model_version.id
+        self.training_params: dict[str, Any] = {}
+        self._model_types: list[Any] | None = None
+
+    @property
+    def model_info(self) -> resources_pb2.Model:
+        return self._info  # type: ignore[no-any-return]
+
+    def _with_version(self, model: resources_pb2.Model) -> Model:
+        return self._derive(Model, model_id=model.id, model_info=model, app_id=self.app_id)
+
+    def load_info(self) -> resources_pb2.Model:
+        """Fetch the model (and its current version) from the API; refreshes `model_info`."""
+        self._info = self._request("GetModel", model_id=self.id, version_id=self.version_id).model
+        self.version_id = self._info.model_version.id or self.version_id
+        return self.model_info
+
+    # -- versions -----------------------------------------------------------------------------------
+
+    def create_version(self, **kwargs: Any) -> Model:
+        """A new model version (kwargs are ModelVersion fields); returns the Model at that version."""
+        version = from_kwargs(resources_pb2.ModelVersion, kwargs, what="create_version")
+        response = self._request("PostModelVersions", model_id=self.id, model_versions=[version])
+        return self._with_version(response.model)
+
+    def list_versions(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Model]:
+        """The model's versions, newest first, as Models (no per-version refetch)."""
+
+        def shape(version: resources_pb2.ModelVersion) -> Model:
+            info = resources_pb2.Model()
+            info.CopyFrom(self.model_info)
+            info.model_version.CopyFrom(version)
+            return self._with_version(info)
+
+        return self._list(
+            "ListModelVersions",
+            shape,
+            page_no=page_no,
+            per_page=per_page,
+            items_field="model_versions",
+            model_id=self.id,
+        )
+
+    def delete_version(self, version_id: str) -> None:
+        self._request("DeleteModelVersion", model_id=self.id, version_id=version_id)
+
+    # -- prediction ----------------------------------------------------------------------------------
+
+    def _predict_model(
+        self, inference_params: dict[str, Any] | None, output_config: dict[str, Any] | None
+    ) -> resources_pb2.Model | None:
+        """The `model` field of a predict request: only the overrides, nothing else."""
+        params = _struct(inference_params, "inference_params")
+        config = from_kwargs(resources_pb2.OutputConfig, output_config or {}, what="output_config")
+        if params is None and not config.ByteSize():
+            return None
+        model = resources_pb2.Model(id=self.id)
+        model.model_version.id = self.version_id
+        if params is not None:
+            model.model_version.output_info.params.CopyFrom(params)
+        if config.ByteSize():
+            model.model_version.output_info.output_config.CopyFrom(config)
+        return model
+
+    def predict(
+        self,
+        inputs: Sequence[resources_pb2.Input],
+        inference_params: dict[str, Any] | None = None,
+        output_config: dict[str, Any] | None = None,
+        *,
+        max_workers: int = 4,
+    ) -> service_pb2.MultiOutputResponse:
+        """Predict on any number of inputs (chunked by 128, sent concurrently); outputs in input order.
+
+        output_config: min_value, max_concepts, select_concepts, ...; inference_params: the model's
+        own parameters. A failed item gives MIXED_STATUS with that output's status set.
+        """
+        items = list(inputs)
+        if not items:
+            raise UserError("predict needs at least one input")
+        model = self._predict_model(inference_params, output_config)
+        fields: dict[str, Any] = {"model_id": self.id, "version_id": self.version_id}
+        if model is not None:
+            fields["model"] = model
+
+        def call(batch: list[resources_pb2.Input]) -> service_pb2.MultiOutputResponse:
+            return self._request("PostModelOutputs", inputs=batch, **fields)  # type: ignore[no-any-return]
+
+        return merge_outputs(
+            run_batches(call, list(chunked(items, MAX_MODEL_PREDICT_INPUTS)), max_workers=max_workers)
+        )
+
+    def predict_by_bytes(
+        self,
+        input_bytes: bytes,
+        input_type: str | None = None,
+        inference_params: dict[str, Any] | None = None,
+        output_config: dict[str, Any] | None = None,
+    ) -> service_pb2.MultiOutputResponse:
+        """Predict on raw bytes; input_type (image, text, video, audio) is sniffed when omitted."""
+        return self.predict([input_from_bytes(input_bytes, input_type)], inference_params, output_config)
+
+    def predict_by_filepath(
+        self,
+        filepath: str,
+        input_type: str | None = None,
+        inference_params: dict[str, Any] | None = None,
+        output_config: dict[str, Any] | None = None,
+    ) -> service_pb2.MultiOutputResponse:
+        return self.predict([input_from_file(filepath, input_type)], inference_params, output_config)
+
+    def predict_by_url(
+        self,
+        url: str,
+        input_type: str | None = None,
+        inference_params: dict[str, Any] | None = None,
+        output_config: dict[str, Any] | None = None,
+    ) -> service_pb2.MultiOutputResponse:
+        return self.predict([input_from_url(url, input_type)], inference_params, output_config)
+
+    # -- training parameters ------------------------------------------------------------------------------
+
+    def _trainable_type(self) -> str:
+        if not self.model_info.model_type_id:
+            self.load_info()
+        model_type = self.model_info.model_type_id
+        if model_type not in TRAINABLE_MODEL_TYPES:
+            raise UserError(
+                f"model type {model_type!r} is not trainable (trainable: {list(TRAINABLE_MODEL_TYPES)})"
+            )
+        return model_type
+
+    def _type_fields(self) -> list[dict[str, Any]]:
+        """This model type's fields from ListModelTypes (fetched once per Model)."""
+        model_type = self._trainable_type()
+        if self._model_types is None:
+            self._model_types = list(self._request("ListModelTypes").model_types)
+        for candidate in self._model_types:
+            if candidate.id == model_type:
+                as_dict = json_format.MessageToDict(candidate, preserving_proto_field_name=True)
+                return list(as_dict.get("model_type_fields", []))
+        raise UserError(f"the API does not describe model type {model_type!r}")
+
+    @staticmethod
+    def _param_name(field: dict[str, Any]) -> str:
+        return str(field["path"]).split(".")[-1]
+
+    def list_training_templates(self) -> list[str]:
+        for field in self._type_fields():
+            if self._param_name(field) == "template":
+                return [option["id"] for option in field.get("model_type_enum_options", [])]
+        return []
+
+    def get_params(self, template: str | None = None, save_to: str = "params.yaml") -> dict[str, Any]:
+        """The training parameters for this model type (and template), also written to `save_to`."""
+        model_type = self._trainable_type()
+        if template is None and model_type not in _NO_TEMPLATE:
+            raise UserError(f"pass template= for model type {model_type!r}; see list_training_templates()")
+        if template is not None and model_type in _NO_TEMPLATE:
+            raise UserError(f"model type {model_type!r} takes no template")
+        if not save_to.endswith((".yaml", ".yml")):
+            raise UserError(f"save_to must be a .yaml file, got {save_to!r}")
+        params: dict[str, Any] = {}
+        if model_type != "clusterer":
+            params.update(dataset_id="", dataset_version_id="")
+        if model_type not in ("clusterer", "text-to-text"):
+            params["concepts"] = []
+        params["train_params"] = {}
+        for field in self._type_fields():
+            path = str(field["path"]).split(".")
+            name = path[-1]
+            if (
+                field.get("internal_only")
+                or name in ("dataset_id", "dataset_version_id")
+                or path[1] in ("dataset", "data")
+            ):
+                continue
+            if name == "template":
+                options = {o["id"]: o for o in field.get("model_type_enum_options", [])}
+                if template not in options:
+                    raise UserError(f"template {template!r} is not one of {sorted(options)}")
+                params["train_params"]["template"] = template
+                for sub in options[template].get("model_type_fields", []):
+                    if not sub.get("internal_only"):
+                        params["train_params"][self._param_name(sub)] = sub.get("default_value")
+            elif path[0] == "train_info":
+                params["train_params"][name] = field.get("default_value")
+            elif path[0] == "output_info" and len(path) > 1 and path[1] == "output_config":
+                params[name] = field.get("default_value")
+            elif path[0] == "output_info":
+                params.setdefault("inference_params", {})[name] = field.get("default_value")
+        Path(save_to).write_text(yaml.safe_dump(params, sort_keys=False))
+        self.training_params.update(params)
+        return params
+
+    def _all_param_names(self) -> list[str]:
+        nested = [k for v in self.training_params.values() if isinstance(v, dict) for k in v]
+        return [*self.training_params, *nested]
+
+    def update_params(self, **kwargs: Any) -> None:
+        """Change loaded training parameters by name (nested names such as `epochs` work too)."""
+        self._trainable_type()
+        if not self.training_params:
+            raise UserError("call get_params() first to load this model type's parameters")
+        unknown = sorted(set(kwargs) - set(self._all_param_names()))
+        if unknown:
+            raise UserError(f"unknown parameter(s) {unknown}; known: {sorted(set(self._all_param_names()))}")
+        for key, value in kwargs.items():
+            _replace(self.training_params, key, value)
+
+    def get_param_info(self, param: str) -> dict[str, Any]:
+        """The API's description of one training parameter (type, default, description, ...)."""
+        if not self.training_params:
+            raise UserError("call get_params() first to load this model type's parameters")
+        if param not in self._all_param_names():
+            raise UserError(f"unknown parameter {param!r} for model type {self.model_info.model_type_id!r}")
+        template = self.training_params.get("train_params", {}).get("template")
+        for field in self._type_fields():
+            candidates = [field]
+            if self._param_name(field) == "template" and param != "template":
+                candidates = [
+                    sub
+                    for option in field.get("model_type_enum_options", [])
+                    if option["id"] == template
+                    for sub in option.get("model_type_fields", [])
+                ]
+            for candidate in candidates:
+                if self._param_name(candidate) == param:
+                    info = {
+                        k: v
+                        for k, v in candidate.items()
+                        if k not in ("placeholder", "model_type_enum_options")
+                    }
+                    info["param"] = param
+                    return info
+        raise UserError(f"the API has no description of {param!r}")
+
+    # -- training ----------------------------------------------------------------------------------
+
+    def train(self, yaml_file: str | None = None) -> str:
+        """Start training a new version from a params YAML (or the loaded params); its version id."""
+        model_type = self._trainable_type()
+        if yaml_file:
+            try:
+                params = yaml.safe_load(Path(yaml_file).read_text())
+            except (OSError, yaml.YAMLError) as exc:
+                raise UserError(f"cannot read training params {yaml_file!r}: {exc}") from None
+        elif self.training_params:
+            params = self.training_params
+        else:
+            raise UserError("pass yaml_file= or call get_params() first")
+        if not isinstance(params, dict) or not isinstance(params.get("train_params"), dict):
+            raise UserError("training params need a 'train_params' mapping (see get_params())")
+        concepts = list(params.get("concepts") or [])
+        if concepts and model_type not in ("clusterer", "text-to-text"):
+            known = {c.id for c in self._list("ListConcepts", items_field="concepts")}
+            missing = sorted(set(concepts) - known)
+            if missing:
+                raise UserError(f"concept(s) {missing} do not exist in app {self.app_id!r}")
+        version = resources_pb2.ModelVersion()
+        train = dict(params["train_params"])
+        for key in ("dataset_id", "dataset_version_id"):
+            if params.get(key):
+                train[key] = params[key]
+        version.train_info.params.update(train)
+        version.output_info.data.concepts.extend(resources_pb2.Concept(id=c) for c in concepts)
+        inference = _struct(params.get("inference_params"), "inference_params")
+        if inference is not None:
+            version.output_info.params.CopyFrom(inference)
+        if params.get("concepts_mutually_exclusive") is not None:
+            version.output_info.output_config.concepts_mutually_exclusive = bool(
+                params["concepts_mutually_exclusive"]
+            )
+        response = self._request("PostModelVersions", model_id=self.id, model_versions=[version])
+        self._info = response.model
+        self.version_id = response.model.model_version.id
+        return self.version_id
+
+    def training_status(
+        self, version_id: str | None = None, training_logs: bool = False
+    ) -> status_pb2.Status:
+        """The status of a version's training (this model's version when version_id is omitted)."""
+        chosen = version_id or self.version_id
+        if not chosen:
+            raise UserError("no model version: pass version_id= or use a Model with a version")
+        version = self._request("GetModelVersion", model_id=self.id, version_id=chosen).model_version
+        if training_logs and version.train_log:
+            from modelwire.clarifai.inputs import _fetch
+
+            Path(f"{chosen}.log").write_bytes(_fetch(version.train_log, self._conn))
+        return version.status  # type: ignore[no-any-return]
+
+    def wait_for_training(self, version_id: str | None = None, timeout: float = 600.0) -> status_pb2.Status:
+        """Poll training_status until training ends; the final status (MODEL_TRAINED or a failure)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            status = self.training_status(version_id)
+            if status.code not in _TRAINING:
+                return status
+            if time.monotonic() + delay > deadline:
+                raise ApiClientError(
+                    f"training of {self.id} still {status.description!r} after {timeout:.0f}s"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    # -- evaluation --------------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        dataset_id: str | None = None,
+        dataset_app_id: str | None = None,
+        dataset_user_id: str | None = None,
+        eval_id: str | None = None,
+        extended_metrics: dict[str, Any] | None = None,
+        eval_info: dict[str, Any] | None = None,
+    ) -> resources_pb2.EvalMetrics:
+        """Start evaluating this version (on a dataset, or the training's held-out split)."""
+        if not self.version_id:
+            raise UserError("evaluate needs a model version: train first or pass model_version={'id': ...}")
+        metrics = resources_pb2.EvalMetrics(id=eval_id or "")
+        metrics.model.id, metrics.model.app_id, metrics.model.user_id = self.id, self.app_id, self.user_id
+        metrics.model.model_version.id = self.version_id
+        if dataset_id:
+            truth = metrics.ground_truth_dataset
+            truth.id, truth.app_id = dataset_id, dataset_app_id or self.app_id
+            truth.user_id = dataset_user_id or self.user_id
+        if extended_metrics:
+            metrics.extended_metrics.user_metrics.update(extended_metrics)
+        if eval_info:
+            metrics.eval_info.params.update(eval_info)
+        return self._request("PostEvaluations", eval_metrics=[metrics]).eval_metrics[0]  # type: ignore[no-any-return]
+
+    def get_eval_by_id(
+        self,
+        eval_id: str,
+        label_counts: bool = False,
+        test_set: bool = False,
+        binary_metrics: bool = False,
+        confusion_matrix: bool = False,
+        metrics_by_class: bool = False,
+        metrics_by_area: bool = False,
+    ) -> resources_pb2.EvalMetrics:
+        fields = resources_pb2.FieldsValue(
+            label_counts=label_counts,
+            test_set=test_set,
+            binary_metrics=binary_metrics,
+            confusion_matrix=confusion_matrix,
+            metrics_by_class=metrics_by_class,
+            metrics_by_area=metrics_by_area,
+        )
+        return self._request("GetEvaluation", evaluation_id=eval_id, fields=fields).eval_metrics  # type: ignore[no-any-return]
+
+    def get_latest_eval(
+        self,
+        label_counts: bool = False,
+        test_set: bool = False,
+        binary_metrics: bool = False,
+        confusion_matrix: bool = False,
+        metrics_by_class: bool = False,
+        metrics_by_area: bool = False,
+    ) -> resources_pb2.EvalMetrics | None:
+        """This version's newest evaluation (with the requested fields once evaluated); None if none."""
+        listed = next(
+            self._list(
+                "ListModelVersionEvaluations",
+                per_page=1,
+                page_no=1,
+                items_field="eval_metrics",
+                model_id=self.id,
+                model_version_id=self.version_id,
+            ),
+            None,
+        )
+        if listed is None or listed.status.code != status_code_pb2.MODEL_EVALUATED:
+            return listed
+        return self.get_eval_by_id(
+            listed.id,
+            label_counts,
+            test_set,
+            binary_metrics,
+            confusion_matrix,
+            metrics_by_class,
+            metrics_by_area,
+        )
+
+    def wait_for_evaluation(self, eval_id: str, timeout: float = 600.0) -> resources_pb2.EvalMetrics:
+        """Poll until the evaluation is done; the evaluation (check its status)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while True:
+            metrics = self.get_eval_by_id(eval_id)
+            if metrics.status.code not in _EVALUATING:
+                return metrics
+            if time.monotonic() + delay > deadline:
+                raise ApiClientError(f"evaluation {eval_id} still running after {timeout:.0f}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def _replace(tree: dict[str, Any], key: str, value: Any) -> None:
+    for name, current in tree.items():
+        if name == key:
+            tree[name] = value
+        elif isinstance(current, dict):
+            _replace(current, key, value)
