@@ -300,7 +300,7 @@ def test_runners_are_user_level(user: Api) -> None:
 
 
 def test_rpcs_not_emulated_answer_not_implemented(api: Api) -> None:
-    answer = api("PostModelOutputs", S.NOT_IMPLEMENTED, model_id="general-image-recognition")
+    answer = api("PatchModels", S.NOT_IMPLEMENTED)
     assert "not emulated" in answer.status.details
 
 

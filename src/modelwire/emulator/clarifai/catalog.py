@@ -1,14 +1,18 @@
-"""Catalog RPCs of the Clarifai emulator: apps, models, workflows, modules, runners and the user.
+"""Catalog RPCs of the Clarifai emulator: apps, workflows, modules, runners and the user.
 
 These store the protos they are given (stamped with owner and times) and list them newest first.
 Ids are required and unique (per user for apps and runners, per app otherwise). DeleteApp removes
 everything in the app, including its app keys. Deleting catalog objects needs every id to exist
-(nothing is deleted otherwise), unlike DeleteInputs. Built-in Clarifai models and workflows are
-not emulated here: GetModel of an unknown id is MODEL_DOES_NOT_EXIST ("Model does not exist").
+(nothing is deleted otherwise), unlike DeleteInputs. Models are in `models`.
+
+PostWorkflows checks the graph (unique node ids, known inputs, no cycle; node models are resolved
+when the workflow runs, see `workflows`) and records the workflow's first version, shown in
+`Workflow.version` and listed by ListWorkflowVersions.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -18,24 +22,21 @@ from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
 from modelwire.emulator.clarifai.auth import Caller, Scope
 from modelwire.emulator.clarifai.context import Context, Route
-from modelwire.emulator.clarifai.failures import ApiFailure, S
+from modelwire.emulator.clarifai.labels import new_id
 from modelwire.emulator.clarifai.records import (
     APP,
-    MODEL,
     MODULE,
     RUNNER,
     WORKFLOW,
+    WORKFLOW_VERSION,
     Kind,
     Owner,
     order_of,
     request_page,
+    search_filter,
+    stamp,
 )
-
-
-def _search_filter(*texts: str) -> tuple[str, list[Any]]:
-    """A substring filter on the objects' id/name text from the request's search-like fields."""
-    text = next((t for t in texts if t), "").lower()
-    return ("instr(tag, ?) > 0", [text]) if text else ("", [])
+from modelwire.emulator.clarifai.workflows import topological_order
 
 
 class CatalogArea:
@@ -51,14 +52,11 @@ class CatalogArea:
             "GetApp": Route(Scope.APP, self.get_app),
             "ListApps": Route(Scope.PAT_USER, self.list_apps),
             "DeleteApp": Route(Scope.PAT_APP, self.delete_app),
-            "PostModels": Route(Scope.APP, self.post_models),
-            "GetModel": Route(Scope.APP, self.get_model),
-            "ListModels": Route(Scope.APP, self.list_models),
-            "DeleteModels": Route(Scope.APP, self.delete_models),
             "PostWorkflows": Route(Scope.APP, self.post_workflows),
             "GetWorkflow": Route(Scope.APP, self.get_workflow),
             "ListWorkflows": Route(Scope.APP, self.list_workflows),
             "DeleteWorkflows": Route(Scope.APP, self.delete_workflows),
+            "ListWorkflowVersions": Route(Scope.APP, self.list_workflow_versions),
             "PostModules": Route(Scope.APP, self.post_modules),
             "GetModule": Route(Scope.APP, self.get_module),
             "ListModules": Route(Scope.APP, self.list_modules),
@@ -85,13 +83,16 @@ class CatalogArea:
         )
 
     def _delete(
-        self, kind: Kind, owner: Owner, ids: list[str], delete_all: bool = False
+        self, kind: Kind, owner: Owner, ids: list[str], delete_all: bool = False, children: Kind | None = None
     ) -> status_pb2.BaseResponse:
         if delete_all:
             ids = self._records.all_ids(kind, owner)
             if not ids:
                 return status_pb2.BaseResponse()
-        self._records.delete(kind, owner, ids)
+        deleted = self._records.delete(kind, owner, ids)
+        if children is not None:
+            with self._records.store.transaction() as conn:
+                self._records.delete_under(conn, children, owner, deleted)
         return status_pb2.BaseResponse()
 
     # -- user and apps -----------------------------------------------------------------------------
@@ -107,7 +108,7 @@ class CatalogArea:
         return service_pb2.SingleAppResponse(app=app)
 
     def list_apps(self, caller: Caller, request: service_pb2.ListAppsRequest) -> service_pb2.MultiAppResponse:
-        where, params = _search_filter(request.search, request.query, request.name, request.id)
+        where, params = search_filter(request.search, request.query, request.name, request.id)
         return service_pb2.MultiAppResponse(
             apps=self._list(APP, caller.owner, resources_pb2.App, request, where, params)
         )
@@ -117,70 +118,45 @@ class CatalogArea:
         self._on_app_deleted(caller.owner)
         return status_pb2.BaseResponse()
 
-    # -- models ---------------------------------------------------------------------------------------
-
-    def post_models(
-        self, caller: Caller, request: service_pb2.PostModelsRequest
-    ) -> service_pb2.SingleModelResponse:
-        models = list(request.models) or ([request.model] if request.HasField("model") else [])
-        if len(models) != 1:
-            raise ApiFailure(
-                S.MODEL_INVALID_REQUEST, f"send exactly one model in `models`, got {len(models)}"
-            )
-        (model,) = self._records.create(MODEL, caller.owner, models)
-        return service_pb2.SingleModelResponse(model=model)
-
-    def get_model(
-        self, caller: Caller, request: service_pb2.GetModelRequest
-    ) -> service_pb2.SingleModelResponse:
-        model = self._records.require(MODEL, caller.owner, request.model_id, resources_pb2.Model)
-        version = model.model_version.id
-        if request.version_id and version and request.version_id != version:
-            raise ApiFailure(
-                S.MODEL_DOES_NOT_EXIST, f"model {model.id!r} has no version {request.version_id!r}"
-            )
-        return service_pb2.SingleModelResponse(model=model)
-
-    def list_models(
-        self, caller: Caller, request: service_pb2.ListModelsRequest
-    ) -> service_pb2.MultiModelResponse:
-        where, params = _search_filter(request.search, request.query, request.name)
-        if request.model_type_id:
-            where = f"{where} AND facet = ?" if where else "facet = ?"
-            params.append(request.model_type_id)
-        models = self._list(MODEL, caller.owner, resources_pb2.Model, request, where, params)
-        return service_pb2.MultiModelResponse(models=models)
-
-    def delete_models(
-        self, caller: Caller, request: service_pb2.DeleteModelsRequest
-    ) -> status_pb2.BaseResponse:
-        return self._delete(MODEL, caller.owner, list(request.ids), request.delete_all)
-
     # -- workflows ------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_graph(workflow: resources_pb2.Workflow) -> None:
-        node_ids = [node.id for node in workflow.nodes]
-        if "" in node_ids or len(set(node_ids)) != len(node_ids):
-            raise ApiFailure(
-                S.WORKFLOW_INVALID_GRAPH, f"workflow {workflow.id!r}: every node needs a unique id"
-            )
-        for node in workflow.nodes:
-            for source in node.node_inputs:
-                if source.node_id not in node_ids:
-                    raise ApiFailure(
-                        S.WORKFLOW_INVALID_GRAPH,
-                        f"workflow {workflow.id!r}: node {node.id!r} takes input from unknown node "
-                        f"{source.node_id!r}",
-                    )
 
     def post_workflows(
         self, caller: Caller, request: service_pb2.PostWorkflowsRequest
     ) -> service_pb2.MultiWorkflowResponse:
+        owner = caller.owner
+
+        def prepare(workflow: resources_pb2.Workflow) -> None:
+            topological_order(workflow.id, workflow.nodes)
+            version = resources_pb2.WorkflowVersion(
+                id=new_id(), workflow_id=workflow.id, nodes=workflow.nodes
+            )
+            version.metadata.CopyFrom(workflow.metadata)
+            version.description = workflow.description
+            stamp(version, owner, self._records.now())
+            workflow.version.CopyFrom(version)
+
+        def record_version(conn: sqlite3.Connection, workflow: resources_pb2.Workflow) -> None:
+            version = workflow.version
+            created = version.created_at.ToNanoseconds()
+            self._records.save(conn, WORKFLOW_VERSION, owner, version, parent=workflow.id, created_ns=created)
+
         created = self._records.create(
-            WORKFLOW, caller.owner, list(request.workflows), prepare=self._check_graph
+            WORKFLOW, owner, list(request.workflows), prepare=prepare, also=record_version
         )
         return service_pb2.MultiWorkflowResponse(workflows=created)
+
+    def list_workflow_versions(
+        self, caller: Caller, request: service_pb2.ListWorkflowVersionsRequest
+    ) -> service_pb2.MultiWorkflowVersionResponse:
+        self._records.require(WORKFLOW, caller.owner, request.workflow_id, resources_pb2.Workflow)
+        versions = self._records.listing(
+            WORKFLOW_VERSION,
+            caller.owner,
+            resources_pb2.WorkflowVersion,
+            request_page(request),
+            parent=request.workflow_id,
+        )
+        return service_pb2.MultiWorkflowVersionResponse(workflow_versions=versions)
 
     def get_workflow(
         self, caller: Caller, request: service_pb2.GetWorkflowRequest
@@ -191,14 +167,16 @@ class CatalogArea:
     def list_workflows(
         self, caller: Caller, request: service_pb2.ListWorkflowsRequest
     ) -> service_pb2.MultiWorkflowResponse:
-        where, params = _search_filter(request.search, request.query, request.search_term, request.id)
+        where, params = search_filter(request.search, request.query, request.search_term, request.id)
         workflows = self._list(WORKFLOW, caller.owner, resources_pb2.Workflow, request, where, params)
         return service_pb2.MultiWorkflowResponse(workflows=workflows)
 
     def delete_workflows(
         self, caller: Caller, request: service_pb2.DeleteWorkflowsRequest
     ) -> status_pb2.BaseResponse:
-        return self._delete(WORKFLOW, caller.owner, list(request.ids), request.delete_all)
+        return self._delete(
+            WORKFLOW, caller.owner, list(request.ids), request.delete_all, children=WORKFLOW_VERSION
+        )
 
     # -- modules ------------------------------------------------------------------------------------
 
@@ -218,7 +196,7 @@ class CatalogArea:
     def list_modules(
         self, caller: Caller, request: service_pb2.ListModulesRequest
     ) -> service_pb2.MultiModuleResponse:
-        where, params = _search_filter(request.search, request.name)
+        where, params = search_filter(request.search, request.name)
         return service_pb2.MultiModuleResponse(
             modules=self._list(MODULE, caller.owner, resources_pb2.Module, request, where, params)
         )

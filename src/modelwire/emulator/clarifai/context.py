@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,8 @@ class Route:
 
     scope: Scope
     handler: Handler
+    # Also serves Clarifai's public models: user_app_id clarifai/main, with any valid credentials.
+    public: bool = False
 
 
 @dataclass
@@ -34,3 +38,16 @@ class Context:
     hosting: Hosting
     workers: ThreadPoolExecutor  # background work: input processing and exports
     closed: threading.Event
+
+
+# The monotonic time by which the RPC being served must answer (None: the client set no deadline).
+CALL_DEADLINE: ContextVar[float | None] = ContextVar("clarifai_call_deadline", default=None)
+DEADLINE_MARGIN = 0.1  # answer this long before the client's deadline, so it still gets the answer
+
+
+def time_left(cap: float) -> float:
+    """How long a handler may still wait: at most `cap`, and within the client's deadline."""
+    deadline = CALL_DEADLINE.get()
+    if deadline is None:
+        return cap
+    return max(0.0, min(cap, deadline - DEADLINE_MARGIN - time.monotonic()))

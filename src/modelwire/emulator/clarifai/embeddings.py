@@ -64,6 +64,7 @@ __all__ = [
     "EmbeddingError",
     "EmbeddingModel",
     "TextIdf",
+    "decode_image",
     "embed_image",
     "embed_text",
     "is_zero",
@@ -362,6 +363,11 @@ def _texture_block(gray: NDArray[np.float64]) -> NDArray[np.float64]:
     hist = np.bincount(cell * _ORIENTATIONS + lo_bin, weights=magnitude * (1.0 - frac), minlength=size)
     hist += np.bincount(cell * _ORIENTATIONS + hi_bin, weights=magnitude * frac, minlength=size)
     return _unit(hist.astype(np.float64))
+
+
+def decode_image(data: bytes | bytearray | memoryview) -> NDArray[np.float64]:
+    """The pixels `embed_image` sees: a (64, 64, 3) RGB array in [0, 1] (EmbeddingError as there)."""
+    return _decode(data)
 
 
 def embed_image(data: bytes | bytearray | memoryview) -> NDArray[np.float32]:

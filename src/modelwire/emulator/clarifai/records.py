@@ -1,9 +1,10 @@
 """SQLite tables of the Clarifai emulator and the generic operations on stored protos.
 
 Every resource is stored as its serialized proto plus the indexed columns that filters and paging
-need. Catalog resources (apps, datasets, dataset versions, models, workflows, modules, runners,
-concepts, inputs-add jobs) share `clarifai_objects`; inputs, annotations, dataset membership,
-dataset-version snapshots, content blobs and app keys have their own tables. Every row carries
+need. Catalog resources (apps, datasets, dataset versions, models, model versions, evaluations,
+workflows, workflow versions, modules, runners, concepts, inputs-add jobs) share
+`clarifai_objects`; inputs, annotations, dataset membership, dataset-version snapshots, content
+blobs, trained model weights and app keys have their own tables. Every row carries
 (user_id, app_id), so deleting an app is one DELETE per table.
 
 Listings are newest first: created_at descending, then id ascending, so paging is deterministic.
@@ -69,6 +70,9 @@ SCHEMA = [
     """CREATE TABLE IF NOT EXISTS clarifai_blobs (sha TEXT PRIMARY KEY, data BLOB NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS clarifai_inputs_content ON clarifai_inputs (content_sha)",
     "CREATE INDEX IF NOT EXISTS clarifai_version_inputs_content ON clarifai_version_inputs (content_sha)",
+    """CREATE TABLE IF NOT EXISTS clarifai_model_weights (
+        user_id TEXT NOT NULL, app_id TEXT NOT NULL, model_id TEXT NOT NULL, version_id TEXT NOT NULL,
+        data BLOB NOT NULL, PRIMARY KEY (user_id, app_id, model_id, version_id))""",
     """CREATE TABLE IF NOT EXISTS clarifai_keys (
         key TEXT PRIMARY KEY, user_id TEXT NOT NULL, app_id TEXT NOT NULL, created_ns INTEGER NOT NULL)""",
 ]
@@ -79,6 +83,7 @@ APP_TABLES = (
     "clarifai_annotations",
     "clarifai_dataset_inputs",
     "clarifai_version_inputs",
+    "clarifai_model_weights",
     "clarifai_keys",
 )
 
@@ -111,6 +116,7 @@ class Kind:
     # match as a substring (runners: compute cluster id), and `facet`, one exact-match value.
     tag: Callable[[Message], str] = field(default=_blank)
     facet: Callable[[Message], str] = field(default=_blank)
+    parent_name: str = ""  # the kind of the parent of a child object (dataset versions: "dataset")
 
 
 def _text_of(*names: str) -> Callable[[Message], str]:
@@ -136,6 +142,7 @@ DATASET_VERSION = Kind(
     S.CONN_INVALID_REQUEST,
     S.DATASET_VERSION_CONFLICT,
     facet=lambda m: str(getattr(m, "request_origin", "")),
+    parent_name="dataset",
 )
 MODEL = Kind(
     "model",
@@ -145,12 +152,38 @@ MODEL = Kind(
     _text_of("id", "name", "description"),
     lambda m: str(getattr(m, "model_type_id", "")),
 )
+# Model versions live under their model (parent); facet: the status code (trained_only listings,
+# resuming training after a restart).
+MODEL_VERSION = Kind(
+    "model version",
+    S.MODEL_DOES_NOT_EXIST,
+    S.MODEL_INVALID_ARGUMENT,
+    S.MODEL_INVALID_ARGUMENT,
+    facet=lambda m: str(int(_any(m).status.code)),
+    parent_name="model",
+)
+# Evaluations of a model version live under its model; facet: the version id.
+EVALUATION = Kind(
+    "evaluation",
+    S.CONN_DOES_NOT_EXIST,
+    S.EVALUATION_INVALID_ARGUMENT,
+    S.EVALUATION_INVALID_ARGUMENT,
+    facet=lambda m: str(_any(m).model.model_version.id),
+    parent_name="model",
+)
 WORKFLOW = Kind(
     "workflow",
     S.WORKFLOW_DOES_NOT_EXIST,
     S.WORKFLOW_INVALID_ARGUMENT,
     S.WORKFLOW_DUPLICATE,
     _text_of("id", "description"),
+)
+WORKFLOW_VERSION = Kind(
+    "workflow version",
+    S.WORKFLOW_DOES_NOT_EXIST,
+    S.WORKFLOW_INVALID_ARGUMENT,
+    S.WORKFLOW_DUPLICATE,
+    parent_name="workflow",
 )
 MODULE = Kind(
     "module",
@@ -220,6 +253,13 @@ def page_of(page: int, per_page: int) -> Page:
 def request_page(request: Message) -> Page:
     """The page of a List request (its `page`/`per_page`, whatever their field numbers)."""
     return page_of(getattr(request, "page", 0), getattr(request, "per_page", 0))
+
+
+def search_filter(*texts: str) -> tuple[str, list[Any]]:
+    """A substring filter on the objects' `tag` text from a request's search-like fields (the first
+    one set wins)."""
+    text = next((t for t in texts if t), "").lower()
+    return ("instr(tag, ?) > 0", [text]) if text else ("", [])
 
 
 def order_of(request: Message) -> str:
@@ -336,7 +376,7 @@ class Records:
             raise ApiFailure(kind.invalid, f"{kind.name} id is required")
         found = self.get(kind, owner, object_id, cls, parent)
         if found is None:
-            raise missing(kind, [object_id], self.where(owner, parent))
+            raise missing(kind, [object_id], self.where(owner, parent, kind.parent_name))
         return found
 
     def existing_ids(self, kind: Kind, owner: Owner, ids: Sequence[str], parent: str = "") -> set[str]:
@@ -443,7 +483,7 @@ class Records:
                 raise ApiFailure(
                     kind.duplicate,
                     f"{kind.name} {', '.join(map(repr, sorted(clash)))} already exists in "
-                    f"{self.where(owner, parent)}",
+                    f"{self.where(owner, parent, kind.parent_name)}",
                 )
             for item in created:
                 now = self.now()
@@ -460,7 +500,7 @@ class Records:
             raise ApiFailure(kind.invalid, f"no {kind.name} ids given: list the ids to delete")
         absent = [i for i in wanted if i not in self.existing_ids(kind, owner, wanted, parent)]
         if absent:
-            raise missing(kind, absent, self.where(owner, parent))
+            raise missing(kind, absent, self.where(owner, parent, kind.parent_name))
         where, params = self._scope(kind, owner, parent)
         self.store.execute(
             f"DELETE FROM clarifai_objects WHERE {where} AND id IN ({placeholders(wanted)})",
@@ -473,11 +513,21 @@ class Records:
         return [r["id"] for r in self.store.query(f"SELECT id FROM clarifai_objects WHERE {where}", params)]
 
     @staticmethod
-    def where(owner: Owner, parent: str = "") -> str:
+    def delete_under(conn: sqlite3.Connection, kind: Kind, owner: Owner, parents: Sequence[str]) -> None:
+        """Delete the children of `kind` of the given parents (e.g. the versions of deleted models)."""
+        if parents:
+            conn.execute(
+                f"DELETE FROM clarifai_objects WHERE kind = ? AND {IN_APP} "
+                f"AND parent IN ({placeholders(parents)})",
+                [kind.name, *owner, *parents],
+            )
+
+    @staticmethod
+    def where(owner: Owner, parent: str = "", parent_name: str = "parent") -> str:
         place = (
             f"app {owner.app_id!r} of user {owner.user_id!r}" if owner.app_id else f"user {owner.user_id!r}"
         )
-        return f"dataset {parent!r} of {place}" if parent else place  # only dataset versions have a parent
+        return f"{parent_name} {parent!r} of {place}" if parent else place
 
     def delete_app(self, owner: Owner) -> None:
         with self.store.transaction() as conn:

@@ -12,15 +12,27 @@ serves every unary V2 RPC through one dispatcher that, like the real API:
   client's `x-clarifai-request-id-prefix` when sent);
 * answers RPCs that are not emulated (yet) with NOT_IMPLEMENTED in the status.
 
-RPC areas: `catalog` (apps, models, workflows, modules, runners, user), `datasets` (datasets,
-dataset inputs, versions, metrics, exports), `inputs` (inputs, add jobs, search), `labels`
-(annotations, concepts). Everything persists, so a file-backed emulator restarts where it stopped.
+RPC areas: `catalog` (apps, workflows, modules, runners, user), `datasets` (datasets, dataset
+inputs, versions, metrics, exports), `inputs` (inputs, add jobs, search), `labels` (annotations,
+concepts), `models` (model types, models, versions, training, predictions), `evaluations`,
+`workflows` (workflow predictions) and `runners` (work items of runner-backed models).
+Everything persists, so a file-backed emulator restarts where it stopped; training and
+evaluations left unfinished run again.
+
+RPCs marked public (reading models, predicting) also serve Clarifai's public models: with
+user_app_id clarifai/main, any valid key may call them (see `builtin_models`).
+
+Timing (settable at any time): `train_delay` (each phase of training and evaluation, 0.2 s),
+`runner_poll_window` (ListRunnerItems long poll, 2 s), `runner_idle_timeout` (a runner counts as
+connected this long after its last poll, 5 s), `runner_result_timeout` (how long PostModelOutputs
+waits for a runner, 60 s, and never past the call's deadline).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -32,16 +44,24 @@ from google.protobuf.message_factory import GetMessageClass
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2, service_pb2_grpc
 from modelwire.emulator.clarifai.auth import PAT_ONLY_RPCS, Caller, KeyRing, Scope
+from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER
 from modelwire.emulator.clarifai.catalog import CatalogArea
 from modelwire.emulator.clarifai.content import Files, Hosting
-from modelwire.emulator.clarifai.context import Context, Route
+from modelwire.emulator.clarifai.context import CALL_DEADLINE, Context, Route
 from modelwire.emulator.clarifai.datasets import DatasetsArea
+from modelwire.emulator.clarifai.evaluations import EvaluationsArea
 from modelwire.emulator.clarifai.failures import ApiFailure, S, status
 from modelwire.emulator.clarifai.indexing import Indexes
 from modelwire.emulator.clarifai.inputs import InputsArea
+from modelwire.emulator.clarifai.jobs import Timing
 from modelwire.emulator.clarifai.labels import Labels, LabelsArea
+from modelwire.emulator.clarifai.models import ModelsArea
 from modelwire.emulator.clarifai.records import APP, Owner, Records
+from modelwire.emulator.clarifai.registry import Registry
+from modelwire.emulator.clarifai.runners import RunnerHub
+from modelwire.emulator.clarifai.training import Examples, Trainer
 from modelwire.emulator.clarifai.views import InputViews
+from modelwire.emulator.clarifai.workflows import WorkflowsArea
 from modelwire.emulator.store import Store
 
 log = logging.getLogger("modelwire.emulator")
@@ -82,13 +102,60 @@ class ClarifaiEmulator:
         self.inputs = InputsArea(self._ctx, labels, self.indexes, InputViews(records, self._ctx.hosting))
         self.datasets = DatasetsArea(self._ctx, self.inputs, labels, self.indexes)
         catalog = CatalogArea(self._ctx, self._app_deleted)
+        self.timing = Timing()
+        self._registry = registry = Registry(records)
+        registry.seed_builtins()
+        self._runners = RunnerHub(records, self.timing)
+        examples = Examples(records, self._ctx.hosting)
+        trainer = Trainer(self._ctx, registry, examples, self.timing)
+        evaluations = EvaluationsArea(self._ctx, registry, examples, self.timing)
         self._routes: dict[str, Route] = {
             **catalog.routes(),
             **self.datasets.routes(),
             **self.inputs.routes(),
             **LabelsArea(self._ctx, labels, self.indexes).routes(),
+            **ModelsArea(self._ctx, registry, trainer, self._runners).routes(),
+            **evaluations.routes(),
+            **WorkflowsArea(records, registry, self._runners).routes(),
+            **self._runners.routes(),
         }
         self.inputs.resume()
+        trainer.resume()
+        evaluations.resume()
+
+    # -- timing --------------------------------------------------------------------------------------
+
+    @property
+    def train_delay(self) -> float:
+        return self.timing.train_delay
+
+    @train_delay.setter
+    def train_delay(self, seconds: float) -> None:
+        self.timing.train_delay = seconds
+
+    @property
+    def runner_poll_window(self) -> float:
+        return self.timing.runner_poll_window
+
+    @runner_poll_window.setter
+    def runner_poll_window(self, seconds: float) -> None:
+        self.timing.runner_poll_window = seconds
+
+    @property
+    def runner_idle_timeout(self) -> float:
+        return self.timing.runner_idle_timeout
+
+    @runner_idle_timeout.setter
+    def runner_idle_timeout(self, seconds: float) -> None:
+        self.timing.runner_idle_timeout = seconds
+
+    @property
+    def runner_result_timeout(self) -> float:
+        return self.timing.runner_result_timeout
+
+    @runner_result_timeout.setter
+    def runner_result_timeout(self, seconds: float) -> None:
+        self.timing.runner_result_timeout = seconds
 
     # -- wiring --------------------------------------------------------------------------------------
 
@@ -105,6 +172,7 @@ class ClarifaiEmulator:
     def close(self) -> None:
         # Workers see `closed` and stop early; wait so none writes to a closed store.
         self._ctx.closed.set()
+        self._runners.close()
         self._ctx.workers.shutdown(wait=True, cancel_futures=True)
         self._ctx.files.close()
 
@@ -123,6 +191,7 @@ class ClarifaiEmulator:
     def _app_deleted(self, owner: Owner) -> None:
         self.indexes.drop(owner)
         self.datasets.forget(owner)
+        self._registry.forget(owner)
 
     # -- dispatch ------------------------------------------------------------------------------------
 
@@ -136,11 +205,11 @@ class ClarifaiEmulator:
 
         def serve(request: Any, context: grpc.ServicerContext) -> Message:
             metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+            remaining = context.time_remaining()
+            deadline = CALL_DEADLINE.set(None if remaining is None else time.monotonic() + remaining)
             response: Any
             try:
-                caller = self._ctx.keys.authorize(
-                    metadata, request.user_app_id, route.scope, name, self._app_exists
-                )
+                caller = self._authorize(name, route, metadata, request)
                 response = route.handler(caller, request)
                 if not response.status.code:
                     response.status.CopyFrom(status(S.SUCCESS))
@@ -151,11 +220,20 @@ class ClarifaiEmulator:
                 response = response_class(
                     status=status(S.INTERNAL_UNCATEGORIZED, f"{type(exc).__name__}: {exc}")
                 )
+            finally:
+                CALL_DEADLINE.reset(deadline)
             response.status.req_id = _request_id(metadata)
             result: Message = response
             return result
 
         return serve
+
+    def _authorize(self, name: str, route: Route, metadata: Mapping[str, str], request: Any) -> Caller:
+        ids = request.user_app_id
+        if route.public and Owner(ids.user_id, ids.app_id) == BUILTIN_OWNER:
+            self._ctx.keys.identify(metadata)  # any valid credentials read Clarifai's public models
+            return Caller(*BUILTIN_OWNER)
+        return self._ctx.keys.authorize(metadata, ids, route.scope, name, self._app_exists)
 
 
 def _not_implemented(name: str) -> Callable[[Caller, Any], Message]:

@@ -1,0 +1,294 @@
+"""Predictions of the Clarifai emulator: what a model reads, what it returns, and output settings.
+
+A `Sample` is what one input gives a model: its text or image (fetched like uploaded content, see
+`content.process_input`: base64, ``file://`` or loopback URLs only) with the general embedding of
+it, or a bare embedding (an input whose data has only `embeddings`, or an upstream embedder's
+output in a workflow). A `Predictor` turns a sample into output `Data`; problems with one input
+raise `PredictionError`, which becomes that output's status:
+
+* INPUT_DOWNLOAD_FAILED: the content cannot be fetched or decoded (as for PostInputs);
+* INPUT_UNSUPPORTED_FORMAT: no text/image content, or not the kind the model reads;
+* MODEL_PREDICTION_FAILED: anything else that goes wrong in the model.
+
+`OutputSettings` layer the version's defaults (`output_info.output_config` and
+`output_info.params`) under the request's overrides (a field set in a later layer wins):
+``min_value`` drops concepts scoring below it, ``max_concepts`` keeps the best N (default 20),
+``select_concepts`` returns exactly those concepts (by id or name) whatever their score, and the
+inference param ``temperature`` divides a trained classifier's logits before the softmax/sigmoid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import numpy as np
+from google.protobuf import timestamp_pb2
+from numpy.typing import NDArray
+
+from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.clarifai.api.status import status_pb2
+from modelwire.emulator.clarifai.content import content_kinds, has_content, process_input
+from modelwire.emulator.clarifai.embeddings import IMAGE_DIM, TEXT_DIM
+from modelwire.emulator.clarifai.failures import ApiFailure, Code, S, status
+from modelwire.emulator.clarifai.labels import new_id
+from modelwire.emulator.clarifai.learning import LinearModel
+from modelwire.emulator.clarifai.model_types import IMAGE, TEMPERATURE, TEMPERATURE_PARAM, TEXT
+
+EMBEDDING = "embedding"  # the kind of a sample that is only a vector
+DEFAULT_MAX_CONCEPTS = 20
+Scored = tuple[str, str, float]  # concept id, name, score
+
+
+class PredictionError(Exception):
+    """One input cannot be predicted; becomes its output's status."""
+
+    def __init__(self, code: Code, details: str) -> None:
+        super().__init__(details)
+        self.code = code
+        self.details = details
+
+    def status(self) -> status_pb2.Status:
+        return status(self.code, self.details)
+
+
+@dataclass(frozen=True)
+class Sample:
+    kind: str  # "text", "image" or "embedding"
+    content: bytes = b""  # UTF-8 text or encoded image
+    vector: NDArray[np.float32] | None = None
+
+
+def sample_of(item: resources_pb2.Input) -> Sample:
+    """The sample of a request input (PredictionError when it has no usable content)."""
+    data = item.data
+    kinds = content_kinds(data)
+    if not kinds and data.embeddings:
+        return Sample(EMBEDDING, vector=np.asarray(data.embeddings[0].vector, dtype=np.float32))
+    if len(kinds) != 1 or kinds[0] not in (TEXT, IMAGE) or not has_content(data, kinds[0]):
+        got = " and ".join(kinds) or "no content"
+        raise PredictionError(
+            S.INPUT_UNSUPPORTED_FORMAT,
+            f"input {item.id!r} needs one data.text (raw or url) or data.image (base64 or url); got {got}",
+        )
+    outcome = process_input(item, kinds[0])
+    if not outcome.ok:
+        raise PredictionError(outcome.status.code, f"input {item.id!r}: {outcome.status.details}")
+    assert outcome.content is not None
+    return Sample(kinds[0], outcome.content, outcome.vector)
+
+
+def unsupported(model_id: str, reads: str, sample: Sample) -> PredictionError:
+    return PredictionError(
+        S.INPUT_UNSUPPORTED_FORMAT, f"model {model_id!r} reads {reads} inputs, this input is {sample.kind}"
+    )
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    min_value: float = 0.0
+    max_concepts: int = DEFAULT_MAX_CONCEPTS
+    select: frozenset[str] = frozenset()
+    temperature: float = 1.0
+
+    def over(self, info: resources_pb2.OutputInfo) -> OutputSettings:
+        """These settings with what `info` sets (ValueError for an invalid inference param)."""
+        config = info.output_config
+        result = self
+        if config.min_value:
+            result = replace(result, min_value=float(config.min_value))
+        if config.max_concepts:
+            result = replace(result, max_concepts=int(config.max_concepts))
+        if config.select_concepts:
+            select = {c.id for c in config.select_concepts} | {c.name for c in config.select_concepts}
+            result = replace(result, select=frozenset(select - {""}))
+        if TEMPERATURE in info.params.fields:
+            result = replace(
+                result, temperature=float(TEMPERATURE_PARAM.read(info.params.fields[TEMPERATURE]))
+            )
+        return result
+
+    def pick(self, scored: Iterable[Scored]) -> list[resources_pb2.Concept]:
+        """The concepts to return, best first."""
+        ranked = sorted(scored, key=lambda s: (-s[2], s[0]))
+        if self.select:
+            chosen = [s for s in ranked if s[0] in self.select or s[1] in self.select]
+        else:
+            chosen = [s for s in ranked if s[2] >= self.min_value][: self.max_concepts]
+        return [resources_pb2.Concept(id=i, name=n, value=v) for i, n, v in chosen]
+
+
+def settings_of(*layers: resources_pb2.OutputInfo) -> OutputSettings:
+    settings = OutputSettings()
+    for info in layers:
+        settings = settings.over(info)
+    return settings
+
+
+class Predictor(Protocol):
+    """What a model computes for one sample (PredictionError for this input's problems)."""
+
+    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data: ...
+
+    def reads_embeddings(self, dim: int) -> bool:
+        """Whether it can take an upstream embedding of this size instead of the input itself."""
+        ...
+
+    def embedding_dim(self) -> int | None:
+        """The size of the embeddings it outputs (None: it outputs no embeddings)."""
+        ...
+
+
+def embedding_data(vector: NDArray[np.floating]) -> resources_pb2.Data:
+    return resources_pb2.Data(
+        embeddings=[resources_pb2.Embedding(vector=vector.tolist(), num_dimensions=int(vector.shape[0]))]
+    )
+
+
+@dataclass(frozen=True)
+class Embedder:
+    """The general text or image embedding (the vectors search uses)."""
+
+    model_id: str
+    kind: str
+
+    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data:
+        if sample.kind != self.kind or sample.vector is None:
+            raise unsupported(self.model_id, self.kind, sample)
+        return embedding_data(sample.vector)
+
+    def reads_embeddings(self, dim: int) -> bool:
+        return False
+
+    def embedding_dim(self) -> int | None:
+        return TEXT_DIM if self.kind == TEXT else IMAGE_DIM
+
+
+class ContentScorer(Protocol):
+    def __call__(self, content: bytes) -> Sequence[Scored]: ...
+
+
+@dataclass(frozen=True)
+class ConceptModel:
+    """A classifier computed from the content itself (the built-in recognition models)."""
+
+    model_id: str
+    kind: str
+    score: ContentScorer
+
+    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data:
+        if sample.kind != self.kind:
+            raise unsupported(self.model_id, self.kind, sample)
+        return resources_pb2.Data(concepts=settings.pick(self.score(sample.content)))
+
+    def reads_embeddings(self, dim: int) -> bool:
+        return False
+
+    def embedding_dim(self) -> int | None:
+        return None
+
+
+@dataclass(frozen=True)
+class TrainedClassifier:
+    """A trained linear classifier over the general embedding of its modality."""
+
+    model_id: str
+    model: LinearModel
+    names: dict[str, str]
+
+    def vector(self, sample: Sample) -> NDArray[np.float32]:
+        if sample.kind == EMBEDDING and sample.vector is not None:
+            if sample.vector.shape != (self.model.dim,):
+                raise PredictionError(
+                    S.INPUT_UNSUPPORTED_FORMAT,
+                    f"model {self.model_id!r} reads {self.model.dim}-dimensional embeddings, "
+                    f"got {sample.vector.shape[0]}",
+                )
+            return sample.vector
+        if sample.kind != self.model.modality or sample.vector is None:
+            raise unsupported(self.model_id, f"{self.model.modality} (or embedding)", sample)
+        return sample.vector
+
+    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data:
+        scores = self.model.scores(self.vector(sample), settings.temperature)[0]
+        ids = self.model.concept_ids
+        return resources_pb2.Data(
+            concepts=settings.pick(
+                (c, self.names.get(c, c), float(s)) for c, s in zip(ids, scores, strict=True)
+            )
+        )
+
+    def reads_embeddings(self, dim: int) -> bool:
+        return dim == self.model.dim
+
+    def embedding_dim(self) -> int | None:
+        return None
+
+
+def model_ref(model: resources_pb2.Model) -> resources_pb2.Model:
+    """How outputs name the model that made them."""
+    return resources_pb2.Model(
+        id=model.id,
+        app_id=model.app_id,
+        user_id=model.user_id,
+        model_type_id=model.model_type_id,
+        model_version=resources_pb2.ModelVersion(id=model.model_version.id),
+    )
+
+
+def request_inputs(
+    inputs: Sequence[resources_pb2.Input], limit: int, code: Code
+) -> list[resources_pb2.Input]:
+    """Copies of a request's inputs (1 to `limit`, else ApiFailure `code`), each with an id."""
+    if not 1 <= len(inputs) <= limit:
+        raise ApiFailure(
+            code, f"send 1 to {limit} inputs per request, got {len(inputs)}: split them into batches"
+        )
+    copies = []
+    for item in inputs:
+        copy = resources_pb2.Input()
+        copy.CopyFrom(item)
+        copy.id = copy.id or new_id()
+        copies.append(copy)
+    return copies
+
+
+def finish(
+    output: resources_pb2.Output,
+    model: resources_pb2.Model,
+    item: resources_pb2.Input,
+    created: timestamp_pb2.Timestamp,
+) -> resources_pb2.Output:
+    """Complete an output with what it lacks of its id, time, model and input."""
+    output.id = output.id or new_id()
+    if not output.HasField("created_at"):
+        output.created_at.CopyFrom(created)
+    if not output.HasField("model"):
+        output.model.CopyFrom(model_ref(model))
+    if not output.HasField("input"):
+        output.input.CopyFrom(item)
+    return output
+
+
+def run(
+    predictor: Predictor, sample: Sample | PredictionError, settings: OutputSettings
+) -> resources_pb2.Output:
+    """An output (model, input and created_at are the caller's to set) for one sample."""
+    try:
+        if isinstance(sample, PredictionError):
+            raise sample
+        data = predictor.predict(sample, settings)
+    except PredictionError as failure:
+        return resources_pb2.Output(status=failure.status())
+    except Exception as exc:  # a model bug: this input fails, visibly
+        details = f"{type(exc).__name__}: {exc}"
+        return resources_pb2.Output(status=status(S.MODEL_PREDICTION_FAILED, details))
+    return resources_pb2.Output(status=status(S.SUCCESS), data=data)
+
+
+def try_sample(item: resources_pb2.Input) -> Sample | PredictionError:
+    try:
+        return sample_of(item)
+    except PredictionError as failure:
+        return failure
