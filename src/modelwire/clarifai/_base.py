@@ -23,7 +23,17 @@ from modelwire.clarifai.lister import list_items
 
 _V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
 # RPCs whose responses carry per-item statuses: MIXED_STATUS there is a result, not a failure.
-_PER_ITEM = frozenset({"PostInputs", "PostAnnotations", "PatchInputs", "PatchAnnotations", "PostConcepts"})
+_PER_ITEM = frozenset(
+    {
+        "PostInputs",
+        "PostAnnotations",
+        "PatchInputs",
+        "PatchAnnotations",
+        "PostConcepts",
+        "PostModelOutputs",
+        "PostWorkflowResults",
+    }
+)
 _READS = ("Get", "List")
 _SAFE_POSTS = frozenset(
     {"PostInputsSearches", "PostConceptsSearches", "PostModelsSearches", "PostModelOutputs"}
