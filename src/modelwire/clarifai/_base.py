@@ -18,7 +18,7 @@ from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._core.transport import CallSettings, Op
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire.clarifai._auth import DEFAULT_BASE, Connection, Credentials, endpoint_from_base_url
-from modelwire.clarifai.errors import MIXED_STATUS, UserError, status_failure
+from modelwire.clarifai.errors import MIXED_STATUS, SUCCESS, UserError, status_failure
 from modelwire.clarifai.lister import list_items
 
 _V2 = service_pb2.DESCRIPTOR.services_by_name["V2"]
@@ -66,10 +66,13 @@ def _has_item_statuses(response: Any) -> bool:
 
 def _inspector(secrets: tuple[Any, ...]) -> Callable[[Op[Any, Any], Any], Any]:
     def inspect(called: Op[Any, Any], response: Any) -> Any:
+        code = response.status.code
+        if code == SUCCESS:
+            return None  # the hot path: no scan of the items
         # For per-item RPCs, MIXED_STATUS and an all-items FAILURE that lists each item's status
         # are results to act on item by item, not a failure of the call.
         per_item = called.path.rsplit("/", 1)[-1] in _PER_ITEM and (
-            response.status.code == MIXED_STATUS or _has_item_statuses(response)
+            code == MIXED_STATUS or _has_item_statuses(response)
         )
         return status_failure(response.status, called.path, allow_mixed=per_item, secrets=secrets)
 

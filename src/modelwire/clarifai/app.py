@@ -15,7 +15,7 @@ from modelwire.clarifai._base import BaseClient, client_options, op
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai._resources import Module
 from modelwire.clarifai.errors import UserError
-from modelwire.clarifai.model import Model
+from modelwire.clarifai.model import TRAINABLE_MODEL_TYPES, Model
 from modelwire.clarifai.user import _check_filters
 from modelwire.clarifai.workflow import Workflow
 
@@ -23,17 +23,6 @@ if TYPE_CHECKING:
     from modelwire.clarifai.dataset import Dataset
     from modelwire.clarifai.inputs import Inputs
     from modelwire.clarifai.search import Search
-
-TRAINABLE_MODEL_TYPES = [
-    "visual-classifier",
-    "visual-detector",
-    "visual-segmenter",
-    "visual-embedder",
-    "clusterer",
-    "text-classifier",
-    "embedding-classifier",
-    "text-to-text",
-]
 
 
 class App(BaseClient):

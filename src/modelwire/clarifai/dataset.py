@@ -23,7 +23,8 @@ from typing import Any, Protocol, runtime_checkable
 from google.protobuf import json_format, message, struct_pb2
 
 from modelwire._core.batching import Chunker
-from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._core.polling import poll
+from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
 from modelwire.clarifai._base import BaseClient, client_options
@@ -276,26 +277,23 @@ class Dataset(BaseClient):
     ) -> dict[str, Any]:
         """Counts of the dataset's inputs by type and by concept, from a new dataset version."""
         version = self.create_version(description="SDK Upload Status")
-        deadline = time.monotonic() + timeout
-        delay = 0.05
+
+        def groups() -> list[Any]:
+            response = self._request(
+                "ListDatasetVersionMetricsGroups", dataset_id=self.id, dataset_version_id=version.version_id
+            )
+            return list(response.dataset_version_metrics_groups)
+
         try:
-            while True:
-                groups = list(
-                    self._request(
-                        "ListDatasetVersionMetricsGroups",
-                        dataset_id=self.id,
-                        dataset_version_id=version.version_id,
-                    ).dataset_version_metrics_groups
-                )
-                if groups or time.monotonic() > deadline:
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
+            # Metrics appear once the version is processed; past the timeout, report what there is.
+            groups_found = poll(groups, bool, timeout=timeout, on_timeout=lambda last, _: _Partial(last))
+        except _Partial as partial:
+            groups_found = partial.groups
         finally:
             if delete_version:
                 self.delete_version(version.version_id)
         stats: dict[str, Any] = {"version_id": version.version_id}
-        for group in groups:
+        for group in groups_found:
             kind = resources_pb2.DatasetVersionMetricsGroupType.Name(group.type)
             stats.setdefault(kind, {})[_group_key(group.value)] = int(group.metrics.inputs_count.value)
         if dataloader is not None:
@@ -308,22 +306,24 @@ class Dataset(BaseClient):
         """Ask for this version's CLARIFAI_DATA_PROTOBUF archive; its URL once ready."""
         version_id = self.version_id or self.create_version(description="export").version_id
         export = resources_pb2.DatasetVersionExport(format=resources_pb2.CLARIFAI_DATA_PROTOBUF)
-        deadline = time.monotonic() + timeout
-        delay = 0.05
-        while True:
-            response = self._request(
+
+        def put() -> resources_pb2.DatasetVersionExport:
+            response: service_pb2.MultiDatasetVersionExportResponse = self._request(
                 "PutDatasetVersionExports",
                 dataset_id=self.id,
                 dataset_version_id=version_id,
                 exports=[export],
             )
-            done = response.exports[0]
-            if done.status.code not in _EXPORT_PENDING or not wait:
-                break
-            if time.monotonic() > deadline:
-                raise ApiClientError(f"the export of dataset {self.id} did not finish within {timeout:.0f}s")
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+            return response.exports[0]
+
+        done = poll(
+            put,
+            lambda result: not wait or result.status.code not in _EXPORT_PENDING,
+            timeout=timeout,
+            on_timeout=lambda _, waited: ApiClientError(
+                f"the export of dataset {self.id} did not finish within {waited:.0f}s"
+            ),
+        )
         if done.status.code != status_code_pb2.DATASET_VERSION_EXPORT_SUCCESS:
             raise ApiClientError(f"the export failed: {done.status.description or done.status.code}")
         return str(done.url)
@@ -365,6 +365,13 @@ def _group_key(value: struct_pb2.Value) -> str:
     if isinstance(plain, float) and plain.is_integer():
         return str(int(plain))
     return str(plain)
+
+
+class _Partial(Exception):
+    """get_upload_status ran out of time: carries the groups seen so far."""
+
+    def __init__(self, groups: list[Any]) -> None:
+        self.groups = groups
 
 
 def _kind(item: resources_pb2.Input) -> str:

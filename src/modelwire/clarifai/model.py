@@ -8,7 +8,6 @@ input order.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 from google.protobuf import json_format, struct_pb2
 
 from modelwire._core.batching import chunked, run_batches
+from modelwire._core.polling import poll
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2, status_pb2
 from modelwire.clarifai._content import input_from_bytes, input_from_file, input_from_url
@@ -42,6 +42,8 @@ _EVALUATING = {status_code_pb2.MODEL_QUEUED_FOR_EVALUATION, status_code_pb2.MODE
 
 def merge_outputs(responses: Sequence[service_pb2.MultiOutputResponse]) -> service_pb2.MultiOutputResponse:
     """One response for a chunked predict: outputs in input order, a status covering all chunks."""
+    if len(responses) == 1:
+        return responses[0]  # nothing to merge: no copy of every output
     merged = service_pb2.MultiOutputResponse()
     for response in responses:
         merged.outputs.extend(response.outputs)
@@ -137,9 +139,9 @@ class Model(_Resource):
     ) -> resources_pb2.Model | None:
         """The `model` field of a predict request: only the overrides, nothing else."""
         params = _struct(inference_params, "inference_params")
+        if params is None and not output_config:
+            return None  # the common case costs nothing
         config = from_kwargs(resources_pb2.OutputConfig, output_config or {}, what="output_config")
-        if params is None and not config.ByteSize():
-            return None
         model = resources_pb2.Model(id=self.id)
         model.model_version.id = self.version_id
         if params is not None:
@@ -378,18 +380,14 @@ class Model(_Resource):
 
     def wait_for_training(self, version_id: str | None = None, timeout: float = 600.0) -> status_pb2.Status:
         """Poll training_status until training ends; the final status (MODEL_TRAINED or a failure)."""
-        deadline = time.monotonic() + timeout
-        delay = 0.05
-        while True:
-            status = self.training_status(version_id)
-            if status.code not in _TRAINING:
-                return status
-            if time.monotonic() + delay > deadline:
-                raise ApiClientError(
-                    f"training of {self.id} still {status.description!r} after {timeout:.0f}s"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        return poll(
+            lambda: self.training_status(version_id),
+            lambda status: status.code not in _TRAINING,
+            timeout=timeout,
+            on_timeout=lambda status, waited: ApiClientError(
+                f"training of {self.id} still {status.description or status.code!r} after {waited:.0f}s"
+            ),
+        )
 
     # -- evaluation --------------------------------------------------------------------------------
 
@@ -473,16 +471,14 @@ class Model(_Resource):
 
     def wait_for_evaluation(self, eval_id: str, timeout: float = 600.0) -> resources_pb2.EvalMetrics:
         """Poll until the evaluation is done; the evaluation (check its status)."""
-        deadline = time.monotonic() + timeout
-        delay = 0.05
-        while True:
-            metrics = self.get_eval_by_id(eval_id)
-            if metrics.status.code not in _EVALUATING:
-                return metrics
-            if time.monotonic() + delay > deadline:
-                raise ApiClientError(f"evaluation {eval_id} still running after {timeout:.0f}s")
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        return poll(
+            lambda: self.get_eval_by_id(eval_id),
+            lambda metrics: metrics.status.code not in _EVALUATING,
+            timeout=timeout,
+            on_timeout=lambda _, waited: ApiClientError(
+                f"evaluation {eval_id} still running after {waited:.0f}s"
+            ),
+        )
 
 
 def _replace(tree: dict[str, Any], key: str, value: Any) -> None:
