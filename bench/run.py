@@ -274,13 +274,17 @@ def emulator_command(api_key: str = API_KEY, extra_args: Sequence[str] = ()) -> 
 @dataclass(frozen=True)
 class PhaseSample:
     """One timed phase of a round (a round may have several, e.g. upload then list): wall time, the
-    client process's CPU time, the server's CPU time and the RPCs the client made meanwhile."""
+    client process's CPU time, the server's CPU time and the RPCs the client made meanwhile; the
+    items it handled when they differ from the round's, and the wall time of each of its calls
+    when the phase times them one by one (per-call latency)."""
 
     seconds: float
     cpu_seconds: float
     server_cpu_seconds: float | None = None
     calls: dict[str, int] = field(default_factory=dict)  # RPCs by method name (see CallCounter)
     empty: dict[str, int] = field(default_factory=dict)  # List* calls that returned no items
+    messages: int | None = None  # items handled in this phase (None: the round's)
+    call_seconds: list[float] = field(default_factory=list)  # wall time of each timed call, in order
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -294,6 +298,8 @@ class PhaseSample:
             server_cpu_seconds=None if server is None else float(server),
             calls={str(k): int(v) for k, v in data.get("calls", {}).items()},
             empty={str(k): int(v) for k, v in data.get("empty", {}).items()},
+            messages=None if data.get("messages") is None else int(data["messages"]),
+            call_seconds=[float(s) for s in data.get("call_seconds", [])],
         )
 
 
@@ -317,12 +323,18 @@ class Sample:
         p = self.phases[phase]
         return p.seconds, p.cpu_seconds, p.server_cpu_seconds
 
+    def messages_of(self, phase: str | None = None) -> int:
+        """The items the round handled, or one of its phases (its own count, else the round's)."""
+        own = None if phase is None else self.phases[phase].messages
+        return self.messages if own is None else own
+
     def rate_of(self, phase: str | None = None) -> float:
-        seconds = self.part(phase)[0]
-        return self.messages / seconds if seconds > 0 else 0.0
+        seconds, messages = self.part(phase)[0], self.messages_of(phase)
+        return messages / seconds if seconds > 0 else 0.0
 
     def cpu_us_of(self, phase: str | None = None) -> float:
-        return self.part(phase)[1] * 1e6 / self.messages if self.messages else 0.0
+        messages = self.messages_of(phase)
+        return self.part(phase)[1] * 1e6 / messages if messages else 0.0
 
     def server_busy_of(self, phase: str | None = None) -> float | None:
         """The server's CPU time over the wall time: near 1.0 (one core) = server-bound."""
@@ -383,7 +395,9 @@ class Outcome:
 #
 # The published SDKs' child processes load this file (by path, in their own venvs) to count and time
 # exactly as this process does: what they use (CallCounter, PhaseClock, PhaseSample, Sample, Outcome,
-# _time_sync, check_listing) must need nothing beyond the standard library and grpc.
+# _time_sync, the rounds shared by both sides such as clarifai_round / clarifai_predict_round and what
+# those call, the clarifai_sdk_* drivers) must need nothing beyond the standard library and grpc at
+# import time; the drivers import the published SDK when called (_published), in the child only.
 
 
 def _method_name(method: str | bytes) -> str:
@@ -510,7 +524,9 @@ def _minus(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 class PhaseClock:
     """Times the named phases of one round (`with clock.phase("upload"): ...`): wall and process CPU
-    time, the server's CPU time (when `server_pid` is given) and the RPCs `counter` saw meanwhile."""
+    time, the server's CPU time (when `server_pid` is given) and the RPCs `counter` saw meanwhile.
+    A phase that handles its own number of items says so (`phase("batch_32", messages=1280)`), and
+    one that times its calls one by one appends their wall times to the list `phase()` yields."""
 
     def __init__(self, counter: CallCounter | None = None, server_pid: int | None = None) -> None:
         self._counter = counter
@@ -521,11 +537,12 @@ class PhaseClock:
         return process_cpu_seconds(self._server_pid) if self._server_pid else None
 
     @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
+    def phase(self, name: str, messages: int | None = None) -> Iterator[list[float]]:
         calls, empty = self._counter.snapshot() if self._counter else ({}, {})
         server = self._server()
+        call_seconds: list[float] = []
         cpu, wall = time.process_time(), time.perf_counter()
-        yield
+        yield call_seconds
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         server_after = self._server()
         calls_after, empty_after = self._counter.snapshot() if self._counter else ({}, {})
@@ -535,6 +552,8 @@ class PhaseClock:
             None if server is None or server_after is None else server_after - server,
             _minus(calls_after, calls),
             _minus(empty_after, empty),
+            messages,
+            call_seconds,
         )
 
     def outcome(self, messages: int, check: int) -> Outcome:
@@ -606,11 +625,12 @@ async def _time_async(call: Callable[[], Awaitable[CallResult | Outcome]]) -> Sa
 @dataclass
 class SyncSession:
     """An opened sync client: `call` runs one round's work, untimed setup is done already;
-    `prepare` runs before each round, untimed."""
+    `prepare` runs before each round, untimed. `info` goes to the results (e.g. set-up RPCs)."""
 
     call: Callable[[], CallResult | Outcome]
     close: Callable[[], None] = lambda: None
     prepare: Callable[[], None] = lambda: None
+    info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -629,6 +649,7 @@ class SyncContender(Contender):
 
     def start(self) -> None:
         self._session = self._open()
+        self.info.update(self._session.info)
 
     def prepare(self) -> None:
         assert self._session is not None, "start() first"
@@ -818,6 +839,10 @@ class ContenderResult:
         """Per round: the calls of `method` in `phase`."""
         return [s.phases[phase].calls.get(method, 0) for s in self.samples]
 
+    def call_seconds(self, phase: str) -> list[float]:
+        """The wall time of every timed call of `phase`, over all the rounds."""
+        return [t for s in self.samples for t in s.phases[phase].call_seconds]
+
     def to_json(self) -> dict[str, Any]:
         rates = self.rates()
         phases = {
@@ -830,6 +855,7 @@ class ContenderResult:
                     m: statistics.median(self.calls(phase, m))
                     for m in sorted({m for s in self.samples for m in s.phases[phase].calls})
                 },
+                **latency_summary(self.call_seconds(phase)),
             }
             for phase in (self.phases() if self.ok else [])
         }
@@ -982,21 +1008,40 @@ class Comparison:
 
 @dataclass(frozen=True)
 class CallBudget:
-    """A contender may make at most `most` calls of `method` in `phase`, in every round."""
+    """A contender may make at most `most` calls of `method` in `phase`, and at least `least`
+    (`least=most`: exactly that many), in every round."""
 
     contender: str
     phase: str
     method: str
     most: int
     why: str
+    least: int = 0
+
+    def _counts(self, results: dict[str, ContenderResult]) -> list[int]:
+        r = results[self.contender]
+        return r.calls(self.phase, self.method) if r.ok and self.phase in r.phases() else []
 
     def worst(self, results: dict[str, ContenderResult]) -> int | None:
-        r = results[self.contender]
-        return max(r.calls(self.phase, self.method)) if r.ok and self.phase in r.phases() else None
+        """The most calls any round made (None: the contender did not run)."""
+        counts = self._counts(results)
+        return max(counts) if counts else None
+
+    def fewest(self, results: dict[str, ContenderResult]) -> int | None:
+        counts = self._counts(results)
+        return min(counts) if counts else None
 
     def verdict(self, results: dict[str, ContenderResult]) -> str:
-        worst = self.worst(results)
-        return "SKIP" if worst is None else "PASS" if worst <= self.most else "MISS"
+        worst, fewest = self.worst(results), self.fewest(results)
+        if worst is None or fewest is None:
+            return "SKIP"
+        return "PASS" if self.least <= fewest and worst <= self.most else "MISS"
+
+    @property
+    def budget_text(self) -> str:
+        if self.least == self.most:
+            return f"== {self.most}"
+        return f"<= {self.most}" if self.least == 0 else f"{self.least}-{self.most}"
 
 
 @dataclass
@@ -1554,9 +1599,13 @@ def clarifai_round(
     return clock.outcome(listed, listed)
 
 
-# Run by the published SDK's venv python: python -I -c CLARIFAI_SDK_CHILD BENCH_RUN_PY CONFIG_JSON.
-# It loads this file for CallCounter, PhaseClock, clarifai_round and _time_sync, so that it counts,
-# times and checks exactly as this process does. Per round: `round {"app_id": ...}`.
+# The published clarifai SDK runs in a child process (its clarifai-grpc descriptors collide with our
+# generated modules'): python -I -c CLARIFAI_SDK_CHILD BENCH_RUN_PY CONFIG_JSON, in its venv. The child
+# loads this file (as module `modelwire_bench`), counts every channel made from then on with a
+# CallCounter, and calls the driver the config names: a function of this file, `(config, counter) ->
+# SdkRound`, which does the untimed set-up (its RPCs are reported on the ready line as `setup_calls`).
+# Per `round {args}` line, the SdkRound prepares the round (untimed) and returns its call, which the
+# child times with _time_sync: so both sides count, time and check alike.
 CLARIFAI_SDK_CHILD = r"""
 import importlib.util, json, logging, os, platform, sys, traceback
 from importlib import metadata
@@ -1579,46 +1628,14 @@ try:
     spec.loader.exec_module(bench)
     with open(config_path) as f:
         config = json.load(f)
-    items, page, batch = config["items"], config["page"], config["batch"]
-    expected = [input_id for input_id, _ in items]
     counter = bench.CallCounter()
     counter.patch_channels()  # every channel the SDK makes from now on is counted
     import google.protobuf, grpc
-    from clarifai.client.input import Inputs
+    prepare_round = getattr(bench, config["driver"])(config, counter)
     logging.getLogger("clarifai").setLevel(logging.ERROR)
 except BaseException:
     reply({"error": traceback.format_exc()})
     sys.exit(3)
-
-def run(app_id):
-    # what its users write: an Inputs of the app, _bulk_upload (as Dataset.upload_from_csv does)
-    inputs = Inputs(
-        user_id=config["user_id"], app_id=app_id, base_url=config["base_url"], pat=config["pat"]
-    )
-
-    def upload():
-        inputs._bulk_upload(
-            [inputs.get_text_input(input_id, text) for input_id, text in items], batch_size=batch
-        )
-
-    def list_default():
-        return [i.id for i in inputs.list_inputs()]
-
-    def list_paged():
-        # list_inputs(per_page=...) fetches that one page only: page through as a user must
-        ids, page_no = [], 1
-        while True:
-            got = [i.id for i in inputs.list_inputs(page_no=page_no, per_page=page)]
-            ids += got
-            if len(got) < page:
-                return ids
-            page_no += 1
-
-    def call():
-        clock = bench.PhaseClock(counter, config["server_pid"])
-        return bench.clarifai_round(clock, expected, upload, list_default, list_paged)
-
-    return bench._time_sync(call).to_json()
 
 reply({
     "ready": True,
@@ -1628,17 +1645,88 @@ reply({
     "protobuf": google.protobuf.__version__,
     "python": platform.python_version(),
     "executable": sys.executable,
+    "setup_calls": counter.snapshot()[0],
 })
 for line in sys.stdin:
     command, _, arguments = line.strip().partition(" ")
     if command != "round":
         break
     try:
-        reply(run(json.loads(arguments)["app_id"]))
+        call = prepare_round(json.loads(arguments or "{}"))
+        reply(bench._time_sync(call).to_json())
     except BaseException:
         reply({"error": traceback.format_exc()})
         sys.exit(4)
 """
+
+SdkRound = Callable[[dict[str, Any]], Callable[[], Outcome]]  # round args -> the round's timed call
+SdkDriver = Callable[[dict[str, Any], CallCounter], SdkRound]
+
+
+def clarifai_sdk_contender(
+    ctx: ScenarioContext,
+    driver: SdkDriver,
+    config: dict[str, Any],
+    *,
+    round_args: Callable[[], dict[str, Any]] | None = None,
+) -> SubprocessContender:
+    """The published clarifai SDK as a contender: its bench-only venv's python running `driver` (a
+    function of this file, looked up by name in the child) with `config` (JSON)."""
+
+    def argv() -> list[str]:
+        if ctx.skip_published:
+            raise Unavailable("--skip-published")
+        python = bench_python(CLARIFAI_SDK_VENV, CLARIFAI_SDK_REQUIREMENT)
+        path = ctx.workdir / f"{driver.__name__}.json"
+        path.write_text(json.dumps({"driver": driver.__name__, **config}))
+        return [str(python), "-I", "-c", CLARIFAI_SDK_CHILD, str(Path(__file__).resolve()), str(path)]
+
+    return SubprocessContender(
+        "clarifai_sdk", "clarifai 12.5.0 (published SDK)", argv, cwd=ctx.workdir, round_args=round_args
+    )
+
+
+def _published(module: str) -> Any:
+    """A module of the published SDK: importable in its child process only."""
+    return importlib.import_module(module)
+
+
+def clarifai_sdk_upload_list(config: dict[str, Any], counter: CallCounter) -> SdkRound:
+    """clarifai_upload_list's published side (in the child): per round an Inputs of that round's app,
+    what its users write; _bulk_upload as Dataset.upload_from_csv uses it."""
+    inputs_class = _published("clarifai.client.input").Inputs
+    items, page, batch = config["items"], config["page"], config["batch"]
+    expected = [input_id for input_id, _ in items]
+
+    def prepare(args: dict[str, Any]) -> Callable[[], Outcome]:
+        inputs = inputs_class(
+            user_id=config["user_id"], app_id=args["app_id"], base_url=config["base_url"], pat=config["pat"]
+        )
+
+        def upload() -> None:
+            inputs._bulk_upload(
+                [inputs.get_text_input(input_id, text) for input_id, text in items], batch_size=batch
+            )
+
+        def list_default() -> list[str]:
+            return [i.id for i in inputs.list_inputs()]
+
+        def list_paged() -> list[str]:
+            # list_inputs(per_page=...) fetches that one page only: page through as a user must
+            ids: list[str] = []
+            page_no = 1
+            while True:
+                got = [i.id for i in inputs.list_inputs(page_no=page_no, per_page=page)]
+                ids += got
+                if len(got) < page:
+                    return ids
+                page_no += 1
+
+        return lambda: clarifai_round(
+            PhaseClock(counter, config["server_pid"]), expected, upload, list_default, list_paged
+        )
+
+    return prepare
 
 
 class FreshApps:
@@ -1724,25 +1812,15 @@ def clarifai_upload_list(ctx: ScenarioContext) -> Plan:
 
         return SyncSession(call, close, prepare)
 
-    def published_argv() -> list[str]:
-        if ctx.skip_published:
-            raise Unavailable("--skip-published")
-        python = bench_python(CLARIFAI_SDK_VENV, CLARIFAI_SDK_REQUIREMENT)
-        config = ctx.workdir / "clarifai_sdk.json"
-        config.write_text(
-            json.dumps(
-                {
-                    "base_url": base_url,
-                    "user_id": CLARIFAI_USER,
-                    "pat": server.api_key,
-                    "server_pid": server.pid,
-                    "items": items,
-                    "page": CLARIFAI_PAGE,
-                    "batch": CLARIFAI_BATCH,
-                }
-            )
-        )
-        return [str(python), "-I", "-c", CLARIFAI_SDK_CHILD, str(Path(__file__).resolve()), str(config)]
+    published_config = {
+        "base_url": base_url,
+        "user_id": CLARIFAI_USER,
+        "pat": server.api_key,
+        "server_pid": server.pid,
+        "items": items,
+        "page": CLARIFAI_PAGE,
+        "batch": CLARIFAI_BATCH,
+    }
 
     ours, theirs = "modelwire", "clarifai_sdk"
     default_pages, paged_pages = n // CLARIFAI_OUR_DEFAULT_PAGE + 1, n // CLARIFAI_PAGE + 1
@@ -1765,11 +1843,10 @@ def clarifai_upload_list(ctx: ScenarioContext) -> Plan:
         messages=n,
         contenders=[
             SyncContender(ours, "modelwire Inputs", open_modelwire),
-            SubprocessContender(
-                theirs,
-                "clarifai 12.5.0 (published SDK)",
-                published_argv,
-                cwd=ctx.workdir,
+            clarifai_sdk_contender(
+                ctx,
+                clarifai_sdk_upload_list,
+                published_config,
                 round_args=lambda: {"app_id": apps.fresh(theirs)},
             ),
         ],
@@ -1820,6 +1897,209 @@ def clarifai_upload_list(ctx: ScenarioContext) -> Plan:
     )
 
 
+# -- clarifai: predict with a built-in model, in batches of 1, 32 and 128 --------------------------
+#
+# Both SDKs predict with the emulator's built-in `general-text-classification` (owned by user
+# `clarifai`, app `main`; any key may use it) on short texts. A round has one phase per batch size:
+# a loop of sequential predict calls of that many inputs each, every call timed on its own. The
+# inputs are built once per process (untimed), the same ids and texts on both sides; every response
+# must hold one output per input, in order (checked after the phase, untimed).
+
+PREDICT_USER, PREDICT_APP = "clarifai", "main"  # the owner of the emulator's built-in models
+PREDICT_MODEL = "general-text-classification"
+PREDICT_CALLS = {1: 200, 32: 40, 128: 20}  # calls per phase, by batch size (128: the API's maximum)
+PREDICT_QUICK_CALLS = {1: 20, 32: 3, 128: 2}
+PREDICT_METHODS = ("PostModelOutputs", "GetModel", "GetModelType", "GetModelVersion")
+CLARIFAI_SUCCESS = 10000  # status_code_pb2.SUCCESS (the child has other generated modules than ours)
+
+_REVIEWS = (
+    "the pizza was great",
+    "terrible flight and a rude crew",
+    "my new laptop is not bad at all",
+    "the match was boring",
+    "lovely sunny weather for the beach",
+    "stock prices fell again today",
+    "the hotel was fine",
+    "an awesome team and a brilliant coach",
+    "the app is slow and the code is broken",
+    "dinner at the restaurant was delicious",
+    "rain all week, what a dreadful holiday",
+    "the meeting moved to tuesday",
+)
+
+
+def predict_texts(n: int, seed: int = 20251124) -> list[str]:
+    """n short texts (reviews of sorts, with sentiment and topic words); deterministic."""
+    rng = random.Random(seed)
+    return [f"{rng.choice(_REVIEWS)} ({i})" for i in range(n)]
+
+
+def predict_phase(batch: int) -> str:
+    return f"batch_{batch}"
+
+
+def predict_calls(ctx: ScenarioContext) -> dict[int, int]:
+    """Calls per phase by batch size; --items N makes N batch-1 calls and scales the others alike."""
+    if ctx.items is not None:
+        scale = ctx.items / PREDICT_CALLS[1]
+        return {batch: max(1, round(calls * scale)) for batch, calls in PREDICT_CALLS.items()}
+    return dict(PREDICT_QUICK_CALLS if ctx.quick else PREDICT_CALLS)
+
+
+def predict_requests(calls: dict[int, int]) -> dict[str, list[list[tuple[str, str]]]]:
+    """Per phase, the (input id, text) pairs of each call: `calls[b]` calls of b inputs each."""
+    texts = predict_texts(max(b * c for b, c in calls.items()))
+    return {
+        predict_phase(b): [[(f"b{b}-{k * b + j:05d}", texts[k * b + j]) for j in range(b)] for k in range(c)]
+        for b, c in calls.items()
+    }
+
+
+def predict_inputs(resources: Any, requests: dict[str, list[list[Any]]]) -> dict[str, list[list[Any]]]:
+    """The text Input protos of predict_requests(), from `resources` (a generated resources_pb2 module:
+    ours here, clarifai-grpc's in the published SDK's child)."""
+    return {
+        phase: [
+            [
+                resources.Input(id=input_id, data=resources.Data(text=resources.Text(raw=text)))
+                for input_id, text in batch
+            ]
+            for batch in batches
+        ]
+        for phase, batches in requests.items()
+    }
+
+
+def check_predictions(what: str, batch: Sequence[Any], response: Any) -> int:
+    """The outputs of one predict call that score `positive` above `negative`; BenchError unless the
+    call succeeded with one output per input, in input order."""
+    if response.status.code != CLARIFAI_SUCCESS:
+        raise BenchError(f"{what}: predict answered {response.status.code} {response.status.description!r}")
+    got, sent = [o.input.id for o in response.outputs], [i.id for i in batch]
+    if got != sent:
+        raise BenchError(f"{what}: {len(got)} outputs for {len(sent)} inputs, or not in input order")
+    positive = 0
+    for output in response.outputs:
+        scores = {c.id: c.value for c in output.data.concepts}
+        positive += scores.get("positive", 0.0) > scores.get("negative", 0.0)
+    return positive
+
+
+def clarifai_predict_round(
+    clock: PhaseClock, phases: dict[str, list[list[Any]]], predict: Callable[[list[Any]], Any]
+) -> Outcome:
+    """One round of clarifai_predict, the same for both SDKs (the child runs it too): per phase,
+    `predict` once per batch, each call timed; then (untimed) every response is checked. The check
+    is the number of outputs scoring positive above negative."""
+    inputs = positive = 0
+    for name, batches in phases.items():
+        count = sum(len(batch) for batch in batches)
+        responses = []
+        with clock.phase(name, messages=count) as call_seconds:
+            for batch in batches:
+                start = time.perf_counter()
+                responses.append(predict(batch))
+                call_seconds.append(time.perf_counter() - start)
+        for batch, response in zip(batches, responses, strict=True):
+            positive += check_predictions(name, batch, response)
+        inputs += count
+    return clock.outcome(inputs, positive)
+
+
+def clarifai_sdk_predict(config: dict[str, Any], counter: CallCounter) -> SdkRound:
+    """clarifai_predict's published side (in the child): one Model, built once (its constructor
+    calls GetModel: set-up), and `predict(inputs=[Input, ...])` per call, as its users write it."""
+    model_class = _published("clarifai.client.model").Model
+    resources = _published("clarifai_grpc.grpc.api.resources_pb2")
+    model = model_class(
+        user_id=config["user_id"],
+        app_id=config["app_id"],
+        model_id=config["model_id"],
+        base_url=config["base_url"],
+        pat=config["pat"],
+    )
+    phases = predict_inputs(resources, config["requests"])
+
+    def predict(batch: list[Any]) -> Any:
+        return model.predict(inputs=batch)
+
+    return lambda _args: (
+        lambda: clarifai_predict_round(PhaseClock(counter, config["server_pid"]), phases, predict)
+    )
+
+
+def clarifai_predict(ctx: ScenarioContext) -> Plan:
+    """modelwire's Model.predict against the published clarifai SDK's, batches of 1, 32 and 128."""
+    from modelwire._gen.clarifai.api import resources_pb2
+    from modelwire.clarifai import Model
+
+    calls = predict_calls(ctx)
+    requests = predict_requests(calls)
+    phases = list(requests)
+    n = sum(b * c for b, c in calls.items())
+    server = ctx.emulator()
+    base_url = f"http://{server.target}"
+    ids = {"user_id": PREDICT_USER, "app_id": PREDICT_APP, "model_id": PREDICT_MODEL}
+
+    def open_modelwire() -> SyncSession:
+        counter = CallCounter()
+        with counter.counting_channels():  # the Model's channel is made here: no RPC yet
+            model = Model(
+                model_id=PREDICT_MODEL,
+                user_id=PREDICT_USER,
+                app_id=PREDICT_APP,
+                base_url=base_url,
+                pat=server.api_key,
+            )
+        inputs = predict_inputs(resources_pb2, requests)
+        return SyncSession(
+            lambda: clarifai_predict_round(PhaseClock(counter, server.pid), inputs, model.predict),
+            model.close,
+            info={"setup_calls": counter.snapshot()[0]},
+        )
+
+    published_config = {**ids, "base_url": base_url, "pat": server.api_key, "server_pid": server.pid}
+    ours, theirs = "modelwire", "clarifai_sdk"
+    sizes = ", ".join(f"{predict_phase(b)} = {c} calls of {b}" for b, c in calls.items())
+    budgets = []
+    for b, c in calls.items():
+        phase = predict_phase(b)
+        budgets += [
+            CallBudget(ours, phase, "PostModelOutputs", c, "one per call", least=c),
+            CallBudget(ours, phase, "GetModel", 0, "the Model needs no model info to predict"),
+            CallBudget(ours, phase, "GetModelType", 0, "nor the model type"),
+        ]
+    return Plan(
+        description=(
+            f"predict with the emulator's built-in {PREDICT_USER}/{PREDICT_APP} {PREDICT_MODEL} on short "
+            f"texts, sequential calls, one emulator: {sizes}; each call timed (latency), the inputs built "
+            "once (untimed), every response checked for one output per input in order. modelwire: "
+            f"Model(model_id=..., user_id=..., app_id=...).predict(inputs) (no RPC at construction); "
+            "clarifai: Model(...) (GetModel at construction, set-up) then predict(inputs=[Input, ...]). "
+            "RPCs counted client-side by the same gRPC interceptor in both processes. Throughput ratio = "
+            "clarifai's median phase time / modelwire's."
+        ),
+        messages=n,
+        contenders=[
+            SyncContender(ours, "modelwire Model", open_modelwire),
+            clarifai_sdk_contender(ctx, clarifai_sdk_predict, {**published_config, "requests": requests}),
+        ],
+        comparisons=[Comparison(ours, theirs, 2.0, phase=phase) for phase in phases],
+        server=server,
+        unit="inputs/s",
+        item="input",
+        details={
+            **ids,
+            "calls": {predict_phase(b): c for b, c in calls.items()},
+            "inputs": {predict_phase(b): b * c for b, c in calls.items()},
+            "published": CLARIFAI_SDK_REQUIREMENT,
+            "rpc_counts": "client-side, by a gRPC interceptor (CallCounter) in each process",
+        },
+        call_methods=PREDICT_METHODS,
+        budgets=budgets,
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -1832,6 +2112,7 @@ SCENARIOS: dict[str, Scenario] = {
             rounds=3,  # a round of the published SDK uploads 10,000 inputs: heavy
             warmup=1,
         ),
+        Scenario("clarifai_predict", "clarifai predict, batches of 1, 32 and 128", clarifai_predict),
         # a scenario that needs more of the emulator starts it with e.g. ctx.emulator("--http-port", "0")
     )
 }
@@ -1965,14 +2246,61 @@ def _call_lines(plan: Plan, results: dict[str, ContenderResult], phases: list[st
 
 def _budget_lines(plan: Plan, results: dict[str, ContenderResult]) -> list[str]:
     names = [f"{results[b.contender].label}, {b.phase}: {b.method}" for b in plan.budgets]
+    counts = []
+    for b in plan.budgets:
+        fewest, worst = b.fewest(results), b.worst(results)
+        counts.append("-" if worst is None else str(worst) if fewest == worst else f"{fewest}-{worst}")
     width = max(len("RPC budget (every round)"), *(len(n) for n in names))
-    head = f"{'RPC budget (every round)':<{width}}  {'most':>6}  {'budget':>6}  result  why"
+    cwidth = max(len("calls"), *(len(c) for c in counts))
+    bwidth = max(len("budget"), *(len(b.budget_text) for b in plan.budgets))
+    head = f"{'RPC budget (every round)':<{width}}  {'calls':>{cwidth}}  {'budget':>{bwidth}}  result  why"
     lines = [head, "-" * len(head)]
-    for name, b in zip(names, plan.budgets, strict=True):
-        worst = b.worst(results)
+    for name, count, b in zip(names, counts, plan.budgets, strict=True):
         lines.append(
-            f"{name:<{width}}  {'-' if worst is None else worst:>6}  {'<= ' + str(b.most):>6}  "
-            f"{b.verdict(results):<6}  {b.why}"
+            f"{name:<{width}}  {count:>{cwidth}}  {b.budget_text:>{bwidth}}  {b.verdict(results):<6}  {b.why}"
+        )
+    return lines
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank q-quantile (0 < q <= 1) of `values` (not empty)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def latency_summary(call_seconds: Sequence[float]) -> dict[str, float | int]:
+    """Median, p90 and max of per-call wall times, in ms (empty when the calls were not timed)."""
+    if not call_seconds:
+        return {}
+    return {
+        "timed_calls": len(call_seconds),
+        "median_call_ms": statistics.median(call_seconds) * 1e3,
+        "p90_call_ms": _percentile(call_seconds, 0.9) * 1e3,
+        "max_call_ms": max(call_seconds) * 1e3,
+    }
+
+
+def _latency_lines(results: dict[str, ContenderResult], phases: list[str]) -> list[str]:
+    """Per-call latency per phase and contender, pooled over every timed call of every round."""
+    rows = [
+        (p, r, latency_summary(r.call_seconds(p)))
+        for p in phases
+        for r in results.values()
+        if r.ok and p in r.phases() and r.call_seconds(p)
+    ]
+    if not rows:
+        return []
+    width = max(len("contender"), *(len(r.label) for _, r, _ in rows))
+    pwidth = max(len("phase"), *(len(p) for p, _, _ in rows))
+    head = (
+        f"{'phase':<{pwidth}}  {'contender':<{width}}  {'calls':>6}  {'median ms':>9}  {'p90 ms':>9}  "
+        f"{'max ms':>9}"
+    )
+    lines = ["latency per call (every timed call of every round)", head, "-" * len(head)]
+    for p, r, summary in rows:
+        lines.append(
+            f"{p:<{pwidth}}  {r.label:<{width}}  {summary['timed_calls']:>6}  "
+            + "  ".join(f"{summary[k]:>9.3f}" for k in ("median_call_ms", "p90_call_ms", "max_call_ms"))
         )
     return lines
 
@@ -1997,6 +2325,8 @@ def render_table(
         "",
         *_ratio_lines(plan, results),
     ]
+    if latency := _latency_lines(results, phases):
+        lines += ["", *latency]
     if phases:
         lines += ["", *_call_lines(plan, results, phases)]
     if plan.budgets:
@@ -2125,6 +2455,7 @@ def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
             {
                 **dataclasses.asdict(b),
                 "worst": b.worst(results),
+                "fewest": b.fewest(results),
                 "result": b.verdict(results),
             }
             for b in plan.budgets
@@ -2144,12 +2475,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="few items, 3 rounds, 1 warm-up: a smoke run")
     parser.add_argument(
-        "--rounds", type=int, default=None, help="timed rounds per contender (default 7; clarifai 3)"
+        "--rounds",
+        type=int,
+        default=None,
+        help="timed rounds per contender (default 7; clarifai_upload_list 3)",
     )
     parser.add_argument(
-        "--warmup", type=int, default=None, help="warm-up rounds per contender (default 2; clarifai 1)"
+        "--warmup",
+        type=int,
+        default=None,
+        help="warm-up rounds per contender (default 2; clarifai_upload_list 1)",
     )
-    parser.add_argument("--items", type=int, default=None, help="items per round (scenario default)")
+    parser.add_argument(
+        "--items",
+        type=int,
+        default=None,
+        help="items per round (scenario default; clarifai_predict: batch-1 calls, the others scaled)",
+    )
     parser.add_argument(
         "--skip-published", action="store_true", help="leave out the published SDKs (no venv is built)"
     )

@@ -1,8 +1,9 @@
 """Smoke test of the benchmark harness: `bench/run.py --quick --skip-published` runs every scenario
 end to end (server process, warm-up, interleaved rounds, table, JSON) in a few seconds: the
 emulator-backed `clavata_stream` and `clavata_stream_replay`, whose bench-local server replays
-responses recorded from the emulator, and `clarifai_upload_list` (phased rounds: upload, then two
-listings, with the RPCs of each phase counted)."""
+responses recorded from the emulator, `clarifai_upload_list` (phased rounds: upload, then two
+listings, with the RPCs of each phase counted) and `clarifai_predict` (a phase per batch size, each
+with its own number of inputs and per-call latencies)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("raw_sync", "modelwire_sync", "raw_aio", "modelwire_async")
 SCENARIOS = {"clavata_stream": "emulator", "clavata_stream_replay": "replay server"}  # clavata's
 CLARIFAI_PHASES = ["upload", "list_default", "list_1000"]
+PREDICT_CALLS = {1: 20, 32: 3, 128: 2}  # --quick
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +127,44 @@ def test_clarifai_upload_list_counts_calls_per_phase(
     assert results["budgets"] and all(b["result"] == "PASS" for b in results["budgets"])
     assert "(clarifai_upload_list) ==" in proc.stdout
     assert "RPC calls per round" in proc.stdout
+
+
+def test_clarifai_predict_times_each_batch_size(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, results_dir = quick_run
+    results = _results(results_dir, "clarifai_predict")
+    phases = [f"batch_{b}" for b in PREDICT_CALLS]
+    inputs = {f"batch_{b}": b * c for b, c in PREDICT_CALLS.items()}
+    assert results["server"] == "emulator"
+    assert results["rounds"] == 3
+    assert results["details"]["calls"] == {f"batch_{b}": c for b, c in PREDICT_CALLS.items()}
+    assert results["messages_per_round"] == sum(inputs.values())
+    ours = results["contenders"]["modelwire"]
+    assert ours["status"] == "ok", ours
+    assert ours["info"]["setup_calls"] == {}  # Model(...) makes no RPC
+    checks = set()
+    for sample in ours["samples"]:
+        assert list(sample["phases"]) == phases
+        checks.add(sample["check"])
+        for batch, calls in PREDICT_CALLS.items():
+            phase = sample["phases"][f"batch_{batch}"]
+            assert phase["messages"] == batch * calls  # throughput per phase counts its own inputs
+            assert phase["calls"] == {"PostModelOutputs": calls}  # one per call, nothing else
+            assert len(phase["call_seconds"]) == calls
+            assert phase["server_cpu_seconds"] is not None
+            assert sum(phase["call_seconds"]) <= phase["seconds"]
+    assert len(checks) == 1 and 0 < checks.pop() < results["messages_per_round"]
+    for name, phase in ours["phases"].items():
+        assert phase["median_rate"] > 0 and phase["timed_calls"] == 3 * results["details"]["calls"][name]
+        assert phase["median_call_ms"] <= phase["p90_call_ms"] <= phase["max_call_ms"]
+    published = results["contenders"]["clarifai_sdk"]
+    assert published["status"] == "skipped"
+    assert "--skip-published" in published["reason"]
+    assert [(r["phase"], r["target"], r["result"]) for r in results["ratios"]] == [
+        (p, 2.0, "SKIP") for p in phases
+    ]
+    assert len(results["budgets"]) == 3 * len(phases)
+    assert all(b["result"] == "PASS" for b in results["budgets"])
+    assert "(clarifai_predict) ==" in proc.stdout
+    assert "latency per call" in proc.stdout
