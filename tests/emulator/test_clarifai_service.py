@@ -28,6 +28,7 @@ from modelwire._gen.clarifai.api import resources_pb2 as R
 from modelwire._gen.clarifai.api import service_pb2, service_pb2_grpc
 from modelwire._gen.clarifai.api.status import status_code_pb2, status_pb2
 from modelwire.emulator import Emulator
+from modelwire.emulator.clarifai.models import ModelsArea
 
 KEY = "clarifai-test-pat"
 USER = "demo"
@@ -299,8 +300,16 @@ def test_runners_are_user_level(user: Api) -> None:
     user("GetRunner", S.RUNNER_DOES_NOT_EXIST, runner_id="runner-1")
 
 
-def test_rpcs_not_emulated_answer_not_implemented(api: Api) -> None:
-    answer = api("PatchModels", S.NOT_IMPLEMENTED)
+def test_rpcs_not_emulated_answer_not_implemented(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every unary RPC of modelwire's V2 proto is emulated; one without a route (here PatchModels,
+    # its route taken away) answers NOT_IMPLEMENTED in the status.
+    routes = ModelsArea.routes
+    monkeypatch.setattr(
+        ModelsArea, "routes", lambda self: {k: v for k, v in routes(self).items() if k != "PatchModels"}
+    )
+    with Emulator(api_key=KEY, user_id=USER) as emu, grpc.insecure_channel(emu.address) as channel:
+        api = Api(service_pb2_grpc.V2Stub(channel), R.UserAppIDSet(user_id=USER, app_id="any"))
+        answer = api("PatchModels", S.NOT_IMPLEMENTED)
     assert "not emulated" in answer.status.details
 
 

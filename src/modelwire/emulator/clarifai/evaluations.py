@@ -25,6 +25,15 @@ and left out of the macro average):
 PostEvaluations and ListModelVersionEvaluations (newest first) return the summary only;
 GetEvaluation adds each other part when its `fields` flag is set, as the real API does.
 Evaluations still queued or running when the emulator stops run again on restart.
+
+PostModelVersionMetrics (what legacy `model.evaluate()` calls) starts an evaluation of
+`version_id` (default: the newest trained version) on its held-out split, as PostEvaluations
+without a ground-truth dataset does, and answers with the version whose `metrics` is the new
+evaluation (MODEL_QUEUED_FOR_EVALUATION); GetModelVersion and ListModelVersions show a version's
+newest evaluation in `metrics` (summary and status), so polling GetModelVersion follows it to
+MODEL_EVALUATED or MODEL_EVALUATION_FAILED. An unknown model or version is MODEL_DOES_NOT_EXIST,
+a version that is not a trained classifier MODEL_INVALID_ARGUMENT; `test_search` is not supported
+(MODEL_INVALID_ARGUMENT: evaluate against a dataset with PostEvaluations instead).
 """
 
 from __future__ import annotations
@@ -49,7 +58,15 @@ from modelwire.emulator.clarifai.learning import (
     held_out,
 )
 from modelwire.emulator.clarifai.predicting import model_ref, settings_of
-from modelwire.emulator.clarifai.records import EVALUATION, IN_APP, Owner, check_id, request_page
+from modelwire.emulator.clarifai.records import (
+    EVALUATION,
+    IN_APP,
+    Owner,
+    Page,
+    Records,
+    check_id,
+    request_page,
+)
 from modelwire.emulator.clarifai.registry import TRAINED, Registry
 from modelwire.emulator.clarifai.training import DatasetRef, Example, Examples, labelled, training_ref
 
@@ -76,6 +93,22 @@ def view(metrics: resources_pb2.EvalMetrics, fields: resources_pb2.FieldsValue) 
     return result
 
 
+def latest_metrics(
+    records: Records, owner: Owner, model_id: str, version_id: str
+) -> resources_pb2.EvalMetrics | None:
+    """The newest evaluation of a model version (summary only), or None."""
+    found = records.listing(
+        EVALUATION,
+        owner,
+        resources_pb2.EvalMetrics,
+        Page(1, 1),
+        parent=model_id,
+        where="facet = ?",
+        params=[version_id],
+    )
+    return view(found[0], resources_pb2.FieldsValue()) if found else None
+
+
 class EvaluationsArea:
     def __init__(self, ctx: Context, registry: Registry, examples: Examples, timing: Timing) -> None:
         self._ctx = ctx
@@ -89,6 +122,7 @@ class EvaluationsArea:
             "PostEvaluations": Route(Scope.APP, self.post_evaluations),
             "GetEvaluation": Route(Scope.APP, self.get_evaluation),
             "ListModelVersionEvaluations": Route(Scope.APP, self.list_model_version_evaluations),
+            "PostModelVersionMetrics": Route(Scope.APP, self.post_model_version_metrics),
         }
 
     # -- RPCs ---------------------------------------------------------------------------------------------
@@ -130,6 +164,32 @@ class EvaluationsArea:
         )
         summary = resources_pb2.FieldsValue()
         return service_pb2.MultiEvalMetricsResponse(eval_metrics=[view(m, summary) for m in found])
+
+    def post_model_version_metrics(
+        self, caller: Caller, request: service_pb2.PostModelVersionMetricsRequest
+    ) -> service_pb2.SingleModelVersionResponse:
+        owner = caller.owner
+        model = self._registry.model(owner, request.model_id)
+        if request.version_id:
+            self._registry.version(owner, model.id, request.version_id)
+        if request.HasField("test_search"):
+            raise ApiFailure(
+                S.MODEL_INVALID_ARGUMENT,
+                "test_search is not supported by the emulator: the version is evaluated on its held-out "
+                "split; to evaluate on other inputs, put them in a dataset and use PostEvaluations with "
+                "ground_truth_dataset",
+            )
+        given = resources_pb2.EvalMetrics(
+            model=resources_pb2.Model(
+                id=model.id, model_version=resources_pb2.ModelVersion(id=request.version_id)
+            )
+        )
+        if request.HasField("eval_info"):
+            given.eval_info.CopyFrom(request.eval_info)
+        created = self._create(owner, given)
+        version = self._registry.version(owner, model.id, created.model.model_version.id)
+        version.metrics.CopyFrom(view(created, resources_pb2.FieldsValue()))
+        return service_pb2.SingleModelVersionResponse(model_version=version)
 
     # -- creating ---------------------------------------------------------------------------------------
 

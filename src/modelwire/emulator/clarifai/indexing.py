@@ -138,6 +138,8 @@ class Indexes:
             geo = (float(item.data.geo.geo_point.longitude), float(item.data.geo.geo_point.latitude))
         vector = None if row["vector"] is None else np.frombuffer(row["vector"], dtype=np.float32)
         metadata = struct_dict(item.data.metadata) if item.data.HasField("metadata") else {}
+        kind = str(row["kind"])
+        url = getattr(item.data, kind).url if kind in search.KINDS else ""
         return search.Document(
             input_id=row["id"],
             kind=cast(search.Kind, row["kind"]),
@@ -149,4 +151,5 @@ class Indexes:
             status_code=int(row["status"]),
             geo=geo,
             created_at=row["created_ns"] / 1e9,
+            url=url,
         )

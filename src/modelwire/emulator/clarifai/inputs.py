@@ -11,11 +11,17 @@ the request; SUFFIX renames them `<id>-<n>`.
 
 An inputs-add job's progress counts its inputs that still exist, by status; its status is
 JOB_QUEUED, JOB_RUNNING, JOB_COMPLETED or JOB_CANCELLED. CancelInputsAddJob fails the job's
-pending inputs. DeleteInputs ignores unknown ids (so it is safe to retry, and `ids=[]` succeeds).
+pending inputs. DeleteInputs ignores unknown ids (so it is safe to retry, and `ids=[]` succeeds) and
+takes any number of ids, deleted atomically.
+
+GetInputCount counts the app's inputs by processing status: `to_process` (INPUT_DOWNLOAD_PENDING),
+`processing` (in progress), `processed` (INPUT_DOWNLOAD_SUCCESS) and `errors` (failed or
+cancelled); the reindex counts are always 0 (nothing is reindexed here).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -45,6 +51,7 @@ from modelwire.emulator.clarifai.labels import (
     new_id,
     normalize_concepts,
 )
+from modelwire.emulator.clarifai.predicted import Predictions
 from modelwire.emulator.clarifai.queries import Resolver, filters_of, invalid, metric_of, ranks_of
 from modelwire.emulator.clarifai.records import (
     DATASET,
@@ -67,6 +74,7 @@ log = logging.getLogger("modelwire.emulator")
 
 MAX_INPUTS_PER_CALL = 128
 CHUNK = 32  # inputs per worker task: small enough to spread a batch over the pool
+DELETE_CHUNK = 500  # ids per DELETE ... IN (...): any number of ids stays under SQLite's variable limit
 PENDING, IN_PROGRESS = S.INPUT_DOWNLOAD_PENDING, S.INPUT_DOWNLOAD_IN_PROGRESS
 SUCCESS, FAILED = S.INPUT_DOWNLOAD_SUCCESS, S.INPUT_DOWNLOAD_FAILED
 DUPLICATE_ID = "Input has a duplicate ID."  # clients match this text
@@ -91,6 +99,7 @@ class InputsArea:
         self._labels = labels
         self._indexes = indexes
         self._views = views
+        self._predictions = Predictions(ctx.records)
 
     def routes(self) -> dict[str, Route]:
         return {
@@ -477,29 +486,35 @@ class InputsArea:
         return status_pb2.BaseResponse()
 
     def delete_ids(self, owner: Owner, ids: Sequence[str]) -> None:
-        """Delete inputs with their annotations and dataset memberships (unknown ids are ignored)."""
+        """Delete inputs with their annotations and dataset memberships (unknown ids are ignored),
+        all in one transaction however many there are."""
         if not ids:
             return
-        marks = placeholders(ids)
+        shas: list[str] = []
         with self._store.transaction() as conn:
-            shas = [
-                r["content_sha"]
-                for r in conn.execute(
-                    f"SELECT content_sha FROM clarifai_inputs WHERE {IN_APP} AND id IN ({marks}) "
-                    "AND content_sha IS NOT NULL",
-                    [*owner, *ids],
-                )
-            ]
-            for table, column in (
-                ("clarifai_inputs", "id"),
-                ("clarifai_annotations", "input_id"),
-                ("clarifai_dataset_inputs", "id"),
-            ):
-                conn.execute(
-                    f"DELETE FROM {table} WHERE {IN_APP} AND {column} IN ({marks})",
-                    [*owner, *ids],
-                )
-            drop_unused_blobs(conn, shas)
+            for start in range(0, len(ids), DELETE_CHUNK):
+                chunk = list(ids[start : start + DELETE_CHUNK])
+                marks = placeholders(chunk)
+                shas += [
+                    r["content_sha"]
+                    for r in conn.execute(
+                        f"SELECT content_sha FROM clarifai_inputs WHERE {IN_APP} AND id IN ({marks}) "
+                        "AND content_sha IS NOT NULL",
+                        [*owner, *chunk],
+                    )
+                ]
+                for table, column in (
+                    ("clarifai_inputs", "id"),
+                    ("clarifai_annotations", "input_id"),
+                    ("clarifai_dataset_inputs", "id"),
+                ):
+                    conn.execute(
+                        f"DELETE FROM {table} WHERE {IN_APP} AND {column} IN ({marks})",
+                        [*owner, *chunk],
+                    )
+            unique = sorted(set(shas))
+            for start in range(0, len(unique), DELETE_CHUNK):
+                drop_unused_blobs(conn, unique[start : start + DELETE_CHUNK])
         self._indexes.touch(owner, ids)
 
     # -- search --------------------------------------------------------------------------------------
@@ -524,10 +539,12 @@ class InputsArea:
     ) -> tuple[list[search.Rank], list[search.Filter], search.Metric]:
         """The engine's form of a Search proto (ApiFailure when it cannot be run)."""
         resolver = Resolver(
-            fetch=fetch_url, input_vector=lambda input_id: self._input_vector(owner, input_id)
+            fetch=fetch_url,
+            input_vector=lambda input_id: self._input_vector(owner, input_id),
+            predictions=functools.cache(lambda: self._predictions.of_app(owner)),
         )
         metric = metric_of(proto)
-        return ranks_of(proto.query, resolver), filters_of(proto.query), metric
+        return ranks_of(proto.query, resolver), filters_of(proto.query, resolver), metric
 
     def all_hits(self, owner: Owner, proto: resources_pb2.Search) -> list[str]:
         """Ids of every hit of a search, best first."""

@@ -5,6 +5,32 @@ GetModel and ListModels show the newest version in `model.model_version` (GetMod
 `version_id` when set). Deleting a model deletes its versions, their weights and evaluations.
 Clarifai's public models (`builtin_models`) are read with user_app_id clarifai/main.
 
+PatchModels edits models of the app (all must exist, else MODEL_DOES_NOT_EXIST and nothing
+changes; MultiModelResponse has no per-item status). With `action` "merge" (default) or
+"overwrite" it sets the non-empty `name`, `display_name`, `description` and `notes` it is given;
+`metadata` is merged (recursively, a null value deletes the key), removed (the listed keys) or
+overwritten like PatchInputs does; ``output_info.data.concepts`` are added (or replaced by id), removed
+by id, or replace the model's list ("overwrite"; concepts are taken by id, or by name when the id is
+empty, and named after the app concept when it has one); ``output_info.output_config`` is merged
+(fields set in the patch win; proto3 cannot send `false`/0 in a merge, use "overwrite") or
+replaced. "remove" only removes concepts and metadata keys. `model_type_id` cannot change
+(MODEL_INVALID_ARGUMENT); other fields are ignored.
+
+PostModelsSearches searches the app's models (newest first) and then Clarifai's public models:
+``model_query.name`` matches a model's id, `name` or `display_name` case-insensitively, as a
+substring, or as a whole when it has `*` wildcards (any run of characters);
+``model_query.model_type_id`` is a model type id, or a legacy 2.x model type: "concept"
+(classifiers) or "embed" (embedders). Both are optional; `pagination` pages the matches.
+
+ListModelInputs lists the inputs a version was trained on: the processed inputs of its training
+dataset (``train_info.params.dataset_id``, or the snapshot of ``dataset_version_id``) of the
+modality it reads that carry one of its concepts (value > 0) — held-out inputs included (they are
+in the dataset; see `training`). Without `version_id` the newest trained version (else the newest
+version) is used. When there is no such version, or it has no training info, it lists the app's
+inputs that an annotation labels (value > 0) with one of the model's ``output_info.data.concepts``
+(and the version's). Newest first, paged with `page`/`per_page`. An unknown model or version is
+MODEL_DOES_NOT_EXIST.
+
 PostModelVersions (one version per request) needs an existing model of the caller's app:
 
 * With ``train_info.params.dataset_id`` it trains: the model type must be trainable
@@ -18,6 +44,8 @@ PostModelVersions (one version per request) needs an existing model of the calle
 
 Either way ``output_info.output_config`` and ``output_info.params`` are stored as the version's
 defaults for predictions. ListModelVersions is newest first (``trained_only`` supported).
+GetModelVersion and ListModelVersions show the version's newest evaluation (summary) in
+`metrics`; PostModelVersionMetrics starts one (see `evaluations`).
 
 PostModelOutputs predicts 1 to 128 inputs (else PREDICT_INVALID_REQUEST) with ``version_id`` or
 the newest trained version; without one the status is the newest version's (e.g.
@@ -29,19 +57,39 @@ failed). Runner-backed models are answered by their runner (`runners`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
 from modelwire.emulator.clarifai.auth import Caller, Scope
+from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER
 from modelwire.emulator.clarifai.context import Context, Route
+from modelwire.emulator.clarifai.evaluations import latest_metrics
 from modelwire.emulator.clarifai.failures import ApiFailure, S, status
-from modelwire.emulator.clarifai.labels import batch_status, new_id
+from modelwire.emulator.clarifai.indexing import label_concepts
+from modelwire.emulator.clarifai.inputs import InputsArea
+from modelwire.emulator.clarifai.labels import (
+    MERGE,
+    OVERWRITE,
+    REMOVE,
+    action_of,
+    batch_status,
+    edit_struct,
+    new_id,
+)
 from modelwire.emulator.clarifai.model_types import (
     DATASET_ID,
     DATASET_VERSION_ID,
+    EMBEDDING_CLASSIFIER,
+    IMAGE,
     MODEL_TYPES,
+    TEXT,
+    TEXT_CLASSIFIER,
+    TEXT_EMBEDDER,
     TRAINABLE,
+    VISUAL_CLASSIFIER,
+    VISUAL_EMBEDDER,
     text_param,
     training_plan,
 )
@@ -49,18 +97,31 @@ from modelwire.emulator.clarifai.predicting import request_inputs, settings_of, 
 from modelwire.emulator.clarifai.records import (
     CONCEPT,
     EVALUATION,
+    IN_APP,
     MODEL,
     MODEL_VERSION,
+    NEWEST_FIRST,
     Owner,
+    Page,
+    missing,
     order_of,
+    page_of,
     request_page,
     search_filter,
+    timestamp,
 )
 from modelwire.emulator.clarifai.registry import Registry, runner_of, runner_request
 from modelwire.emulator.clarifai.runners import RunnerHub
-from modelwire.emulator.clarifai.training import Trainer
+from modelwire.emulator.clarifai.training import DatasetRef, Trainer, training_ref
 
 MAX_PREDICT_INPUTS = 128
+# Legacy (clarifai 2.x) model types accepted in ModelQuery.model_type_id, and the types they mean.
+LEGACY_TYPES: dict[str, frozenset[str]] = {
+    "concept": frozenset({TEXT_CLASSIFIER, VISUAL_CLASSIFIER, EMBEDDING_CLASSIFIER}),
+    "embed": frozenset({TEXT_EMBEDDER, VISUAL_EMBEDDER}),
+}
+_TEXTS = ("name", "display_name", "description", "notes")  # the text fields PatchModels sets
+ModelTest = Callable[[resources_pb2.Model], bool]
 
 
 def _clear_server_fields(version: resources_pb2.ModelVersion) -> None:
@@ -69,12 +130,56 @@ def _clear_server_fields(version: resources_pb2.ModelVersion) -> None:
         version.ClearField(name)
 
 
+def _glob(pattern: str) -> re.Pattern[str]:
+    """`*` matches any run of characters, the rest literally; the whole text must match."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.IGNORECASE | re.DOTALL)
+
+
+def name_matcher(query: str) -> ModelTest:
+    """Whether a model matches ModelQuery.name (see the module docstring)."""
+    if not query:
+        return lambda model: True
+    if "*" in query:
+        pattern = _glob(query)
+        return lambda model: any(pattern.fullmatch(t) for t in _names(model))
+    wanted = query.casefold()
+    return lambda model: any(wanted in t.casefold() for t in _names(model))
+
+
+def _names(model: resources_pb2.Model) -> list[str]:
+    return [t for t in (model.id, model.name, model.display_name) if t]
+
+
+def type_matcher(type_id: str) -> ModelTest:
+    if not type_id:
+        return lambda model: True
+    types = LEGACY_TYPES.get(type_id.casefold(), frozenset({type_id}))
+    return lambda model: model.model_type_id in types
+
+
+def _edit_concepts(target: resources_pb2.Data, patch: Sequence[resources_pb2.Concept], action: str) -> None:
+    if action == OVERWRITE:
+        del target.concepts[:]
+        target.concepts.extend(patch)
+        return
+    ids = {c.id for c in patch}
+    kept = [c for c in target.concepts if c.id not in ids]
+    del target.concepts[:]
+    target.concepts.extend(kept)
+    if action == MERGE:
+        target.concepts.extend(patch)
+
+
 class ModelsArea:
-    def __init__(self, ctx: Context, registry: Registry, trainer: Trainer, runners: RunnerHub) -> None:
+    def __init__(
+        self, ctx: Context, registry: Registry, trainer: Trainer, runners: RunnerHub, inputs: InputsArea
+    ) -> None:
         self._records = ctx.records
+        self._hosting = ctx.hosting
         self._registry = registry
         self._trainer = trainer
         self._runners = runners
+        self._inputs = inputs
 
     def routes(self) -> dict[str, Route]:
         return {
@@ -84,6 +189,9 @@ class ModelsArea:
             "GetModel": Route(Scope.APP, self.get_model, public=True),
             "ListModels": Route(Scope.APP, self.list_models, public=True),
             "DeleteModels": Route(Scope.APP, self.delete_models),
+            "PatchModels": Route(Scope.APP, self.patch_models),
+            "PostModelsSearches": Route(Scope.APP, self.post_models_searches, public=True),
+            "ListModelInputs": Route(Scope.APP, self.list_model_inputs),
             "PostModelVersions": Route(Scope.APP, self.post_model_versions),
             "GetModelVersion": Route(Scope.APP, self.get_model_version, public=True),
             "ListModelVersions": Route(Scope.APP, self.list_model_versions, public=True),
@@ -154,6 +262,186 @@ class ModelsArea:
         return service_pb2.MultiModelResponse(
             models=[self._registry.with_version(caller.owner, m) for m in models]
         )
+
+    def patch_models(
+        self, caller: Caller, request: service_pb2.PatchModelsRequest
+    ) -> service_pb2.MultiModelResponse:
+        owner = caller.owner
+        action = action_of(request.action, S.MODEL_INVALID_REQUEST)
+        if not request.models:
+            raise ApiFailure(S.MODEL_INVALID_REQUEST, "no models given: list the models to patch in `models`")
+        ids = list(dict.fromkeys(m.id for m in request.models))
+        if "" in ids:
+            raise ApiFailure(S.MODEL_INVALID_REQUEST, "every model to patch needs its id")
+        with self._records.store.transaction() as conn:
+            found = {i: self._records.get(MODEL, owner, i, resources_pb2.Model) for i in ids}
+            absent = [i for i, model in found.items() if model is None]
+            if absent:
+                raise missing(MODEL, absent, self._records.where(owner))
+            models = {i: m for i, m in found.items() if m is not None}
+            for given in request.models:
+                self._patch_one(owner, models[given.id], given, action)
+            now = timestamp(self._records.now())
+            for model in models.values():
+                model.modified_at.CopyFrom(now)
+                self._records.save(conn, MODEL, owner, model, created_ns=0)
+        return service_pb2.MultiModelResponse(
+            models=[self._registry.with_version(owner, models[i]) for i in ids]
+        )
+
+    def _patch_one(
+        self, owner: Owner, model: resources_pb2.Model, given: resources_pb2.Model, action: str
+    ) -> None:
+        if given.model_type_id and given.model_type_id != model.model_type_id:
+            raise ApiFailure(
+                S.MODEL_INVALID_ARGUMENT,
+                f"model {model.id!r} is a {model.model_type_id or 'untyped'!r} model: model_type_id cannot "
+                f"change (got {given.model_type_id!r}); create a new model instead",
+            )
+        if action != REMOVE:
+            for name in _TEXTS:
+                if getattr(given, name):
+                    setattr(model, name, getattr(given, name))
+        if given.HasField("metadata"):
+            edit_struct(model.metadata, given.metadata, action)
+        info = given.output_info
+        if info.data.concepts:
+            _edit_concepts(model.output_info.data, self._model_concepts(owner, info.data.concepts), action)
+        if info.HasField("output_config") and action != REMOVE:
+            if action == OVERWRITE:
+                model.output_info.output_config.CopyFrom(info.output_config)
+            else:
+                model.output_info.output_config.MergeFrom(info.output_config)
+
+    def _model_concepts(
+        self, owner: Owner, given: Iterable[resources_pb2.Concept]
+    ) -> list[resources_pb2.Concept]:
+        """The patch's concepts by id (once each), named after their app concepts when they exist."""
+        result: dict[str, resources_pb2.Concept] = {}
+        for concept in given:
+            concept_id = concept.id or concept.name
+            if not concept_id:
+                raise ApiFailure(
+                    S.MODEL_INVALID_ARGUMENT, "a concept in output_info.data.concepts needs an id (or a name)"
+                )
+            known = self._records.get(CONCEPT, owner, concept_id, resources_pb2.Concept)
+            name = concept.name or (known.name if known is not None else "") or concept_id
+            result[concept_id] = resources_pb2.Concept(id=concept_id, name=name, language=concept.language)
+        return list(result.values())
+
+    def post_models_searches(
+        self, caller: Caller, request: service_pb2.PostModelsSearchesRequest
+    ) -> service_pb2.MultiModelResponse:
+        query = request.model_query
+        by_name, by_type = name_matcher(query.name), type_matcher(query.model_type_id)
+        owners = [caller.owner] if caller.owner == BUILTIN_OWNER else [caller.owner, BUILTIN_OWNER]
+        matches: list[tuple[Owner, resources_pb2.Model]] = []
+        for owner in owners:
+            rows = self._records.store.query(
+                f"SELECT proto FROM clarifai_objects WHERE kind = ? AND {IN_APP} AND parent = '' "
+                f"ORDER BY {NEWEST_FIRST}",
+                (MODEL.name, *owner),
+            )
+            for row in rows:
+                model = resources_pb2.Model.FromString(row["proto"])
+                if by_name(model) and by_type(model):
+                    matches.append((owner, model))
+        page = page_of(request.pagination.page, request.pagination.per_page)
+        chosen = matches[page.offset : page.offset + page.per_page]
+        return service_pb2.MultiModelResponse(
+            models=[self._registry.with_version(owner, model) for owner, model in chosen]
+        )
+
+    def list_model_inputs(
+        self, caller: Caller, request: service_pb2.ListModelInputsRequest
+    ) -> service_pb2.MultiInputResponse:
+        owner = caller.owner
+        model = self._registry.model(owner, request.model_id)
+        if request.version_id:
+            version: resources_pb2.ModelVersion | None = self._registry.version(
+                owner, model.id, request.version_id
+            )
+        else:
+            version = self._registry.latest(owner, model.id, trained=True) or self._registry.latest(
+                owner, model.id
+            )
+        page = request_page(request)
+        if version is not None and text_param(version.train_info.params, DATASET_ID):
+            concepts = {c.id for c in version.output_info.data.concepts}
+            ref = training_ref(owner, version)
+            kinds = self._modality(owner, model, version)
+            return service_pb2.MultiInputResponse(inputs=self._training_inputs(ref, concepts, kinds, page))
+        concepts = {c.id or c.name for c in model.output_info.data.concepts}
+        if version is not None:
+            concepts |= {c.id for c in version.output_info.data.concepts}
+        return service_pb2.MultiInputResponse(inputs=self._labelled_inputs(owner, concepts - {""}, page))
+
+    def _modality(
+        self, owner: Owner, model: resources_pb2.Model, version: resources_pb2.ModelVersion
+    ) -> tuple[str, ...]:
+        """The input kinds a version reads: its weights' modality, else its type's (both for an
+        untrained embedding-classifier)."""
+        weights = self._registry.weights(owner, model.id, version.id)
+        if weights is not None:
+            return (weights.modality,)
+        spec = MODEL_TYPES.get(model.model_type_id)
+        return (spec.modality,) if spec is not None and spec.modality else (TEXT, IMAGE)
+
+    def _training_inputs(
+        self, ref: DatasetRef, concepts: set[str], kinds: tuple[str, ...], page: Page
+    ) -> list[resources_pb2.Input]:
+        owner = ref.owner
+        marks = ",".join("?" * len(kinds))
+        if ref.version_id:
+            rows = self._records.store.query(
+                f"SELECT id, kind, content_sha, proto FROM clarifai_version_inputs WHERE {IN_APP} "
+                f"AND dataset_id = ? AND version_id = ? AND embedded = 1 AND kind IN ({marks}) "
+                f"ORDER BY {NEWEST_FIRST}",
+                (*owner, ref.dataset_id, ref.version_id, *kinds),
+            )
+        else:
+            rows = self._records.store.query(
+                "SELECT i.* FROM clarifai_dataset_inputs d JOIN clarifai_inputs i "
+                "ON i.user_id = d.user_id AND i.app_id = d.app_id AND i.id = d.id "
+                f"WHERE d.user_id = ? AND d.app_id = ? AND d.dataset_id = ? AND i.status = ? "
+                f"AND i.kind IN ({marks}) ORDER BY i.created_ns DESC, i.id ASC",
+                (*owner, ref.dataset_id, S.INPUT_DOWNLOAD_SUCCESS, *kinds),
+            )
+        used = [
+            row
+            for row in rows
+            if any(
+                c.id in concepts and c.value > 0
+                for c in resources_pb2.Input.FromString(row["proto"]).data.concepts
+            )
+        ][page.offset : page.offset + page.per_page]
+        if not ref.version_id:
+            return self._inputs.render(owner, used)
+        items = []
+        for row in used:  # a snapshot: the inputs as they were when the version was made
+            item = resources_pb2.Input.FromString(row["proto"])
+            item.dataset_ids[:] = [ref.dataset_id]
+            self._hosting.render(item.data, row["kind"], row["content_sha"])
+            items.append(item)
+        return items
+
+    def _labelled_inputs(self, owner: Owner, concepts: set[str], page: Page) -> list[resources_pb2.Input]:
+        if not concepts:
+            return []
+        labelled = {
+            row["input_id"]
+            for row in self._records.store.query(
+                f"SELECT input_id, proto FROM clarifai_annotations WHERE {IN_APP} AND status = ?",
+                (*owner, S.ANNOTATION_SUCCESS),
+            )
+            if any(
+                c.id in concepts and c.value > 0
+                for c in label_concepts(resources_pb2.Annotation.FromString(row["proto"]).data)
+            )
+        }
+        rows = self._records.rows_in("clarifai_inputs", owner, "id", sorted(labelled))
+        rows.sort(key=lambda r: (-r["created_ns"], r["id"]))
+        return self._inputs.render(owner, rows[page.offset : page.offset + page.per_page])
 
     def delete_models(
         self, caller: Caller, request: service_pb2.DeleteModelsRequest
@@ -254,7 +542,17 @@ class ModelsArea:
     ) -> service_pb2.SingleModelVersionResponse:
         self._registry.model(caller.owner, request.model_id)
         version = self._registry.version(caller.owner, request.model_id, request.version_id)
+        self._with_metrics(caller.owner, request.model_id, [version])
         return service_pb2.SingleModelVersionResponse(model_version=version)
+
+    def _with_metrics(
+        self, owner: Owner, model_id: str, versions: Iterable[resources_pb2.ModelVersion]
+    ) -> None:
+        """Show each version's newest evaluation (summary) in its `metrics`."""
+        for version in versions:
+            metrics = latest_metrics(self._records, owner, model_id, version.id)
+            if metrics is not None:
+                version.metrics.CopyFrom(metrics)
 
     def list_model_versions(
         self, caller: Caller, request: service_pb2.ListModelVersionsRequest
@@ -271,6 +569,7 @@ class ModelsArea:
             params=params,
             order=order_of(request),
         )
+        self._with_metrics(caller.owner, request.model_id, versions)
         return service_pb2.MultiModelVersionResponse(model_versions=versions)
 
     def delete_model_version(

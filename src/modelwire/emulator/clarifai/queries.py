@@ -4,18 +4,32 @@
 metadata, geo (point + limit), raw embeddings, or `annotation.input_id` (the stored embedding of
 an existing input: "more like this"); one `Rank` proto may set several, each counts as a rank.
 `Query.filters[]` filter on annotation data (concepts, metadata, geo point + limit or a two-corner
-geo box) and on `Filter.input`: empty `data.image|text|video|audio` messages select input types
-(OR), `dataset_ids` (OR), `status.code`. The deprecated `Query.ands` of older clients is read too:
-`And.output` (predicted concepts, or `output.input` content for visual search) ranks, `And.input`
-and `And.annotation` filter.
+geo box) and on `Filter.input`: `id` (that input only), `data.image|text|video|audio` select input
+types (OR) and, with a `url`, the inputs added from that URL; `dataset_ids` (OR), `status.code`.
 
-Not supported, and refused with a clear SEARCH_INVALID_REQUEST rather than ignored: negated ranks,
-`Filter.last_updated_time_range`, filtering by input id, ranking by video or audio.
+The deprecated `Query.ands` of older clients (the legacy 2.x search terms) is read too; all its
+terms must hold:
+
+* `And.input` / `And.annotation` filter as above (`{"input": {"data": {"concepts": [...]}}}`,
+  metadata, geo, `image.url` = "search by original URL", `input.id`);
+* `And.output.input` ranks by content similarity: its `data.image|text` (url or base64), or the
+  stored embedding of the input `output.input.id` (the empty `data.image` sent with an id is
+  only a type hint);
+* `And.output.data.concepts` are *predicted* concepts (see `predicted`): a concept with value > 0
+  needs the input's built-in prediction (general-image-recognition for images,
+  general-text-classification for text) to score it above 0.5, one with value 0 needs it at or
+  below 0.5; inputs without a prediction (unprocessed, failed, video, audio) never match. The
+  matching inputs are ranked by the mean predicted score of the value > 0 concepts. `negate`
+  inverts the match (and does not rank). Other `output.data` fields rank as `Rank` data does.
+
+Not supported, and refused with a clear SEARCH_INVALID_REQUEST rather than ignored: negated ranks
+(other than predicted-concept terms), `Filter.last_updated_time_range`, filtering by uploaded
+bytes, ranking by video or audio.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +44,8 @@ from modelwire.emulator.clavata.prechecks import ContentFetchError
 
 ALGORITHMS = ("", "nearest_neighbor", "brute_force")  # accepted; the emulator always ranks exhaustively
 DEFAULT_GEO_UNIT = "withinKilometers"
+PREDICTED = 0.5  # an input's prediction has a concept that scores above this (see `predicted`)
+Prediction = Mapping[str, float]  # predicted concept id (lower case) -> score
 
 
 def invalid(details: str) -> ApiFailure:
@@ -38,10 +54,12 @@ def invalid(details: str) -> ApiFailure:
 
 @dataclass(frozen=True)
 class Resolver:
-    """What ranks may need from outside: URL content, and stored embeddings of inputs."""
+    """What a query may need from outside: URL content, stored embeddings of inputs, and the
+    predictions of the app's inputs (by input id, see `predicted`)."""
 
     fetch: Callable[[str], bytes]
     input_vector: Callable[[str], tuple[NDArray[np.float32], str]]  # (vector, kind) or ApiFailure
+    predictions: Callable[[], Mapping[str, Prediction]]
 
 
 def metric_of(proto: resources_pb2.Search) -> search.Metric:
@@ -143,6 +161,62 @@ def _annotation_ranks(
     return ranks
 
 
+def _predicted(
+    concepts: Iterable[resources_pb2.Concept], where: str, resolver: Resolver
+) -> tuple[set[str], dict[str, float]]:
+    """The inputs whose predictions meet every concept of a predicted-concept term, and their
+    mean predicted score over the term's value > 0 concepts."""
+    wanted = [(key.casefold(), value > 0.0) for key, value in _concepts(concepts, where)]
+    positive = [key for key, present in wanted if present]
+    matches: set[str] = set()
+    scores: dict[str, float] = {}
+    for input_id, prediction in resolver.predictions().items():
+        if all((prediction.get(key, 0.0) > PREDICTED) == present for key, present in wanted):
+            matches.add(input_id)
+            if positive:
+                scores[input_id] = sum(prediction[key] for key in positive) / len(positive)
+    return matches, scores
+
+
+def _type_hints_dropped(data: resources_pb2.Data) -> resources_pb2.Data:
+    """The data without content messages that carry no content (`{"image": {}}` next to an id)."""
+    result = resources_pb2.Data()
+    result.CopyFrom(data)
+    for kind in ("image", "video", "audio"):
+        part = getattr(result, kind)
+        if result.HasField(kind) and not (part.url or part.base64):
+            result.ClearField(kind)
+    if result.HasField("text") and not (result.text.raw or result.text.url):
+        result.ClearField("text")
+    return result
+
+
+def _output_ranks(clause: resources_pb2.And, where: str, resolver: Resolver) -> list[search.Rank]:
+    output = clause.output
+    others = resources_pb2.Data()
+    others.CopyFrom(output.data)
+    others.ClearField("concepts")
+    content = output.input.data
+    if output.input.id:
+        content = _type_hints_dropped(content)
+    found = _data_ranks(others, where, resolver) + _data_ranks(content, where + ".input", resolver)
+    if output.input.id:
+        vector, kind = resolver.input_vector(output.input.id)
+        found.append(_make(search.Rank, where + ".input.id", vector=vector, vector_kind=kind))
+    if clause.negate and found:
+        raise invalid(
+            f"{where}: negated ranks are not supported by the emulator (only predicted-concept terms, "
+            "output.data.concepts alone, can be negated)"
+        )
+    if output.data.concepts:  # a filter (see filters_of); ranked by the predicted scores unless negated
+        if not clause.negate and any(c.value > 0 for c in output.data.concepts):
+            _, scores = _predicted(output.data.concepts, where, resolver)
+            found.append(search.Rank(scores=scores))
+    elif not found:
+        raise invalid(f"{where} sets nothing to rank by")
+    return found
+
+
 def ranks_of(query: resources_pb2.Query, resolver: Resolver) -> list[search.Rank]:
     ranks: list[search.Rank] = []
     for i, rank in enumerate(query.ranks):
@@ -152,14 +226,7 @@ def ranks_of(query: resources_pb2.Query, resolver: Resolver) -> list[search.Rank
         ranks += _annotation_ranks(rank.annotation, where, resolver)
     for i, clause in enumerate(query.ands):
         if clause.HasField("output"):
-            where = f"query.ands[{i}].output"
-            if clause.negate:
-                raise invalid(f"{where}: negated ranks are not supported by the emulator")
-            found = _data_ranks(clause.output.data, where, resolver)
-            found += _data_ranks(clause.output.input.data, where + ".input", resolver)
-            if not found:
-                raise invalid(f"{where} sets nothing to rank by")
-            ranks += found
+            ranks += _output_ranks(clause, f"query.ands[{i}].output", resolver)
     return ranks
 
 
@@ -173,14 +240,22 @@ def _merge_metadata(first: dict[str, Any] | None, second: dict[str, Any]) -> dic
 def _filter(flt: resources_pb2.Filter, where: str) -> search.Filter:
     if flt.HasField("last_updated_time_range"):
         raise invalid(f"{where}: last_updated_time_range is not supported by the emulator")
-    if flt.input.id:
-        raise invalid(f"{where}: filtering by input id is not supported; use ListInputs with ids")
+    urls: list[str] = []
     for kind in ("image", "text", "video", "audio"):
         if flt.annotation.data.HasField(kind):
             raise invalid(
                 f"{where}: annotation.data.{kind} cannot filter; select input types with "
                 f"input.data.{kind} (empty) or rank by content"
             )
+        part = getattr(flt.input.data, kind)
+        if kind != "text" and part.base64:
+            raise invalid(
+                f"{where}: input.data.{kind}.base64 cannot filter; rank by content (ranks, or ands[].output)"
+            )
+        if part.url:
+            urls.append(part.url)
+    if len(urls) > 1:
+        raise invalid(f"{where}: filter by one content url at a time, got {len(urls)}")
     concepts: list[tuple[str, float]] = []
     metadata: dict[str, Any] | None = None
     geo: tuple[float, float, float] | None = None
@@ -205,12 +280,14 @@ def _filter(flt: resources_pb2.Filter, where: str) -> search.Filter:
         status_code=int(flt.input.status.code) or None,
         geo=geo,
         geo_box=geo_box,
+        input_ids={flt.input.id} if flt.input.id else None,
+        url=urls[0] if urls else None,
         negate=flt.negate,
     )
     return result
 
 
-def filters_of(query: resources_pb2.Query) -> list[search.Filter]:
+def filters_of(query: resources_pb2.Query, resolver: Resolver) -> list[search.Filter]:
     filters = [_filter(flt, f"query.filters[{i}]") for i, flt in enumerate(query.filters)]
     for i, clause in enumerate(query.ands):
         if clause.HasField("input") or clause.HasField("annotation"):
@@ -218,4 +295,8 @@ def filters_of(query: resources_pb2.Query) -> list[search.Filter]:
                 input=clause.input, annotation=clause.annotation, negate=clause.negate
             )
             filters.append(_filter(proto, f"query.ands[{i}]"))
+        if clause.HasField("output") and clause.output.data.concepts:
+            where = f"query.ands[{i}].output"
+            matches, _ = _predicted(clause.output.data.concepts, where, resolver)
+            filters.append(search.Filter(input_ids=matches, negate=clause.negate))
     return filters

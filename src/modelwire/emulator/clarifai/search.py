@@ -7,7 +7,7 @@ Filters
     Every set criterion of a `Filter` must hold (AND), `Filter.negate` inverts the filter's
     result, and all filters must hold (AND). A filter with no criterion set matches everything
     and ignores ``negate`` (the SDK sends ``filters=[{}]`` by default). Empty collections count as
-    unset, as an empty repeated field does on the wire.
+    unset, as an empty repeated field does on the wire, except ``input_ids`` (see below).
 
     * ``concepts``: all listed; ``(id or name, 1)`` needs the concept with a value > 0,
       ``(id or name, 0)`` needs it absent or with value 0 ("not positive").
@@ -16,6 +16,9 @@ Filters
     * ``status_code``: equal. ``geo_box``: inside the box spanned by two (lon, lat) corners.
       ``geo``: (lon, lat, radius_km) great-circle (haversine) distance <= radius. Inputs without a
       geo point fail geo criteria.
+    * ``input_ids``: one of them; None is unset, and an empty set matches no input (the caller
+      resolved a criterion to the inputs that meet it, and none does).
+    * ``url``: the content URL the input was added with (`Document.url`) equals it.
 
 Ranks
     Each `Rank` sets exactly one criterion, scores the inputs it applies to in [0, 1] and makes
@@ -32,6 +35,8 @@ Ranks
       the concept with value 0 (explicitly negative); inputs with strength 0 are not hits.
     * ``metadata``: 1 for inputs whose metadata contains it, others are not hits.
     * ``geo``: (lon, lat, limit_km): ``1 - distance / limit_km`` for inputs within the limit.
+    * ``scores``: scores the caller computed, by input id (clipped to [0, 1]); the inputs listed
+      are the hits (an empty mapping applies to none).
 
     Vector similarity per metric (vectors compared in float64):
 
@@ -57,10 +62,11 @@ Order and pages
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 import threading
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -127,7 +133,8 @@ class Document:
     ``vector`` is the input's IDF-free embedding (`embed_text` / `embed_image` output, or any
     finite 1-D vector). ``concepts`` maps concept id to value (1 positive, 0 negative);
     ``concept_names`` maps concept id to name so filters and ranks can name concepts either way.
-    ``geo`` is (longitude, latitude) in degrees.
+    ``geo`` is (longitude, latitude) in degrees; ``url`` the URL its content was added from ("" for
+    uploaded bytes).
     """
 
     input_id: str
@@ -140,6 +147,7 @@ class Document:
     status_code: int = INPUT_DOWNLOAD_SUCCESS
     geo: tuple[float, float] | None = None
     created_at: float = 0.0
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,7 @@ class Rank:
     concepts: Sequence[tuple[str, float]] = ()
     metadata: Mapping[str, Any] | None = None
     geo: tuple[float, float, float] | None = None  # (longitude, latitude, limit_km)
+    scores: Mapping[str, float] | None = None  # by input id
 
     def __post_init__(self) -> None:
         given = [
@@ -212,11 +221,14 @@ class Rank:
                 ("concepts", bool(self.concepts)),
                 ("metadata", self.metadata is not None),
                 ("geo", self.geo is not None),
+                ("scores", self.scores is not None),
             )
             if present
         ]
         if not given:
-            raise ValueError("empty rank: set one of vector, text, image_bytes, concepts, metadata or geo")
+            raise ValueError(
+                "empty rank: set one of vector, text, image_bytes, concepts, metadata, geo or scores"
+            )
         if len(given) > 1:
             raise ValueError(f"a rank sets exactly one criterion, got {', '.join(given)}")
         if self.vector is not None:
@@ -241,6 +253,20 @@ class Rank:
             raise ValueError(f"metadata rank must be a mapping, got {type(self.metadata).__name__}")
         if self.geo is not None:
             object.__setattr__(self, "geo", _check_circle(self.geo, "geo rank"))
+        if self.scores is not None:
+            object.__setattr__(self, "scores", _check_scores(self.scores))
+
+
+def _check_scores(value: Any) -> dict[str, float]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"scores rank must be a mapping of input id to score, got {type(value).__name__}")
+    scores: dict[str, float] = {}
+    for input_id, score in value.items():
+        number = float(score)
+        if not isinstance(input_id, str) or not math.isfinite(number):
+            raise ValueError(f"scores rank: expected input id -> finite score, got {input_id!r}: {score!r}")
+        scores[input_id] = min(max(number, 0.0), 1.0)
+    return scores
 
 
 @dataclass(frozen=True, eq=False)
@@ -258,10 +284,18 @@ class Filter:
     status_code: int | None = None
     geo_box: tuple[tuple[float, float], tuple[float, float]] | None = None
     geo: tuple[float, float, float] | None = None
+    input_ids: Set[str] | None = None  # None: unset; empty: no input
+    url: str | None = None
     negate: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "concepts", _check_concepts(self.concepts, "concept filter"))
+        if self.input_ids is not None:
+            if isinstance(self.input_ids, str):
+                raise ValueError("input_ids must be a set of ids, not a string")
+            object.__setattr__(self, "input_ids", frozenset(self.input_ids))
+        if self.url is not None and (not isinstance(self.url, str) or not self.url):
+            raise ValueError(f"url filter must be a non-empty string, got {self.url!r}")
         if self.metadata is not None and not isinstance(self.metadata, Mapping):
             raise ValueError(f"metadata filter must be a mapping, got {type(self.metadata).__name__}")
         if self.input_types:
@@ -296,6 +330,8 @@ class Filter:
             or self.status_code is not None
             or self.geo_box is not None
             or self.geo is not None
+            or self.input_ids is not None
+            or self.url is not None
         )
 
 
@@ -385,6 +421,7 @@ def _copy_document(doc: Document) -> Document:
         status_code=int(doc.status_code),
         geo=geo,
         created_at=created_at,
+        url=str(doc.url),
     )
 
 
@@ -545,6 +582,21 @@ def _concept_positive(lookup: Mapping[str, float], key: str) -> bool:
     return lookup.get(key, 0.0) > 0.0
 
 
+def _position(snap: _Snapshot, input_id: str) -> int | None:
+    """Where an input is in the snapshot (its ids are sorted), or None."""
+    position = bisect.bisect_left(snap.ids, input_id)
+    return position if position < len(snap.ids) and snap.ids[position] == input_id else None
+
+
+def _membership(snap: _Snapshot, ids: Iterable[str]) -> NDArray[np.bool_]:
+    mask = np.zeros(len(snap), dtype=bool)
+    for input_id in ids:
+        position = _position(snap, input_id)
+        if position is not None:
+            mask[position] = True
+    return mask
+
+
 def _filter_mask(snap: _Snapshot, flt: Filter) -> NDArray[np.bool_]:
     mask = np.ones(len(snap), dtype=bool)
     if flt.input_types:
@@ -561,8 +613,10 @@ def _filter_mask(snap: _Snapshot, flt: Filter) -> NDArray[np.bool_]:
         lon, lat, radius = flt.geo
         with np.errstate(invalid="ignore"):
             mask &= _haversine(snap.lon, snap.lat, lon, lat) <= radius
+    if flt.input_ids is not None:
+        mask &= _membership(snap, flt.input_ids)
     # The remaining criteria need Python objects; only test inputs still in the running.
-    python_checks = flt.concepts or flt.dataset_ids or flt.metadata is not None
+    python_checks = flt.concepts or flt.dataset_ids or flt.metadata is not None or flt.url is not None
     if python_checks:
         for position in np.flatnonzero(mask):
             doc = snap.docs[position]
@@ -572,6 +626,8 @@ def _filter_mask(snap: _Snapshot, flt: Filter) -> NDArray[np.bool_]:
                 ok = not doc.dataset_ids.isdisjoint(flt.dataset_ids)
             if ok and flt.metadata is not None:
                 ok = metadata_contains(doc.metadata, flt.metadata)
+            if ok and flt.url is not None:
+                ok = doc.url == flt.url
             mask[position] = ok
     return ~mask if flt.negate else mask
 
@@ -650,6 +706,14 @@ def _rank_scores(
     if rank.metadata is not None:
         applies = np.array([metadata_contains(d.metadata, rank.metadata) for d in snap.docs], dtype=bool)
         return applies.astype(np.float64), applies
+    if rank.scores is not None:
+        scores = np.zeros(len(snap), dtype=np.float64)
+        applies = np.zeros(len(snap), dtype=bool)
+        for input_id, score in rank.scores.items():
+            position = _position(snap, input_id)
+            if position is not None:
+                scores[position], applies[position] = score, True
+        return scores, applies
     assert rank.geo is not None  # Rank.__post_init__ guarantees exactly one criterion
     lon, lat, limit = rank.geo
     with np.errstate(invalid="ignore"):

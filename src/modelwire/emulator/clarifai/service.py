@@ -114,7 +114,7 @@ class ClarifaiEmulator:
             **self.datasets.routes(),
             **self.inputs.routes(),
             **LabelsArea(self._ctx, labels, self.indexes).routes(),
-            **ModelsArea(self._ctx, registry, trainer, self._runners).routes(),
+            **ModelsArea(self._ctx, registry, trainer, self._runners, self.inputs).routes(),
             **evaluations.routes(),
             **WorkflowsArea(records, registry, self._runners).routes(),
             **self._runners.routes(),
