@@ -245,3 +245,18 @@ def test_folder_and_csv_builders(app: App, tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not a directory"):
         inputs.get_text_inputs_from_folder(str(tmp_path / "missing"))
     inputs.close()
+
+
+def test_making_inputs_does_not_reset_logging(app: App) -> None:
+    import logging
+
+    logger = logging.getLogger("modelwire.clarifai")
+    logger.setLevel(logging.ERROR)
+    try:
+        app.inputs().close()
+        assert logger.level == logging.ERROR
+        explicit = Inputs(user_id=app.user_id, app_id=app.id, logger_level="DEBUG", _connection=app._conn)
+        explicit.close()
+        assert logger.level == logging.DEBUG  # an explicit level still applies
+    finally:
+        logger.setLevel(logging.NOTSET)

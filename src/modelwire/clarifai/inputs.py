@@ -97,7 +97,7 @@ class Inputs(BaseClient):
         self,
         user_id: str = "",
         app_id: str = "",
-        logger_level: str = "INFO",
+        logger_level: str | None = None,
         base_url: str | None = None,
         pat: str | None = None,
         token: str | None = None,
@@ -106,7 +106,10 @@ class Inputs(BaseClient):
         super().__init__(
             user_id=user_id or None, app_id=app_id, base_url=base_url, pat=pat, token=token, **kwargs
         )
-        log.setLevel(logger_level)
+        # Only an explicit level changes logging: a library must not reset the application's choice
+        # each time an Inputs object is made (the published client set INFO on every construction).
+        if logger_level is not None:
+            log.setLevel(logger_level)
 
     # -- builders (local, no RPC) ------------------------------------------------------------------
 
