@@ -194,11 +194,6 @@ def test_versions_inputs_and_predictions_of_a_custom_model(coloured: ClarifaiApp
     assert model.list_versions()["model_versions"] == []
 
 
-@pytest.mark.skip(
-    reason="emulator gap: PostModelVersions without train_info.params.dataset_id does not train "
-    "(MODEL_UNTRAINED); the V2 API trains an embedding-classifier on the app's inputs labelled with "
-    "the model's concepts, which is what legacy Model.train asks for"
-)
 def test_train_waits_for_the_new_version(coloured: ClarifaiApp) -> None:
     model = coloured.models.create("colours", concepts=["red", "blue"])
     trained = model.train(timeout=30)

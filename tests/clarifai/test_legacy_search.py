@@ -224,10 +224,6 @@ def test_search_with_a_query_builder_and_pages(indexed: tuple[ClarifaiApp, dict[
         app.inputs.search(qb, page=0)
 
 
-@pytest.mark.skip(
-    reason="emulator gap: PostInputsSearches scores Rank.annotation.data.concepts by annotated concepts; "
-    "the V2 API (and the emulator's Query.ands output terms) use the base model's predicted concepts"
-)
 def test_search_by_predicted_concepts(indexed: tuple[ClarifaiApp, dict[str, str]]) -> None:
     app, _ = indexed
     assert _ids(app.inputs.search_by_predicted_concepts(concept="green"))[0] == "green"  # never labelled

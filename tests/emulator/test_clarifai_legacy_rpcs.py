@@ -725,3 +725,91 @@ def test_legacy_and_searches(api: Api, tmp_path: Path) -> None:
     search(api, _input_term(geo=paris), expect=S.SEARCH_INVALID_REQUEST)  # a point needs a limit
     search(api, _input_term(image=R.Image(base64=red)), expect=S.SEARCH_INVALID_REQUEST)
     search(api, _similar(base64=b"not a picture"), expect=S.SEARCH_INVALID_REQUEST)
+
+
+# -- PostInputsSearches: concept ranks are predicted concepts, concept filters annotated ones ---------------
+
+
+def _ranked(api: Api, query: R.Query, expect: int = S.SUCCESS, **fields: Any) -> Any:
+    return api("PostInputsSearches", expect, searches=[R.Search(query=query)], **fields)
+
+
+def _concept_rank(*concepts: R.Concept) -> R.Rank:
+    return R.Rank(annotation=R.Annotation(data=R.Data(concepts=list(concepts))))
+
+
+def _concept_filter(*concepts: R.Concept) -> R.Filter:
+    return R.Filter(annotation=R.Annotation(data=R.Data(concepts=list(concepts))))
+
+
+def test_concept_ranks_are_predicted_concepts(api: Api) -> None:
+    red, mostly_red, little_red, blue = (
+        png((RED, 20)),
+        png((RED, 14), (WHITE, 6)),
+        png((RED, 6), (WHITE, 14)),
+        png((BLUE, 20)),
+    )
+    # The labels contradict the pictures: "red" is labelled blue, "blue" is labelled red.
+    add(
+        api,
+        [
+            R.Input(id="red", data=R.Data(image=R.Image(base64=red), concepts=[concept("blue")])),
+            R.Input(id="mostly-red", data=R.Data(image=R.Image(base64=mostly_red))),
+            R.Input(id="little-red", data=R.Data(image=R.Image(base64=little_red))),
+            R.Input(id="blue", data=R.Data(image=R.Image(base64=blue), concepts=[concept("red")])),
+            text("happy", "a great and wonderful day"),
+            text("grumpy", "a terrible awful day", concepts=[concept("positive")]),
+            R.Input(id="broken", data=R.Data(image=R.Image(base64=b"no picture"))),
+        ],
+    )
+
+    def ids(query: R.Query, **fields: Any) -> list[str]:
+        return hit_ids(_ranked(api, query, **fields))
+
+    # A concept rank: the inputs predicted to show it (score > 0.5), best first, whatever their labels.
+    reds = _ranked(api, R.Query(ranks=[_concept_rank(concept("red"))]))
+    assert hit_ids(reds) == ["red", "mostly-red"]
+    assert [h.score for h in reds.hits] == pytest.approx([1.0, 0.7], abs=0.01)  # the red share
+    legacy = search(api, _output_concepts(concept("red")))  # the same as the legacy output term
+    assert [(h.input.id, h.score) for h in legacy.hits] == [(h.input.id, h.score) for h in reds.hits]
+    assert ids(R.Query(ranks=[_concept_rank(R.Concept(name="red", value=1.0))])) == ["red", "mostly-red"]
+    assert ids(R.Query(ranks=[_concept_rank(concept("blue"))])) == ["blue"]
+    assert ids(R.Query(ranks=[_concept_rank(concept("positive"))])) == ["happy"]  # text: sentiment
+    # A concept filter: the labels.
+    assert ids(R.Query(filters=[_concept_filter(concept("red"))])) == ["blue"]
+    assert ids(R.Query(filters=[_concept_filter(concept("positive"))])) == ["grumpy"]
+    # Value 0: inputs with a prediction that does not show the concept (no rank, newest first).
+    assert set(ids(R.Query(ranks=[_concept_rank(concept("red", 0.0))]))) == {
+        "little-red",
+        "blue",
+        "happy",
+        "grumpy",
+    }
+    # Every concept of a rank, and every concept rank, must hold.
+    assert ids(R.Query(ranks=[_concept_rank(concept("red"), concept("white"))])) == []
+    assert ids(R.Query(ranks=[_concept_rank(concept("red")), _concept_rank(concept("blue"))])) == []
+    assert ids(R.Query(ranks=[_concept_rank(concept("blue"), concept("colorful"))])) == ["blue"]
+    assert ids(R.Query(ranks=[_concept_rank(concept("unicorn"))])) == []
+    # With other ranks and with filters.
+    by_image = R.Rank(annotation=R.Annotation(data=R.Data(image=R.Image(base64=little_red))))
+    assert ids(R.Query(ranks=[by_image]))[0] == "little-red"
+    # little-red looks most like itself but is not predicted red: the concept rank leaves it out.
+    assert sorted(ids(R.Query(ranks=[by_image, _concept_rank(concept("red"))]))) == ["mostly-red", "red"]
+    in_one = R.Query(ranks=[_concept_rank(concept("red"))], filters=[_concept_filter(concept("blue"))])
+    assert ids(in_one) == ["red"]  # predicted red, labelled blue
+    counted = _ranked(api, R.Query(ranks=[_concept_rank(concept("red"))]), only_count=True)
+    assert counted.hit_counts[0].estimated_total == 2
+    pages = [
+        ids(
+            R.Query(ranks=[_concept_rank(concept("red", 0.0))]),
+            pagination=service_pb2.Pagination(page=p, per_page=3),
+        )
+        for p in (1, 2)
+    ]
+    assert len(pages[0]) == 3 and len(pages[1]) == 1 and not set(pages[0]) & set(pages[1])
+    # Failures.
+    _ranked(api, R.Query(ranks=[_concept_rank(R.Concept(value=1.0))]), S.SEARCH_INVALID_REQUEST)
+    negated = R.Rank(negate=True, annotation=_concept_rank(concept("red")).annotation)
+    _ranked(api, R.Query(ranks=[negated]), S.SEARCH_INVALID_REQUEST)
+    misplaced = R.And(output=R.Output(input=R.Input(data=R.Data(concepts=[concept("red")]))))
+    assert "output.data.concepts" in search(api, misplaced, expect=S.SEARCH_INVALID_REQUEST).status.details

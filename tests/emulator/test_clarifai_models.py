@@ -590,10 +590,116 @@ def test_training_failures(api: Api) -> None:
         "clf", train_request("texts", ["sports"], template="LogisticRegression", sharpness=3)
     )
     assert "'nope' does not exist" in refused("clf", train_request("texts", ["nope"]))
-    assert "dataset_id" in refused("clf", train_request("", ["sports"]))
+    # Without dataset_id a version trains on the app's labelled inputs (see the test below), but a
+    # dataset version needs its dataset.
+    assert "needs train_info.params.dataset_id" in refused(
+        "clf", train_request("", ["sports"], dataset_version_id="v1")
+    )
     refused("ghost", train_request("texts", ["sports"]), S.MODEL_DOES_NOT_EXIST)
     api("PostModels", models=[R.Model(id="embedder", model_type_id="text-embedder")])
     assert "cannot be trained" in refused("embedder", train_request("texts", ["sports"]))
+
+
+def test_training_without_a_dataset_uses_the_apps_labelled_inputs(api: Api) -> None:
+    # No dataset: sports and food are labelled by input-level concepts, tech by annotations only.
+    texts = labelled_texts("unused")
+    tech = [i.id for i in texts if i.id.startswith("tech-")]
+    for item in texts:
+        item.ClearField("dataset_ids")
+        if item.id in tech:
+            item.data.ClearField("concepts")
+    negative = text_input("cook the bread", "negative", concepts=[R.Concept(id="food", value=0.0)])
+    upload(api, [*texts, negative, text_input("nothing to see here", "plain")])
+    api(
+        "PostAnnotations",
+        annotations=[
+            R.Annotation(input_id=i, data=R.Data(concepts=[R.Concept(id="tech", value=1.0)])) for i in tech
+        ],
+    )
+    labelled = [i.id for i in texts]
+    concepts = R.OutputInfo(
+        data=R.Data(concepts=[R.Concept(id=c) for c in VOCABULARY]),
+        output_config=R.OutputConfig(concepts_mutually_exclusive=True),
+    )
+    api("PostModels", models=[R.Model(id="clf", model_type_id="text-classifier", output_info=concepts)])
+
+    # A bare version (what legacy Model.train sends, minus the concepts) learns the model's concepts.
+    made = api("PostModelVersions", model_id="clf", description="from labels").model.model_version
+    assert made.status.code == S.MODEL_QUEUED_FOR_TRAINING
+    assert [c.id for c in made.output_info.data.concepts] == list(VOCABULARY)
+    assert made.output_info.output_config.concepts_mutually_exclusive  # the model's, too
+    assert "dataset_id" not in made.train_info.params and made.train_info.params["template"]
+    assert wait_version(api, "clf", made.id)[-2:] == [S.MODEL_TRAINING, S.MODEL_TRAINED]
+    version = api("GetModelVersion", model_id="clf", version_id=made.id).model_version
+    assert version.total_input_count == sum(not held_out(i) for i in labelled)  # the same split
+    assert version.active_concept_count == 3
+    outputs = predict(api, "clf", *(text_input(CLEAR[c]) for c in VOCABULARY)).outputs
+    assert [top(o) for o in outputs] == list(VOCABULARY)
+    assert sum(concepts_of(outputs[0]).values()) == pytest.approx(1.0)  # mutually exclusive
+    listed = api("ListModelInputs", model_id="clf", version_id=made.id, per_page=100).inputs
+    assert sorted(i.id for i in listed) == sorted(labelled)  # held-out ones included; not "negative"
+    # Its evaluation uses the held-out split of those inputs.
+    finished = evaluate(api, model=R.Model(id="clf", model_version=R.ModelVersion(id=made.id)))
+    assert finished.status.code == S.MODEL_EVALUATED, finished.status
+    full = api("GetEvaluation", evaluation_id=finished.id, fields=ALL_FIELDS).eval_metrics
+    assert sorted(e.input.id for e in full.test_set) == sorted(i for i in labelled if held_out(i))
+    truth = {e.input.id: [c.id for c in e.ground_truth_concepts] for e in full.test_set}
+    assert all(
+        concepts == [input_id.split("-")[0]] for input_id, concepts in truth.items()
+    )  # annotations too
+    assert any(input_id.startswith("tech-") for input_id in truth)
+
+    # The version's own concepts win over the model's; an empty dataset_id is no dataset.
+    version = R.ModelVersion(
+        train_info=R.TrainInfo(params=struct(dataset_id="", template="NearestCentroid")),
+        output_info=R.OutputInfo(data=R.Data(concepts=[R.Concept(id="sports"), R.Concept(id="tech")])),
+    )
+    two = api("PostModelVersions", model_id="clf", model_versions=[version]).model.model_version
+    assert wait_version(api, "clf", two.id)[-1] == S.MODEL_TRAINED
+    got = api("GetModelVersion", model_id="clf", version_id=two.id).model_version
+    used = [i for i in labelled if not i.startswith("food-")]
+    assert (got.active_concept_count, got.total_input_count) == (2, sum(not held_out(i) for i in used))
+    assert not got.output_info.output_config.concepts_mutually_exclusive  # it set its own (none)
+    assert top(predict(api, "clf", text_input(CLEAR["tech"]), version_id=two.id).outputs[0]) == "tech"
+
+    # The failure reasons of dataset training.
+    api("PostConcepts", concepts=[R.Concept(id="unused")])
+
+    def failed(model_id: str, *concept_ids: str) -> str:
+        version = R.ModelVersion(
+            output_info=R.OutputInfo(data=R.Data(concepts=[R.Concept(id=c) for c in concept_ids]))
+        )
+        version_id = api(
+            "PostModelVersions", model_id=model_id, model_versions=[version]
+        ).model.model_version.id
+        assert wait_version(api, model_id, version_id)[-1] == S.MODEL_TRAINING_FAILED
+        return str(
+            api("GetModelVersion", model_id=model_id, version_id=version_id).model_version.status.details
+        )
+
+    assert "no positive examples for concept 'unused' in app" in failed("clf", "sports", "unused")
+    api("PostModels", models=[R.Model(id="look", model_type_id="visual-classifier")])
+    assert "no successfully processed image inputs to train on" in failed("look", "food")
+    refused = api(
+        "PostModelVersions",
+        S.MODEL_INVALID_ARGUMENT,
+        model_id="clf",
+        model_versions=[
+            R.ModelVersion(output_info=R.OutputInfo(data=R.Data(concepts=[R.Concept(id="nope")])))
+        ],
+    )
+    assert "'nope' does not exist" in refused.status.details
+    # A model without concepts: a bare version has nothing to learn; params without concepts are refused.
+    api("PostModels", models=[R.Model(id="blank", model_type_id="embedding-classifier")])
+    bare = api("PostModelVersions", model_id="blank").model.model_version
+    assert bare.status.code == S.MODEL_UNTRAINED and not bare.train_info.params.fields
+    no_concepts = R.ModelVersion(train_info=R.TrainInfo(params=struct(epochs=5)))
+    assert (
+        "list the concepts"
+        in api(
+            "PostModelVersions", S.MODEL_INVALID_ARGUMENT, model_id="blank", model_versions=[no_concepts]
+        ).status.details
+    )
 
 
 def test_untrained_models_and_embedder_versions(api: Api) -> None:

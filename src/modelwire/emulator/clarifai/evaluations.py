@@ -6,7 +6,8 @@ version of it (default: the newest trained one), optionally a `ground_truth_data
 the same user, version). An evaluation starts MODEL_QUEUED_FOR_EVALUATION; a worker moves it to
 MODEL_EVALUATING, then MODEL_EVALUATED or MODEL_EVALUATION_FAILED with the reason (each phase
 lasts `Timing.train_delay`). It scores every input of the ground-truth dataset of the model's
-modality, or without one the version's held-out split of its training dataset (see `training`),
+modality, or without one the version's held-out split of its training inputs (its dataset, or the
+app's inputs labelled with its concepts when it trained without one; see `training`),
 against their positive concepts among the model's, at the version's default temperature.
 
 Results (`learning.evaluate`; ROC AUC is 0 for a concept without both positives and negatives,
@@ -68,7 +69,14 @@ from modelwire.emulator.clarifai.records import (
     request_page,
 )
 from modelwire.emulator.clarifai.registry import TRAINED, Registry
-from modelwire.emulator.clarifai.training import DatasetRef, Example, Examples, labelled, training_ref
+from modelwire.emulator.clarifai.training import (
+    DatasetRef,
+    Example,
+    Examples,
+    TrainingRef,
+    labelled,
+    training_ref,
+)
 
 EVALUATING = Phases(running=S.MODEL_EVALUATING, failed=S.MODEL_EVALUATION_FAILED)
 _BUSY = (S.MODEL_QUEUED_FOR_EVALUATION, S.MODEL_EVALUATING)
@@ -340,6 +348,7 @@ class EvaluationsArea:
         weights: LinearModel,
     ) -> list[Example]:
         dataset = metrics.ground_truth_dataset
+        ref: TrainingRef
         if dataset.id:
             ref = DatasetRef(Owner(owner.user_id, dataset.app_id), dataset.id, dataset.version.id)
             chosen = [e for e in self._examples.load(ref) if e.kind == weights.modality]

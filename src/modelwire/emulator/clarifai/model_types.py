@@ -171,7 +171,8 @@ class TypeSpec:
                 f"train_info.params.{DATASET_ID}",
                 FieldType.DATASET_ID,
                 "",
-                "The dataset whose inputs (and their input-level concepts) train the model.",
+                "The dataset whose inputs (and their input-level concepts) train the model; empty: "
+                "the app's inputs labelled with the concepts.",
                 "dataset id",
             ),
             _field(
@@ -185,7 +186,8 @@ class TypeSpec:
                 "output_info.data.concepts",
                 FieldType.ARRAY_OF_CONCEPTS,
                 "",
-                "The concepts to learn (each needs positive examples in the dataset).",
+                "The concepts to learn (each needs positive examples among the training inputs; "
+                "empty without a dataset: the model's concepts).",
                 "concepts",
             ),
         ]
@@ -216,7 +218,7 @@ class TypeSpec:
                 "train_info.params.holdout_fraction",
                 FieldType.NUMBER,
                 HOLDOUT_FRACTION,
-                "Share of the dataset's inputs (chosen by a hash of their id) kept out of training "
+                "Share of the training inputs (chosen by a hash of their id) kept out of training "
                 "for evaluation.",
                 "holdout fraction",
                 internal_only=True,
@@ -313,11 +315,12 @@ class TrainingPlan:
     values: dict[str, ParamValue]
 
     def struct(self, dataset_id: str, dataset_version_id: str) -> struct_pb2.Struct:
-        """train_info.params as stored with the version."""
+        """train_info.params as stored with the version (without dataset keys when it trains on
+        the app's labelled inputs, `dataset_id` empty)."""
         params = struct_pb2.Struct()
-        params.update(
-            {DATASET_ID: dataset_id, DATASET_VERSION_ID: dataset_version_id, TEMPLATE: self.template}
-        )
+        if dataset_id:
+            params.update({DATASET_ID: dataset_id, DATASET_VERSION_ID: dataset_version_id})
+        params.update({TEMPLATE: self.template})
         params.update(self.values)
         return params
 

@@ -24,23 +24,29 @@ substring, or as a whole when it has `*` wildcards (any run of characters);
 
 ListModelInputs lists the inputs a version was trained on: the processed inputs of its training
 dataset (``train_info.params.dataset_id``, or the snapshot of ``dataset_version_id``) of the
-modality it reads that carry one of its concepts (value > 0) — held-out inputs included (they are
-in the dataset; see `training`). Without `version_id` the newest trained version (else the newest
-version) is used. When there is no such version, or it has no training info, it lists the app's
-inputs that an annotation labels (value > 0) with one of the model's ``output_info.data.concepts``
-(and the version's). Newest first, paged with `page`/`per_page`. An unknown model or version is
-MODEL_DOES_NOT_EXIST.
+modality it reads that carry one of its concepts (value > 0), or for a version trained without a
+dataset the app's processed inputs of that modality labelled with one of its concepts — held-out
+inputs included (they are training inputs; see `training`). Without `version_id` the newest trained
+version (else the newest version) is used. When there is no such version, or it has no training
+info, it lists the app's inputs that an annotation labels (value > 0) with one of the model's
+``output_info.data.concepts`` (and the version's). Newest first, paged with `page`/`per_page`. An
+unknown model or version is MODEL_DOES_NOT_EXIST.
 
 PostModelVersions (one version per request) needs an existing model of the caller's app:
 
-* With ``train_info.params.dataset_id`` it trains: the model type must be trainable
-  (text-classifier, visual-classifier, embedding-classifier), ``output_info.data.concepts`` must
-  list existing app concepts, and the params must fit the template (`model_types`; defaults are
-  filled in and stored). The version starts MODEL_QUEUED_FOR_TRAINING; a worker moves it to
-  MODEL_TRAINING, then MODEL_TRAINED or MODEL_TRAINING_FAILED (see `training`). Each phase lasts
-  `Timing.train_delay`. Versions still training when the emulator stops train again on restart.
-* Without it the version is only recorded (e.g. a description): MODEL_TRAINED, except for the
-  trainable types (MODEL_UNTRAINED: there are no weights).
+* A version of a trainable type (text-classifier, visual-classifier, embedding-classifier)
+  trains: with ``train_info.params.dataset_id`` on that dataset, without one (or with an empty
+  one) on the app's inputs labelled with its concepts, as the real API (and legacy
+  ``Model.train``) does. Its ``output_info.data.concepts`` must list existing app concepts (without
+  a dataset, a version that lists none learns the model's ``output_info.data.concepts`` and takes
+  the model's ``output_config`` unless it sets one), and the params must fit the template
+  (`model_types`; defaults are filled in and stored; ``dataset_version_id`` needs ``dataset_id``).
+  The version starts MODEL_QUEUED_FOR_TRAINING; a worker moves it to MODEL_TRAINING, then
+  MODEL_TRAINED or MODEL_TRAINING_FAILED (see `training`). Each phase lasts `Timing.train_delay`.
+  Versions still training when the emulator stops train again on restart.
+* A version with nothing to learn (no train_info.params, and neither it nor the model lists
+  concepts) is only recorded (e.g. a description): MODEL_UNTRAINED for the trainable types (there
+  are no weights), MODEL_TRAINED for the others, which cannot take train_info.params.
 
 Either way ``output_info.output_config`` and ``output_info.params`` are stored as the version's
 defaults for predictions. ListModelVersions is newest first (``trained_only`` supported).
@@ -112,7 +118,7 @@ from modelwire.emulator.clarifai.records import (
 )
 from modelwire.emulator.clarifai.registry import Registry, runner_of, runner_request
 from modelwire.emulator.clarifai.runners import RunnerHub
-from modelwire.emulator.clarifai.training import DatasetRef, Trainer, training_ref
+from modelwire.emulator.clarifai.training import AppRef, DatasetRef, Trainer, app_labelled, training_ref
 
 MAX_PREDICT_INPUTS = 128
 # Legacy (clarifai 2.x) model types accepted in ModelQuery.model_type_id, and the types they mean.
@@ -366,10 +372,12 @@ class ModelsArea:
                 owner, model.id
             )
         page = request_page(request)
-        if version is not None and text_param(version.train_info.params, DATASET_ID):
-            concepts = {c.id for c in version.output_info.data.concepts}
+        if version is not None and version.train_info.params.fields:  # a version that trains
             ref = training_ref(owner, version)
             kinds = self._modality(owner, model, version)
+            if isinstance(ref, AppRef):
+                return service_pb2.MultiInputResponse(inputs=self._app_training_inputs(ref, kinds, page))
+            concepts = {c.id for c in version.output_info.data.concepts}
             return service_pb2.MultiInputResponse(inputs=self._training_inputs(ref, concepts, kinds, page))
         concepts = {c.id or c.name for c in model.output_info.data.concepts}
         if version is not None:
@@ -424,6 +432,13 @@ class ModelsArea:
             self._hosting.render(item.data, row["kind"], row["content_sha"])
             items.append(item)
         return items
+
+    def _app_training_inputs(
+        self, ref: AppRef, kinds: tuple[str, ...], page: Page
+    ) -> list[resources_pb2.Input]:
+        rows = [row for row, _ in app_labelled(self._records, ref) if row["kind"] in kinds]
+        rows.sort(key=lambda r: (-r["created_ns"], r["id"]))
+        return self._inputs.render(ref.owner, rows[page.offset : page.offset + page.per_page])
 
     def _labelled_inputs(self, owner: Owner, concepts: set[str], page: Page) -> list[resources_pb2.Input]:
         if not concepts:
@@ -496,24 +511,34 @@ class ModelsArea:
     ) -> bool:
         """Whether the version trains; if so, checks and completes its train_info and concepts."""
         params = version.train_info.params
-        if not params.fields:
-            return False
         if model.model_type_id not in TRAINABLE:
+            if not params.fields:
+                return False
             raise ApiFailure(
                 S.MODEL_INVALID_ARGUMENT,
                 f"model {model.id!r} of type {model.model_type_id or 'unset'!r} cannot be trained here "
                 f"(trainable types: {', '.join(TRAINABLE)})",
             )
-        dataset = text_param(params, DATASET_ID)
+        dataset, dataset_version = text_param(params, DATASET_ID), text_param(params, DATASET_VERSION_ID)
         if not dataset:
-            raise ApiFailure(
-                S.MODEL_INVALID_ARGUMENT, "set train_info.params.dataset_id to the dataset to train on"
-            )
+            if dataset_version:
+                raise ApiFailure(
+                    S.MODEL_INVALID_ARGUMENT,
+                    f"train_info.params.dataset_version_id {dataset_version!r} needs "
+                    "train_info.params.dataset_id (the dataset it is a version of)",
+                )
+            output = version.output_info
+            if not output.data.concepts:  # the app's inputs labelled with the model's concepts
+                if not params.fields and not model.output_info.data.concepts:
+                    return False  # nothing to learn: only recorded
+                output.data.concepts.extend(model.output_info.data.concepts)
+                if not output.HasField("output_config") and model.output_info.HasField("output_config"):
+                    output.output_config.CopyFrom(model.output_info.output_config)
         try:
             plan = training_plan(params)
         except ValueError as exc:
             raise ApiFailure(S.MODEL_INVALID_ARGUMENT, f"train_info.params: {exc}") from None
-        params.CopyFrom(plan.struct(dataset, text_param(params, DATASET_VERSION_ID)))
+        params.CopyFrom(plan.struct(dataset, dataset_version))
         concepts = self._concepts(owner, version.output_info.data.concepts)
         version.output_info.data.ClearField("concepts")
         version.output_info.data.concepts.extend(concepts)

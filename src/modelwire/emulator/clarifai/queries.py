@@ -1,11 +1,22 @@
 """PostInputsSearches queries as the search engine's `Rank` and `Filter` values.
 
-`Query.ranks[].annotation.data` ranks by image (url or base64), text (raw or url), concepts,
-metadata, geo (point + limit), raw embeddings, or `annotation.input_id` (the stored embedding of
-an existing input: "more like this"); one `Rank` proto may set several, each counts as a rank.
-`Query.filters[]` filter on annotation data (concepts, metadata, geo point + limit or a two-corner
-geo box) and on `Filter.input`: `id` (that input only), `data.image|text|video|audio` select input
-types (OR) and, with a `url`, the inputs added from that URL; `dataset_ids` (OR), `status.code`.
+`Query.ranks[].annotation.data` ranks by image (url or base64), text (raw or url), predicted
+concepts, metadata, geo (point + limit), raw embeddings, or `annotation.input_id` (the stored
+embedding of an existing input: "more like this"); one `Rank` proto may set several, each counts
+as a rank. `Query.filters[]` filter on annotation data (concepts, metadata, geo point + limit or a
+two-corner geo box) and on `Filter.input`: `id` (that input only), `data.image|text|video|audio`
+select input types (OR) and, with a `url`, the inputs added from that URL; `dataset_ids` (OR),
+`status.code`.
+
+Concepts mean different things in ranks and filters, as in the real API: a concept *filter*
+matches annotated concepts (the labels given to inputs, see `search.Filter`), a concept *rank*
+matches what the app's base model sees, the *predicted* concepts (see `predicted`: the built-in
+prediction for the input's type, general-image-recognition for images, general-text-classification
+for text). A rank's ``annotation.data.concepts`` is a predicted-concept term: a concept with
+value > 0 needs the input's prediction to score it above 0.5, one with value 0 needs it at or
+below 0.5 ("inputs that don't have the concept"); only the inputs that meet the term are hits (so
+several concept ranks must all hold), ranked by the mean predicted score of its value > 0 concepts.
+Inputs without a prediction (unprocessed, failed, video, audio) never match.
 
 The deprecated `Query.ands` of older clients (the legacy 2.x search terms) is read too; all its
 terms must hold:
@@ -15,12 +26,9 @@ terms must hold:
 * `And.output.input` ranks by content similarity: its `data.image|text` (url or base64), or the
   stored embedding of the input `output.input.id` (the empty `data.image` sent with an id is
   only a type hint);
-* `And.output.data.concepts` are *predicted* concepts (see `predicted`): a concept with value > 0
-  needs the input's built-in prediction (general-image-recognition for images,
-  general-text-classification for text) to score it above 0.5, one with value 0 needs it at or
-  below 0.5; inputs without a prediction (unprocessed, failed, video, audio) never match. The
-  matching inputs are ranked by the mean predicted score of the value > 0 concepts. `negate`
-  inverts the match (and does not rank). Other `output.data` fields rank as `Rank` data does.
+* `And.output.data.concepts` are a predicted-concept term, as a concept rank is (above); `negate`
+  inverts the match (and does not rank). Other `output.data` fields rank as `Rank` data does
+  (concepts in `output.input.data` are refused: predicted ones go in `output.data`).
 
 Not supported, and refused with a clear SEARCH_INVALID_REQUEST rather than ignored: negated ranks
 (other than predicted-concept terms), `Filter.last_updated_time_range`, filtering by uploaded
@@ -29,7 +37,7 @@ bytes, ranking by video or audio.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,9 +145,8 @@ def _content_ranks(data: resources_pb2.Data, where: str, resolver: Resolver) -> 
 
 
 def _data_ranks(data: resources_pb2.Data, where: str, resolver: Resolver) -> list[search.Rank]:
+    """The ranks of everything in `data` but its concepts (the caller's: see `_predicted_rank`)."""
     ranks = _content_ranks(data, where, resolver)
-    if data.concepts:
-        ranks.append(_make(search.Rank, where, concepts=_concepts(data.concepts, where)))
     if data.HasField("metadata") and data.metadata.fields:
         ranks.append(_make(search.Rank, where, metadata=struct_dict(data.metadata)))
     if data.HasField("geo"):
@@ -156,7 +163,9 @@ def _annotation_ranks(
     if annotation.input_id:
         vector, kind = resolver.input_vector(annotation.input_id)
         ranks.append(_make(search.Rank, where, vector=vector, vector_kind=kind))
-    if not ranks:
+    if annotation.data.concepts:  # predicted concepts: a filter too (see filters_of)
+        ranks += _predicted_rank(annotation.data.concepts, where, resolver)
+    elif not ranks:
         raise invalid(f"{where} sets nothing to rank by: set annotation.data (image, text, concepts, ...)")
     return ranks
 
@@ -178,6 +187,17 @@ def _predicted(
     return matches, scores
 
 
+def _predicted_rank(
+    concepts: Sequence[resources_pb2.Concept], where: str, resolver: Resolver
+) -> list[search.Rank]:
+    """How a predicted-concept term ranks the inputs that meet it (`filters_of` keeps only those):
+    by their mean predicted score of its value > 0 concepts; not at all without such a concept."""
+    if not any(c.value > 0 for c in concepts):
+        return []
+    _, scores = _predicted(concepts, where, resolver)
+    return [search.Rank(scores=scores)]
+
+
 def _type_hints_dropped(data: resources_pb2.Data) -> resources_pb2.Data:
     """The data without content messages that carry no content (`{"image": {}}` next to an id)."""
     result = resources_pb2.Data()
@@ -197,6 +217,11 @@ def _output_ranks(clause: resources_pb2.And, where: str, resolver: Resolver) -> 
     others.CopyFrom(output.data)
     others.ClearField("concepts")
     content = output.input.data
+    if content.concepts:
+        raise invalid(
+            f"{where}.input.data.concepts: put predicted concepts in output.data.concepts, annotated "
+            "ones in an input term (input.data.concepts)"
+        )
     if output.input.id:
         content = _type_hints_dropped(content)
     found = _data_ranks(others, where, resolver) + _data_ranks(content, where + ".input", resolver)
@@ -209,9 +234,8 @@ def _output_ranks(clause: resources_pb2.And, where: str, resolver: Resolver) -> 
             "output.data.concepts alone, can be negated)"
         )
     if output.data.concepts:  # a filter (see filters_of); ranked by the predicted scores unless negated
-        if not clause.negate and any(c.value > 0 for c in output.data.concepts):
-            _, scores = _predicted(output.data.concepts, where, resolver)
-            found.append(search.Rank(scores=scores))
+        if not clause.negate:
+            found += _predicted_rank(output.data.concepts, where, resolver)
     elif not found:
         raise invalid(f"{where} sets nothing to rank by")
     return found
@@ -289,6 +313,10 @@ def _filter(flt: resources_pb2.Filter, where: str) -> search.Filter:
 
 def filters_of(query: resources_pb2.Query, resolver: Resolver) -> list[search.Filter]:
     filters = [_filter(flt, f"query.filters[{i}]") for i, flt in enumerate(query.filters)]
+    for i, rank in enumerate(query.ranks):
+        if rank.annotation.data.concepts:  # only the inputs that meet a predicted-concept rank
+            matches, _ = _predicted(rank.annotation.data.concepts, f"query.ranks[{i}]", resolver)
+            filters.append(search.Filter(input_ids=matches))
     for i, clause in enumerate(query.ands):
         if clause.HasField("input") or clause.HasField("annotation"):
             proto = resources_pb2.Filter(

@@ -1,24 +1,30 @@
-"""Training of model versions: labelled examples from a dataset, and the training worker.
+"""Training of model versions: labelled examples, and the training worker.
 
 A version trains on the inputs of ``train_info.params.dataset_id``: its current inputs, or the
-snapshot of ``dataset_version_id``. An example is an input whose processing succeeded, with its
-general embedding (text inputs: the text embedding; images: the image embedding) and its
-positive concepts (``data.concepts`` with value > 0; a snapshot also folds in the concepts of
-its other annotations). A text-classifier reads text inputs, a visual-classifier images; an
-embedding-classifier reads the modality that most labelled inputs have (text on a tie).
+snapshot of ``dataset_version_id`` (`DatasetRef`). Without a dataset (no or an empty
+``dataset_id``) it trains on the app's inputs labelled with its concepts (`AppRef`): the
+processed inputs whose input-level ``data.concepts`` or successful annotations (their own concepts
+or their regions') give any of the version's ``output_info.data.concepts`` a value > 0.
+
+An example is an input whose processing succeeded, with its general embedding (text inputs: the
+text embedding; images: the image embedding) and its positive concepts (``data.concepts`` with
+value > 0; a snapshot also folds in the concepts of its other annotations, and the app's labelled
+inputs those of their successful annotations). A text-classifier reads text inputs, a
+visual-classifier images; an embedding-classifier reads the modality that most labelled inputs
+have (text on a tie).
 
 The inputs `learning.held_out` puts in the evaluation split (20%, by a hash of the input id) are
 never trained on; evaluations without a ground-truth dataset use exactly them.
 
 Training fails (MODEL_TRAINING_FAILED, with the reason in the details) when the dataset or
-version does not exist, has no usable inputs, or a listed concept has no positive example
+version does not exist, there are no usable inputs, or a listed concept has no positive example
 (or only held-out ones).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +36,7 @@ from modelwire.emulator.clarifai.content import Hosting
 from modelwire.emulator.clarifai.context import Context
 from modelwire.emulator.clarifai.embeddings import EmbeddingError, embed_image, embed_text
 from modelwire.emulator.clarifai.failures import S, status
+from modelwire.emulator.clarifai.indexing import label_concepts
 from modelwire.emulator.clarifai.jobs import JobFailed, Phases, Timing, run_phases
 from modelwire.emulator.clarifai.learning import (
     CENTROID,
@@ -68,6 +75,11 @@ _LIVE = f"""SELECT i.id AS id, i.kind AS kind, i.content_sha AS sha, i.vector AS
 _SNAPSHOT = f"""SELECT id, kind, content_sha AS sha, NULL AS vector, proto FROM clarifai_version_inputs
     WHERE {IN_APP} AND dataset_id = ? AND version_id = ? AND embedded = 1
     AND kind IN ('{TEXT}', '{IMAGE}') ORDER BY created_ns, id"""
+_APP_INPUTS = f"""SELECT *, content_sha AS sha FROM clarifai_inputs
+    WHERE {IN_APP} AND status = {S.INPUT_DOWNLOAD_SUCCESS} AND kind IN ('{TEXT}', '{IMAGE}')
+    ORDER BY created_ns, id"""
+_APP_LABELS = f"""SELECT input_id, proto FROM clarifai_annotations
+    WHERE {IN_APP} AND status = {S.ANNOTATION_SUCCESS}"""
 
 
 @dataclass(frozen=True)
@@ -90,14 +102,51 @@ class DatasetRef:
         return f"dataset {self.dataset_id!r}{version}"
 
 
+@dataclass(frozen=True)
+class AppRef:
+    """The app's inputs labelled with any of `concept_ids`: what a version without a dataset
+    trains on."""
+
+    owner: Owner
+    concept_ids: tuple[str, ...]
+
+    def __str__(self) -> str:
+        labels = " or ".join(map(repr, self.concept_ids)) or "no concept"
+        return f"app {self.owner.app_id!r} (no dataset_id: its inputs labelled with {labels})"
+
+
+TrainingRef = DatasetRef | AppRef
+
+
+def app_labelled(records: Records, ref: AppRef) -> list[tuple[sqlite3.Row, frozenset[str]]]:
+    """The app's processed text and image inputs labelled (value > 0) with any of the concepts of
+    `ref`, by their input-level concepts or an annotation, oldest first: each input's row (all
+    columns of clarifai_inputs, and `sha`) with its positive concept ids."""
+    annotated: defaultdict[str, set[str]] = defaultdict(set)
+    for row in records.store.query(_APP_LABELS, ref.owner):
+        data = resources_pb2.Annotation.FromString(row["proto"]).data
+        annotated[row["input_id"]].update(c.id for c in label_concepts(data) if c.value > 0)
+    wanted = set(ref.concept_ids)
+    result = []
+    for row in records.store.query(_APP_INPUTS, ref.owner):
+        item = resources_pb2.Input.FromString(row["proto"])
+        own = {c.id for c in item.data.concepts if c.value > 0}
+        positive = frozenset(own | annotated.get(row["id"], set()))
+        if positive & wanted:
+            result.append((row, positive))
+    return result
+
+
 class Examples:
-    """Loads the labelled examples of a dataset (JobFailed when they cannot be had)."""
+    """Loads the labelled examples of a dataset or an app (JobFailed when they cannot be had)."""
 
     def __init__(self, records: Records, hosting: Hosting) -> None:
         self._records = records
         self._hosting = hosting
 
-    def load(self, ref: DatasetRef) -> list[Example]:
+    def load(self, ref: TrainingRef) -> list[Example]:
+        if isinstance(ref, AppRef):
+            return [self._example(row, positive) for row, positive in app_labelled(self._records, ref)]
         owner = ref.owner
         if self._records.get(DATASET, owner, ref.dataset_id, resources_pb2.Dataset) is None:
             raise JobFailed(f"dataset {ref.dataset_id!r} does not exist in {self._records.where(owner)}")
@@ -112,13 +161,14 @@ class Examples:
             rows = self._records.store.query(_LIVE, (*owner, ref.dataset_id))
         return [self._example(row) for row in rows]
 
-    def _example(self, row: sqlite3.Row) -> Example:
+    def _example(self, row: sqlite3.Row, positive: frozenset[str] | None = None) -> Example:
         item = resources_pb2.Input.FromString(row["proto"])
         kind, sha, stored = row["kind"], row["sha"], row["vector"]
         vector = (
             np.frombuffer(stored, dtype=np.float32) if stored is not None else self._embed(item, kind, sha)
         )
-        positive = frozenset(c.id for c in item.data.concepts if c.value > 0)
+        if positive is None:
+            positive = frozenset(c.id for c in item.data.concepts if c.value > 0)
         return Example(item, kind, sha, vector, positive)
 
     def _embed(self, item: resources_pb2.Input, kind: str, sha: str | None) -> NDArray[np.float32]:
@@ -151,7 +201,7 @@ def labelled(examples: Sequence[Example], concept_ids: Sequence[str]) -> NDArray
 
 
 def training_set(
-    examples: Sequence[Example], concept_ids: Sequence[str], modality: str, ref: DatasetRef
+    examples: Sequence[Example], concept_ids: Sequence[str], modality: str, ref: TrainingRef
 ) -> TrainingSet:
     """The examples to train on (JobFailed says why there are none fit for it)."""
     usable = [e for e in examples if e.kind == modality]
@@ -188,9 +238,14 @@ def fit(data: TrainingSet, plan: TrainingPlan, exclusive: bool) -> LinearModel:
     )
 
 
-def training_ref(owner: Owner, version: resources_pb2.ModelVersion) -> DatasetRef:
+def training_ref(owner: Owner, version: resources_pb2.ModelVersion) -> TrainingRef:
+    """What a version trains on: its dataset, or without one the app's inputs labelled with its
+    concepts."""
     params = version.train_info.params
-    return DatasetRef(owner, text_param(params, DATASET_ID), text_param(params, DATASET_VERSION_ID))
+    dataset_id = text_param(params, DATASET_ID)
+    if not dataset_id:
+        return AppRef(owner, tuple(c.id for c in version.output_info.data.concepts))
+    return DatasetRef(owner, dataset_id, text_param(params, DATASET_VERSION_ID))
 
 
 class Trainer:
