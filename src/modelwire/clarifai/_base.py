@@ -146,10 +146,13 @@ class BaseClient:
         page_no: int | None = None,
         per_page: int | None = None,
         items_field: str | None = None,
+        _scope: resources_pb2.UserAppIDSet | None = None,
         **fields: Any,
     ) -> Iterator[Any]:
-        """Lazy listing of RPC `name` (page-numbered): one page if page_no is given, else all."""
-        request = op(name).request_type(user_app_id=self.user_app_id, **fields)
+        """Lazy listing of RPC `name` (page-numbered): one page if page_no is given, else all.
+
+        `_scope` lists another owner's resources (e.g. the public clarifai/main models)."""
+        request = op(name).request_type(user_app_id=_scope or self.user_app_id, **fields)
         return list_items(
             functools.partial(self._grpc_request, name),
             request,

@@ -24,7 +24,7 @@ from modelwire._gen.clarifai.api.status import status_code_pb2, status_pb2
 from modelwire.clarifai._base import BaseClient, op
 from modelwire.clarifai.errors import ApiError, status_failure
 from modelwire.clarifai.inputs import _reason
-from modelwire.clarifai.lister import _check_page_args, list_items
+from modelwire.clarifai.lister import _check_page_args
 
 T = TypeVar("T")
 C = TypeVar("C", bound=BaseClient)
@@ -131,14 +131,8 @@ def scoped_list(
     **fields: Any,
 ) -> Iterator[T]:
     """`client._list` for the app's or another owner's (`scope`) resources."""
-    request = op(name).request_type(user_app_id=scope or client.user_app_id, **fields)
-    return list_items(
-        functools.partial(client._grpc_request, name),
-        request,
-        items_field=items_field,
-        shape=shape,
-        page_no=page_no,
-        per_page=per_page,
+    return client._list(
+        name, shape, items_field=items_field, page_no=page_no, per_page=per_page, _scope=scope, **fields
     )
 
 
