@@ -1,0 +1,196 @@
+"""Decthings errors: every API error is raised, typed by its code.
+
+The published client returns `(result, error)` tuples: `(dict, None)` on success and
+`(None, {"code": "...", ...})` on an API error, while transport failures raise. modelwire returns
+the result and raises instead, so a failure can never be mistaken for a result:
+
+    published                                   modelwire
+    (result, None)                              result
+    (None, {"code": "bad_credentials"})         BadCredentialsError          (core UnauthenticatedError)
+    (None, {"code": "invalid_parameter", ...})  InvalidParameterError        (core InvalidArgumentError)
+    (None, {"code": "too_many_requests"})       TooManyRequestsError         (core ResourceExhaustedError)
+    (None, {"code": "server_overloaded"})       ServerOverloadedError        (core UnavailableError)
+    (None, {"code": "*_not_found", ...})        DecthingsNotFoundError       (core NotFoundError)
+    (None, {"code": "incorrect_version_id"})    IncorrectVersionIdError      (core AbortedError)
+    (None, {"code": "access_denied"})           a DecthingsApiError that is a core PermissionDeniedError
+    (None, {"code": <any other>})               a DecthingsApiError for the nearest core class
+    aiohttp/requests exceptions                 UnavailableError / DeadlineExceededError / DecthingsHttpError
+
+Every API error is a `DecthingsApiError` with `error_code` ("dataset_not_found"), `error` (the whole
+error object, with its extra fields such as `datasetId`), `api` and `method_name`, and also the
+core `modelwire.ApiError` subclass for the nearest gRPC code, so `except NotFoundError` works for
+every provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import grpc
+
+from modelwire._core import errors as core
+
+__all__ = [
+    "BadCredentialsError",
+    "DecthingsApiError",
+    "DecthingsHttpError",
+    "DecthingsNotFoundError",
+    "IncorrectVersionIdError",
+    "InvalidParameterError",
+    "ServerOverloadedError",
+    "TooManyRequestsError",
+    "api_error",
+]
+
+_CODES: dict[str, grpc.StatusCode] = {
+    "bad_credentials": grpc.StatusCode.UNAUTHENTICATED,
+    "too_many_requests": grpc.StatusCode.RESOURCE_EXHAUSTED,
+    "server_overloaded": grpc.StatusCode.UNAVAILABLE,
+    "payment_required": grpc.StatusCode.PERMISSION_DENIED,
+    "access_denied": grpc.StatusCode.PERMISSION_DENIED,
+    "quota_exceeded": grpc.StatusCode.FAILED_PRECONDITION,
+    "limit_exceeded": grpc.StatusCode.OUT_OF_RANGE,
+    "invalid_parameter": grpc.StatusCode.INVALID_ARGUMENT,
+    "incorrect_version_id": grpc.StatusCode.ABORTED,
+    "not_subscribed": grpc.StatusCode.FAILED_PRECONDITION,
+    "unknown": grpc.StatusCode.UNKNOWN,
+}
+
+_HINTS: dict[str, str] = {
+    "bad_credentials": "check the api_key the client was given (or DECTHINGS_API_KEY)",
+    "too_many_requests": "the service is rate limiting this key; modelwire retried with backoff",
+    "server_overloaded": "the service is overloaded; modelwire retried with backoff",
+    "incorrect_version_id": "the dataset changed since you read it; fetch it again and retry",
+    "invalid_parameter": "fix the named parameter and call again",
+}
+
+
+def grpc_code_for(code: str) -> grpc.StatusCode:
+    if code in _CODES:
+        return _CODES[code]
+    if code.endswith("_not_found"):
+        return grpc.StatusCode.NOT_FOUND
+    if code.endswith("_already_exists") or code.startswith("already_"):
+        return grpc.StatusCode.ALREADY_EXISTS
+    if code.startswith(("invalid_", "bad_")):
+        return grpc.StatusCode.INVALID_ARGUMENT
+    return grpc.StatusCode.UNKNOWN
+
+
+class DecthingsApiError(core.ApiError):
+    """The Decthings API answered with `{"error": {...}}` (the published client's second tuple item)."""
+
+    _explicit: ClassVar[dict[str, type[DecthingsApiError]]] = {}
+    error_codes: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for code in cls.error_codes:
+            DecthingsApiError._explicit[code] = cls
+
+    def __init__(self, error: Mapping[str, Any], *, api: str, method_name: str) -> None:
+        self.error: dict[str, Any] = dict(error)
+        self.error_code = str(self.error.get("code", "unknown"))
+        self.api = api
+        self.method_name = method_name
+        extra = {k: v for k, v in self.error.items() if k != "code"}
+        text = self.error_code
+        if extra:
+            text += " " + ", ".join(f"{k}={v!r}" for k, v in extra.items())
+        super().__init__(
+            text,
+            code=grpc_code_for(self.error_code),
+            method=f"{api}.{method_name}",
+            hint=_HINTS.get(self.error_code),
+        )
+
+
+class BadCredentialsError(DecthingsApiError, core.UnauthenticatedError):
+    """The API key is missing, malformed or revoked."""
+
+    error_codes = ("bad_credentials",)
+
+
+class TooManyRequestsError(DecthingsApiError, core.ResourceExhaustedError):
+    """Rate limited; the request was not processed (so it is retried, even for writes)."""
+
+    error_codes = ("too_many_requests",)
+
+
+class ServerOverloadedError(DecthingsApiError, core.UnavailableError):
+    """The service is overloaded and did not process the request (retried, even for writes)."""
+
+    error_codes = ("server_overloaded",)
+
+
+class InvalidParameterError(DecthingsApiError, core.InvalidArgumentError):
+    """A parameter was rejected: `parameter_name` and `reason` say which and why."""
+
+    error_codes = ("invalid_parameter",)
+
+    @property
+    def parameter_name(self) -> str | None:
+        value = self.error.get("parameterName")
+        return None if value is None else str(value)
+
+    @property
+    def reason(self) -> str | None:
+        value = self.error.get("reason")
+        return None if value is None else str(value)
+
+
+class IncorrectVersionIdError(DecthingsApiError, core.AbortedError):
+    """The dataset version id given no longer matches: someone changed the dataset meanwhile."""
+
+    error_codes = ("incorrect_version_id",)
+
+
+class DecthingsNotFoundError(DecthingsApiError, core.NotFoundError):
+    """A model, dataset, state, snapshot, key or session does not exist (any `*_not_found` code)."""
+
+
+_TYPED: dict[grpc.StatusCode, type[DecthingsApiError]] = {grpc.StatusCode.NOT_FOUND: DecthingsNotFoundError}
+
+
+def _class_for(code: str) -> type[DecthingsApiError]:
+    explicit = DecthingsApiError._explicit.get(code)
+    if explicit is not None:
+        return explicit
+    grpc_code = grpc_code_for(code)
+    cls = _TYPED.get(grpc_code)
+    if cls is None:
+        base = core.ApiError.for_code(grpc_code)
+        name = f"Decthings{base.__name__}"
+        cls = _TYPED[grpc_code] = type(name, (DecthingsApiError, base), {"__module__": __name__})
+    return cls
+
+
+def api_error(error: object, *, api: str, method_name: str) -> DecthingsApiError:
+    """The typed exception for an `{"error": ...}` payload."""
+    body: Mapping[str, Any] = error if isinstance(error, Mapping) else {"code": "unknown", "message": error}
+    return _class_for(str(body.get("code", "unknown")))(body, api=api, method_name=method_name)
+
+
+class DecthingsHttpError(core.ApiError):
+    """The HTTP exchange itself failed (a non-2xx status): `status` is the HTTP status."""
+
+    def __init__(self, status: int, text: str, *, method: str) -> None:
+        self.status = status
+        code = _HTTP_CODES.get(status)
+        if code is None:
+            code = grpc.StatusCode.UNAVAILABLE if status >= 500 else grpc.StatusCode.UNKNOWN
+        super().__init__(f"HTTP {status}: {text.strip()[:200] or '(empty body)'}", code=code, method=method)
+
+
+_HTTP_CODES = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    401: grpc.StatusCode.UNAUTHENTICATED,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.UNIMPLEMENTED,
+    408: grpc.StatusCode.DEADLINE_EXCEEDED,
+    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    502: grpc.StatusCode.UNAVAILABLE,
+    503: grpc.StatusCode.UNAVAILABLE,
+    504: grpc.StatusCode.UNAVAILABLE,
+}
