@@ -20,12 +20,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gen_decthings
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 OUT = ROOT / "generated"
 PREFIX = "modelwire._gen"
 # Top-level proto packages that we generate; well-known google.protobuf types come from protobuf.
 OWN = ("clavata", "clarifai", "decthings")
+DESCRIPTORS = "descriptors.binpb"
 _own = "|".join(OWN)
 _FROM = re.compile(rf"^(\s*)from ({_own})((?:\.\w+)*) import ", re.M)
 _IMPORT = re.compile(rf"^(\s*)import ({_own})\.", re.M)
@@ -46,12 +50,17 @@ def generate(dest: Path) -> None:
         f"--plugin=protoc-gen-mypy={bindir / 'protoc-gen-mypy'}",
         f"--plugin=protoc-gen-mypy_grpc={bindir / 'protoc-gen-mypy_grpc'}",
         f"--python_out={dest}", f"--grpc_python_out={dest}",
-        f"--mypy_out=quiet:{dest}", f"--mypy_grpc_out=quiet:{dest}", *protos,
+        f"--mypy_out=quiet:{dest}", f"--mypy_grpc_out=quiet:{dest}",
+        f"--descriptor_set_out={dest / DESCRIPTORS}", "--include_imports", "--include_source_info", *protos,
     ]  # fmt: skip
     subprocess.run(cmd, check=True, cwd=PROTOS)
     for path in sorted(dest.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".pyi"):
             path.write_text(rewrite(path.read_text()))
+    # The typed Decthings surface (TypedDicts and namespace classes) comes from the same schemas.
+    descriptors = dest / DESCRIPTORS
+    gen_decthings.emit_all(descriptors.read_bytes(), dest)
+    descriptors.unlink()
     # Every directory becomes a regular package so setuptools, mypy and imports agree.
     for directory in [dest, *sorted(p for p in dest.rglob("*") if p.is_dir())]:
         init = directory / "__init__.py"

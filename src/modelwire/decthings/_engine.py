@@ -1,0 +1,529 @@
+"""The one implementation behind DecthingsClient and DecthingsClientSync: HTTP, WebSocket, retries.
+
+* HTTP: `POST {base}/{Api}/{method}` through one aiohttp session (a keep-alive connection pool)
+  per client and event loop; `Authorization: Bearer` when a key is set.
+* WebSocket: opened when an event is subscribed; while it is open every call goes over it (the
+  protocol the Decthings docs describe); it is closed again when no subscription and no call
+  remains. A dropped socket is reconnected with backoff and every subscription is re-sent.
+* Retries: reads (get/lookup/read...) are retried on UNAVAILABLE and RESOURCE_EXHAUSTED with
+  jittered backoff under one deadline; writes only when the request was provably not processed
+  (the connection was refused, HTTP 429/503, `too_many_requests`, `server_overloaded`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import aiohttp
+import grpc
+
+from modelwire._core import errors as core
+from modelwire._core.config import Secret
+from modelwire._core.retry import Deadline, RetryPolicy
+from modelwire.decthings import _codecs
+from modelwire.decthings.errors import DecthingsHttpError, api_error
+from modelwire.decthings.protocol import (
+    ProtocolError,
+    WsResponseFrame,
+    decode_http_response,
+    decode_ws_server_frame,
+    dump_json,
+    encode_http_request,
+    encode_ws_request,
+)
+
+log = logging.getLogger("modelwire.decthings")
+
+HTTP: Final = 0
+WS: Final = 1
+WS_IF_AVAILABLE: Final = 2
+
+# Keys of subscribe/unsubscribe params that name the session kept alive, per Api.
+SESSION_KEYS: Final = {
+    "Debug": "debugSessionId",
+    "Language": "languageServerId",
+    "Spawned": "spawnedCommandId",
+    "Terminal": "terminalSessionId",
+    "Model": "trainingSessionId",
+}
+
+_ADD_ENTRIES: Final = frozenset({("Dataset", "addEntries"), ("Dataset", "addEntriesToNeedsReview")})
+
+
+@dataclass(frozen=True, slots=True)
+class MethodSpec:
+    """One wire method: `Api.method`, how it travels and whether repeating it is harmless."""
+
+    api: str
+    method: str
+    transport: int = HTTP
+    idempotent: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.api}.{self.method}"
+
+
+@dataclass(frozen=True, slots=True)
+class DecthingsEvent:
+    """An event from the WebSocket: `api` ("Spawned"), `event_name` ("stdout"), `data` (its params;
+    binary payloads under `data["data"]`). The client itself emits api "Client" events:
+    "subscriptionsRemoved" and "reconnected", with `data["subscriptions"]` = [(api, session id)]."""
+
+    api: str
+    event_name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+EventListener = Callable[[DecthingsEvent], "Awaitable[None] | None"]
+
+
+class ClientClosedError(core.UsageError):
+    """The client was closed; make a new one."""
+
+
+class _NotProcessed(Exception):
+    """Marks an error raised before the server could have acted (safe to retry any method)."""
+
+
+def _unavailable(text: str, where: str) -> core.ApiError:
+    return core.UnavailableError(text, code=grpc.StatusCode.UNAVAILABLE, method=where)
+
+
+class _Socket:
+    """One WebSocket connection: request ids, pending responses, the reader task."""
+
+    def __init__(self, engine: Engine, ws: aiohttp.ClientWebSocketResponse[bool]) -> None:
+        self.engine = engine
+        self.ws = ws
+        self.pending: dict[int, asyncio.Future[tuple[Any, list[bytes]]]] = {}
+        self.next_id = 0
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def request(self, spec: MethodSpec, body: bytes, blobs: Sequence[bytes]) -> tuple[Any, list[bytes]]:
+        request_id = self.next_id
+        self.next_id = (self.next_id + 1) & 0xFFFFFFFF
+        key = self.engine.api_key.reveal() if self.engine.api_key is not None else None
+        envelope = b"".join(
+            [
+                b'{"api":',
+                dump_json(spec.api),
+                b',"method":',
+                dump_json(spec.method),
+                b',"apiKey":',
+                dump_json(key),
+                b',"params":',
+                body,
+                b"}",
+            ]
+        )
+        future: asyncio.Future[tuple[Any, list[bytes]]] = asyncio.get_running_loop().create_future()
+        self.pending[request_id] = future
+        try:
+            await self.ws.send_bytes(encode_ws_request(request_id, envelope, blobs))
+            return await future
+        finally:
+            self.pending.pop(request_id, None)
+
+    async def _read(self) -> None:
+        error: BaseException | None = None
+        try:
+            async for msg in self.ws:
+                if msg.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+                    self._handle(msg.data)
+                elif msg.type == aiohttp.WSMsgType.ERROR:
+                    error = self.ws.exception()
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            error = exc
+        finally:
+            for future in list(self.pending.values()):
+                if not future.done():
+                    future.set_exception(
+                        _unavailable(f"the Decthings WebSocket closed ({error or 'by the server'})", "ws")
+                    )
+            self.pending.clear()
+            self.engine._socket_lost(self)
+
+    def _handle(self, data: bytes | str) -> None:
+        try:
+            frame = decode_ws_server_frame(data)
+        except ProtocolError as exc:
+            log.warning("dropping a malformed Decthings WebSocket frame: %s", exc)
+            return
+        if isinstance(frame, WsResponseFrame):
+            future = self.pending.pop(frame.request_id, None)
+            if future is not None and not future.done():
+                future.set_result((frame.payload, frame.blobs))
+            return
+        payload = frame.payload if isinstance(frame.payload, dict) else {}
+        name = str(payload.get("event", ""))
+        params = payload.get("params")
+        params = _codecs.event_blobs(frame.api, name, params if isinstance(params, dict) else {}, frame.blobs)
+        if name == "exit":
+            session_key = SESSION_KEYS.get(frame.api)
+            if session_key is not None and session_key in params:
+                self.engine._keepalive.discard((frame.api, str(params[session_key])))
+        self.engine._emit(DecthingsEvent(frame.api, name, params))
+        if name == "exit":
+            self.engine._release_soon()
+
+    async def close(self) -> None:
+        self.reader.cancel()
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+        with contextlib.suppress(BaseException):
+            await self.reader
+
+
+class Engine:
+    """Async core shared by both clients; every coroutine runs on the loop that owns the session."""
+
+    def __init__(
+        self,
+        *,
+        api_key: Secret | None,
+        http_url: str,
+        ws_url: str,
+        extra_headers: Sequence[tuple[str, str]],
+        timeout: float | None,
+        retry: RetryPolicy,
+        reconnect_attempts: int = 8,
+    ) -> None:
+        self.api_key = api_key
+        self.http_url = http_url.rstrip("/")
+        self.ws_url = ws_url
+        self.extra_headers = list(extra_headers)
+        self.timeout = timeout
+        self.retry = retry
+        self.reconnect_attempts = reconnect_attempts
+        self.closed = False
+        self._headers = [("Content-Type", "application/octet-stream")]
+        if api_key is not None:
+            self._headers.append(("Authorization", f"Bearer {api_key.reveal()}"))
+        self._headers.extend(self.extra_headers)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._socket: _Socket | None = None
+        self._connecting: asyncio.Future[_Socket] | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._keepalive: set[tuple[str, str]] = set()
+        self._listeners: dict[int, EventListener] = {}
+        self._next_listener = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- events --------------------------------------------------------------------------------
+
+    def on_event(self, callback: EventListener) -> Callable[[], None]:
+        listener_id = self._next_listener
+        self._next_listener += 1
+        self._listeners[listener_id] = callback
+
+        def dispose() -> None:
+            self._listeners.pop(listener_id, None)
+
+        return dispose
+
+    def _emit(self, event: DecthingsEvent) -> None:
+        for callback in list(self._listeners.values()):
+            try:
+                outcome = callback(event)
+                if inspect.isawaitable(outcome):
+                    self._spawn(_guarded(outcome))
+            except Exception:
+                log.exception("a Decthings event listener raised; the event stream continues")
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def subscriptions(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self._keepalive)
+
+    # -- the session (per event loop) ----------------------------------------------------------
+
+    def _bind_loop(self) -> aiohttp.ClientSession:
+        if self.closed:
+            raise ClientClosedError("DecthingsClient was closed; create a new client")
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop or self._session.closed:
+            if self._loop is not loop:
+                # A new event loop (e.g. another asyncio.run): the old loop's connections are gone.
+                self._socket = None
+                self._connecting = None
+                self._reconnecting = None
+            self._loop = loop
+            connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    async def call(self, spec: MethodSpec, params: Mapping[str, Any] | None, timeout: float | None) -> Any:
+        session = self._bind_loop()
+        if params is None:
+            params = {}
+        if not isinstance(params, Mapping):
+            raise _codecs.DecthingsUsageError(
+                f"{spec.where}: params must be a dict (as in the Decthings docs), got {type(params).__name__}"
+            )
+        if (spec.api, spec.method) in _ADD_ENTRIES:
+            return await self._add_entries(session, spec, params, timeout)
+        return await self._call_once(session, spec, params, timeout)
+
+    async def _add_entries(
+        self,
+        session: aiohttp.ClientSession,
+        spec: MethodSpec,
+        params: Mapping[str, Any],
+        timeout: float | None,
+    ) -> Any:
+        """More entries than one call's 255 blobs carry: consecutive calls chained by version id."""
+        batches = _codecs.entry_batches(spec.where, params)
+        result: Any = None
+        done = 0
+        for i, batch in enumerate(batches):
+            if (
+                i
+                and isinstance(result, dict)
+                and "newDatasetVersionId" in result
+                and "datasetVersionId" in params
+            ):
+                batch["datasetVersionId"] = result["newDatasetVersionId"]
+            try:
+                result = await self._call_once(session, spec, batch, timeout)
+            except core.ApiError as exc:
+                if done:
+                    exc.message += f" ({done} entries were added by earlier calls before this one failed)"
+                exc.args = (exc._render(),)
+                raise
+            done += len(batch["keys"][0]["data"])
+        return result
+
+    async def _call_once(
+        self,
+        session: aiohttp.ClientSession,
+        spec: MethodSpec,
+        params: Mapping[str, Any],
+        timeout: float | None,
+    ) -> Any:
+        body, blobs = _codecs.encoder_for(spec.api, spec.method)(spec.where, params)
+        json_bytes = dump_json(body)
+        deadline = Deadline(timeout if timeout is not None else self.timeout)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                try:
+                    payload, reply_blobs = await self._exchange(session, spec, json_bytes, blobs, deadline)
+                    if spec.transport == WS_IF_AVAILABLE and payload is None:
+                        return {}
+                    if not isinstance(payload, dict):
+                        raise _unavailable(f"unexpected response payload {payload!r:.80}", spec.where)
+                    if "error" in payload:
+                        raise api_error(payload["error"], api=spec.api, method_name=spec.method)
+                    result = payload.get("result")
+                    result = _codecs.decoder_for(spec.api, spec.method)(spec.where, result, reply_blobs)
+                    self._after_success(spec, params)
+                    return result if result is not None else {}
+                finally:
+                    if self._socket is not None:
+                        self._release_soon()
+            except core.ApiError as error:
+                error.attempts = attempt
+                safe = spec.idempotent or isinstance(error.__cause__, _NotProcessed) or _not_processed(error)
+                wait = self.retry.delay(
+                    error, attempt=attempt, idempotent=safe, remaining=deadline.remaining()
+                )
+                if wait is None:
+                    raise
+                log.debug("retrying %s in %.3fs after %s", spec.where, wait, error.code.name)
+                await asyncio.sleep(wait)
+
+    async def _exchange(
+        self,
+        session: aiohttp.ClientSession,
+        spec: MethodSpec,
+        json_bytes: bytes,
+        blobs: Sequence[bytes],
+        deadline: Deadline,
+    ) -> tuple[Any, list[bytes]]:
+        remaining = deadline.remaining()
+        if remaining is not None and remaining <= 0:
+            raise core.DeadlineExceededError(
+                f"{spec.where}: the call ran out of time",
+                code=grpc.StatusCode.DEADLINE_EXCEEDED,
+                method=spec.where,
+            )
+        socket = self._socket
+        if spec.transport == WS and socket is None:
+            socket = await self._open_socket(session)
+        if spec.transport == WS_IF_AVAILABLE and socket is None:
+            return None, []
+        if socket is not None:
+            exchange = socket.request(spec, json_bytes, blobs)
+        else:
+            exchange = self._post(session, spec, json_bytes, blobs)
+        if remaining is None:
+            return await exchange
+        try:
+            return await asyncio.wait_for(exchange, remaining)
+        except asyncio.TimeoutError:
+            raise core.DeadlineExceededError(
+                f"{spec.where}: no answer within the timeout",
+                code=grpc.StatusCode.DEADLINE_EXCEEDED,
+                method=spec.where,
+            ) from None
+
+    async def _post(
+        self, session: aiohttp.ClientSession, spec: MethodSpec, json_bytes: bytes, blobs: Sequence[bytes]
+    ) -> tuple[Any, list[bytes]]:
+        url = f"{self.http_url}/{spec.api}/{spec.method}"
+        try:
+            async with session.post(
+                url, data=encode_http_request(json_bytes, blobs), headers=self._headers
+            ) as resp:
+                raw = await resp.read()
+                if resp.status != 200:
+                    raise DecthingsHttpError(resp.status, raw.decode(errors="replace"), method=spec.where)
+        except aiohttp.ClientConnectorError as exc:
+            raise _unavailable(
+                f"cannot connect to {self.http_url} ({exc.os_error or exc}); check the address", spec.where
+            ) from _NotProcessed()
+        except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+            raise _unavailable(f"the connection broke during the call ({exc})", spec.where) from exc
+        try:
+            return decode_http_response(raw)
+        except ProtocolError as exc:
+            raise core.DataLossError(str(exc), code=grpc.StatusCode.DATA_LOSS, method=spec.where) from None
+
+    def _after_success(self, spec: MethodSpec, params: Mapping[str, Any]) -> None:
+        if spec.transport == HTTP:
+            return
+        key = SESSION_KEYS.get(spec.api)
+        if key is None or key not in params:
+            return
+        entry = (spec.api, str(params[key]))
+        if spec.transport == WS:
+            self._keepalive.add(entry)
+        else:
+            self._keepalive.discard(entry)
+            self._release_soon()
+
+    # -- the WebSocket -------------------------------------------------------------------------
+
+    async def _open_socket(self, session: aiohttp.ClientSession) -> _Socket:
+        if self._socket is not None:
+            return self._socket
+        if self._connecting is None:
+            self._connecting = asyncio.get_running_loop().create_future()
+            connecting = self._connecting
+            try:
+                ws = await session.ws_connect(self.ws_url, headers=self.extra_headers, max_msg_size=0)
+            except (aiohttp.ClientError, OSError) as exc:
+                error = _unavailable(f"cannot open the Decthings WebSocket {self.ws_url} ({exc})", "ws")
+                error.__cause__ = _NotProcessed()
+                connecting.set_exception(error)
+                connecting.exception()  # consumed here; waiters re-raise it
+                self._connecting = None
+                raise error from _NotProcessed()
+            self._socket = _Socket(self, ws)
+            connecting.set_result(self._socket)
+            self._connecting = None
+            return self._socket
+        return await asyncio.shield(self._connecting)
+
+    def _release_soon(self) -> None:
+        """Close the socket once nothing needs it (no subscriptions, no calls in flight)."""
+        socket = self._socket
+        if socket is None or self._keepalive or socket.pending:
+            return
+        self._socket = None
+        self._spawn(socket.close())
+
+    def _socket_lost(self, socket: _Socket) -> None:
+        if self._socket is not socket:
+            return  # closed on purpose
+        self._socket = None
+        if self._keepalive and not self.closed and self._reconnecting is None:
+            self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Reopen the socket and resubscribe everything that was subscribed."""
+        try:
+            delay = 0.05
+            for _ in range(self.reconnect_attempts):
+                if self.closed or not self._keepalive:
+                    return
+                try:
+                    session = self._bind_loop()
+                    socket = await self._open_socket(session)
+                except (core.ApiError, ClientClosedError):
+                    await asyncio.sleep(random.uniform(0, delay))
+                    delay = min(delay * 2, 2.0)
+                    continue
+                lost = []
+                for api, session_id in sorted(self._keepalive):
+                    spec = MethodSpec(api, "subscribeToEvents", WS)
+                    body = dump_json({SESSION_KEYS[api]: session_id})
+                    try:
+                        payload, _ = await socket.request(spec, body, [])
+                    except core.ApiError:
+                        break  # the new socket dropped too: try again
+                    if not isinstance(payload, dict) or "error" in payload:
+                        self._keepalive.discard((api, session_id))
+                        lost.append((api, session_id))
+                else:
+                    if lost:
+                        self._emit(DecthingsEvent("Client", "subscriptionsRemoved", {"subscriptions": lost}))
+                    self._emit(
+                        DecthingsEvent("Client", "reconnected", {"subscriptions": sorted(self._keepalive)})
+                    )
+                    self._release_soon()
+                    return
+            lost = sorted(self._keepalive)
+            self._keepalive.clear()
+            self._emit(DecthingsEvent("Client", "subscriptionsRemoved", {"subscriptions": lost}))
+        finally:
+            self._reconnecting = None
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        self.closed = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            await socket.close()
+        for task in list(self._tasks):
+            task.cancel()
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+def _not_processed(error: core.ApiError) -> bool:
+    """The server said it did not act on the request, so repeating it cannot do anything twice."""
+    if isinstance(error, DecthingsHttpError):
+        return error.status in (429, 503)
+    code = getattr(error, "error_code", None)
+    return code in ("too_many_requests", "server_overloaded")
+
+
+async def _guarded(awaitable: Awaitable[None]) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("an async Decthings event listener raised; the event stream continues")
