@@ -49,7 +49,7 @@ def images() -> dict[str, bytes]:
 def emulator(images: dict[str, bytes]) -> Iterator[Emulator]:
     blocked = hashlib.md5(images["blocked"]).hexdigest()
     book = PolicyBook.default().merged(PolicyBook([], blocklist=[blocked]))
-    with Emulator(api_key=API_KEY, clavata_policies=book, webhook_backoff=0.05) as emu:
+    with Emulator(api_key=API_KEY, clavata_policies=book, webhook_backoff=0.05, http_port=0) as emu:
         yield emu
 
 

@@ -48,9 +48,9 @@ def _serve(args: argparse.Namespace) -> int:
         f"modelwire {__version__} emulator listening on {emulator.address} (gRPC: Clavata, Clarifai)",
         flush=True,
     )
-    if args.http_port is not None:
+    if emulator.decthings.running:
         print(
-            f"  --http-port {args.http_port}: the Decthings HTTP server is not part of this version yet",
+            f"  Decthings (HTTP + WebSocket): {emulator.decthings_url}  {emulator.decthings_ws_url}",
             flush=True,
         )
     if emulator.key_generated:
@@ -76,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=50051, help="gRPC port, 0 for any free port (default 50051)"
     )
-    serve.add_argument("--http-port", type=int, default=None, help="HTTP/WebSocket port (Decthings)")
+    serve.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        help="Decthings HTTP/WebSocket port, 0 for any free port (default: Decthings is not served)",
+    )
     serve.add_argument(
         "--api-key", default=None, help="the key clients must send (generated and printed if omitted)"
     )

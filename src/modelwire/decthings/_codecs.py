@@ -162,6 +162,17 @@ def encode_create_model(where: str, params: Mapping[str, Any]) -> tuple[Any, lis
     return encode_default(where, params)
 
 
+def encode_write(where: str, params: Mapping[str, Any]) -> tuple[Any, list[bytes]]:
+    """write_to_* / send_to_remote_inspector / FS.write: `data` (bytes or str) is blob 0."""
+    data = params.get("data")
+    if isinstance(data, str):
+        params = {**params, "data": data.encode()}
+    elif not isinstance(data, (bytes, bytearray, memoryview)):
+        raise DecthingsUsageError(f"{where}.data must be bytes or str, got {type(data).__name__}")
+    encode = encode_fs if where.startswith("FS.") else encode_default
+    return encode(where, params)
+
+
 _FS_NAMES = ("name", "newname", "link")
 
 
@@ -258,6 +269,20 @@ def decode_fs_readdir(where: str, result: Any, blobs: list[bytes]) -> Any:
     return result
 
 
+def decode_training_metrics(where: str, result: Any, blobs: list[bytes]) -> Any:
+    """One blob per metric entry, counted across all metrics in order: entry `data` tensors."""
+    metrics = result.get("metrics") if isinstance(result, dict) else None
+    if not isinstance(metrics, list):
+        return result
+    pos = 0
+    for metric in metrics:
+        for entry in metric.get("entries", []) if isinstance(metric, dict) else []:
+            if isinstance(entry, dict) and pos < len(blobs):
+                entry["data"], _ = DecthingsTensor.deserialize(blobs[pos])
+                pos += 1
+    return result
+
+
 def decode_default(where: str, result: Any, blobs: list[bytes]) -> Any:
     return result
 
@@ -265,6 +290,12 @@ def decode_default(where: str, result: Any, blobs: list[bytes]) -> Any:
 _ENCODERS: dict[str, Encoder] = {
     "Dataset.addEntries": encode_entries,
     "Dataset.addEntriesToNeedsReview": encode_entries,
+    "Dataset.finalizeNeedsReviewEntries": encode_entries,
+    "Spawned.writeToSpawnedCommand": encode_write,
+    "Terminal.writeToTerminalSession": encode_write,
+    "Language.writeToLanguageServer": encode_write,
+    "Debug.sendToRemoteInspector": encode_write,
+    "FS.write": encode_write,
     "Model.uploadState": encode_upload_state,
     "Model.createModel": encode_create_model,
 }
@@ -277,6 +308,8 @@ _DECODERS: dict[str, Decoder] = {
     "Model.getModelState": decode_state,
     "Model.getSnapshotState": decode_state,
     "Debug.downloadStateData": decode_state,
+    "Model.getTrainingMetrics": decode_training_metrics,
+    "Debug.getTrainingMetrics": decode_training_metrics,
     "FS.read": decode_fs_read,
     "FS.readlink": decode_fs_readlink,
     "FS.readdir": decode_fs_readdir,
@@ -284,9 +317,8 @@ _DECODERS: dict[str, Decoder] = {
 
 
 def encoder_for(api: str, method: str) -> Encoder:
-    if api == "FS":
-        return encode_fs
-    return _ENCODERS.get(f"{api}.{method}", encode_default)
+    default = encode_fs if api == "FS" else encode_default
+    return _ENCODERS.get(f"{api}.{method}", default)
 
 
 def decoder_for(api: str, method: str) -> Decoder:

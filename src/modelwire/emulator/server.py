@@ -3,8 +3,12 @@
     with Emulator(api_key="dev-key") as emu:        # gRPC on 127.0.0.1:<free port>
         client = ClavataClient(host="127.0.0.1", port=emu.port, auth_token="dev-key")
 
-Every call passes a guard that checks credentials (UNAUTHENTICATED otherwise), applies injected
-faults (`emu.faults`) and records the call and its final status (`emu.calls`).
+    with Emulator(api_key="dev-key", http_port=0) as emu:   # plus Decthings over HTTP/WebSocket
+        emu.decthings_url, emu.decthings_ws_url            # http://127.0.0.1:Q/v0, ws://.../v0/ws
+
+Every gRPC call passes a guard that checks credentials (UNAUTHENTICATED otherwise), applies injected
+faults (`emu.faults`) and records the call and its final status (`emu.calls`); the Decthings server
+does the same for its calls, named `/Decthings/<Api>.<method>`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from modelwire.emulator.clarifai.service import SERVICE_PREFIX as CLARIFAI_PREFI
 from modelwire.emulator.clarifai.service import ClarifaiEmulator
 from modelwire.emulator.clavata.policy import PolicyBook
 from modelwire.emulator.clavata.service import ClavataEmulator
+from modelwire.emulator.decthings import DecthingsEmulator
 from modelwire.emulator.faults import CallLog, CallRecord, Fault, FaultInjector
 from modelwire.emulator.store import Store
 
@@ -122,12 +127,14 @@ class _Guard(grpc.ServerInterceptor):
 
 
 class Emulator:
-    """Local Clavata and Clarifai (gRPC) emulator; later providers join on the same port.
+    """Local Clavata and Clarifai (gRPC, on `port`) and Decthings (HTTP + WebSocket, on `http_port`).
 
-    Arguments mirror `modelwire serve`: host, port (0 = any free port), http_port (Decthings,
-    reserved), api_key (generated when omitted: see `.api_key`), user_id, db (SQLite path or
-    ":memory:"), clavata_policies (a YAML path or a PolicyBook; the shipped demo policies when
-    omitted), clavata_job_delay (seconds a job stays RUNNING), webhook_backoff (first retry delay).
+    Arguments mirror `modelwire serve`: host, port (0 = any free port), http_port (the Decthings
+    server: None = not started, 0 = any free port; `.http_port` is the bound one), api_key
+    (generated when omitted: see `.api_key`), user_id, db (SQLite path or ":memory:"),
+    clavata_policies (a YAML path or a PolicyBook; the shipped demo policies when omitted),
+    clavata_job_delay (seconds a job stays RUNNING), webhook_backoff (first retry delay),
+    decthings_training_step_delay (pause before each Decthings training step, so events are seen).
     """
 
     def __init__(
@@ -143,10 +150,12 @@ class Emulator:
         clavata_job_delay: float = 0.0,
         webhook_backoff: float = 0.2,
         max_workers: int = 32,
+        decthings_training_step_delay: float = 0.04,
     ) -> None:
         self.host = host
         self.requested_port = port
-        self.http_port = http_port
+        self.requested_http_port = http_port
+        self.http_port = http_port  # the bound port once started
         self.key_generated = api_key is None
         self.api_key = api_key or "mw-" + secrets.token_urlsafe(18)
         self.user_id = user_id
@@ -167,6 +176,14 @@ class Emulator:
             webhook_backoff=webhook_backoff,
         )
         self.clarifai = ClarifaiEmulator(store=self.store, api_key=self.api_key, user_id=user_id)
+        self.decthings = DecthingsEmulator(
+            store=self.store,
+            api_key=self.api_key,
+            user_id=user_id,
+            faults=self.faults,
+            calls=self.calls,
+            training_step_delay=decthings_training_step_delay,
+        )
         self._max_workers = max_workers
         self._server: grpc.Server | None = None
         self.port = 0
@@ -174,6 +191,23 @@ class Emulator:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
+
+    @property
+    def decthings_url(self) -> str:
+        """The Decthings HTTP base URL, `http://host:Q/v0` (the server runs when http_port is set)."""
+        return f"http://{self._decthings_address()}/v0"
+
+    @property
+    def decthings_ws_url(self) -> str:
+        """The Decthings WebSocket URL, `ws://host:Q/v0/ws`."""
+        return f"ws://{self._decthings_address()}/v0/ws"
+
+    def _decthings_address(self) -> str:
+        if not self.decthings.running:
+            raise RuntimeError(
+                "the Decthings server is not running: start the Emulator with http_port (0 = any)"
+            )
+        return f"{self.host}:{self.http_port}"
 
     def start(self) -> Emulator:
         if self._server is not None:
@@ -188,6 +222,12 @@ class Emulator:
         self.port = server.add_insecure_port(f"{self.host}:{self.requested_port}")
         if not self.port:
             raise OSError(f"cannot listen on {self.host}:{self.requested_port}")
+        if self.requested_http_port is not None:
+            try:
+                self.http_port = self.decthings.start(self.host, self.requested_http_port)
+            except BaseException:
+                server.stop(None)
+                raise
         server.start()
         self._server = server
         log.info("modelwire emulator listening on %s", self.address)
@@ -197,6 +237,7 @@ class Emulator:
         if self._server is not None:
             self._server.stop(grace).wait()
             self._server = None
+        self.decthings.close()
         self.clavata.close()
         self.clarifai.close()
         self.store.close()
@@ -211,13 +252,18 @@ class Emulator:
 
     def client_env(self) -> dict[str, str]:
         """Environment that points the SDK's clients at this emulator."""
-        return {
+        env = {
             "CLAVATA_EMULATOR_HOST": self.address,
             "CLAVATA_API_KEY": self.api_key,
             "CLARIFAI_PAT": self.api_key,
             "CLARIFAI_USER_ID": self.user_id,
             "CLARIFAI_API_BASE": f"http://{self.address}",
         }
+        if self.decthings.running:
+            env["DECTHINGS_API_KEY"] = self.api_key
+            env["DECTHINGS_HTTP_URL"] = self.decthings_url
+            env["DECTHINGS_WS_URL"] = self.decthings_ws_url
+        return env
 
     def __enter__(self) -> Emulator:
         return self.start()
