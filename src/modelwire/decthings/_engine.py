@@ -54,6 +54,7 @@ SESSION_KEYS: Final = {
     "Model": "trainingSessionId",
 }
 
+_timeout: Any = getattr(asyncio, "timeout", None)
 _ADD_ENTRIES: Final = frozenset({("Dataset", "addEntries"), ("Dataset", "addEntriesToNeedsReview")})
 
 
@@ -378,6 +379,9 @@ class Engine:
         if remaining is None:
             return await exchange
         try:
+            if _timeout is not None:  # Python >= 3.11: no extra task per call
+                async with _timeout(remaining):
+                    return await exchange
             return await asyncio.wait_for(exchange, remaining)
         except asyncio.TimeoutError:
             raise core.DeadlineExceededError(
