@@ -294,7 +294,28 @@ def emit_all(descriptor_set: bytes, dest: Path) -> list[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(emitter.emit(file))
         written.append(out)
+    out = dest / "decthings" / "v0" / "namespaces_api.py"
+    out.write_text(_namespaces([f for f in files if f.service]))
+    written.append(out)
     return written
+
+
+def _namespaces(files: list[descriptor_pb2.FileDescriptorProto]) -> str:
+    """The attribute each client exposes per Api (`client.persistent_launcher`), typed."""
+    services = sorted((snake(s.name), s.name, _module_of(f.name)) for f in files for s in f.service)
+    lines = [HEADER.format(src="protos/decthings/v0/*/*.proto"), "from __future__ import annotations\n"]
+    lines.append("from typing import ClassVar\n")
+    for _, name, module in services:
+        package, _, mod = module.rpartition(".")
+        lines.append(f"from {package}.{mod} import {name}Rpc, {name}RpcSync")
+    for cls, suffix, kind in (("AsyncNamespaces", "Rpc", "async"), ("SyncNamespaces", "RpcSync", "blocking")):
+        doc = f'    """The {kind} namespaces of a Decthings client, one per Api."""'
+        lines += ["", "", f"class {cls}:", doc, ""]
+        lines += [f"    {attr}: {name}{suffix}" for attr, name, _ in services]
+        lines.append("    NAMESPACES: ClassVar[dict[str, type]] = {")
+        lines += [f"        {attr!r}: {name}{suffix}," for attr, name, _ in services]
+        lines.append("    }")
+    return "\n".join(lines) + "\n"
 
 
 def _main(argv: Iterable[str]) -> int:  # pragma: no cover - debugging aid

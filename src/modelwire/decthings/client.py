@@ -26,19 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from modelwire._core.config import Secret, env, first_set
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
-from modelwire._gen.decthings.v0.dataset.dataset_api import DatasetRpc, DatasetRpcSync
-from modelwire._gen.decthings.v0.debug.debug_api import DebugRpc, DebugRpcSync
-from modelwire._gen.decthings.v0.fs.fs_api import FSRpc, FSRpcSync
-from modelwire._gen.decthings.v0.language.language_api import LanguageRpc, LanguageRpcSync
-from modelwire._gen.decthings.v0.model.model_api import ModelRpc, ModelRpcSync
-from modelwire._gen.decthings.v0.persistent_launcher.persistent_launcher_api import (
-    PersistentLauncherRpc,
-    PersistentLauncherRpcSync,
-)
-from modelwire._gen.decthings.v0.spawned.spawned_api import SpawnedRpc, SpawnedRpcSync
-from modelwire._gen.decthings.v0.team.team_api import TeamRpc, TeamRpcSync
-from modelwire._gen.decthings.v0.terminal.terminal_api import TerminalRpc, TerminalRpcSync
-from modelwire._gen.decthings.v0.user.user_api import UserRpc, UserRpcSync
+from modelwire._gen.decthings.v0.namespaces_api import AsyncNamespaces, SyncNamespaces
 from modelwire.decthings._engine import ClientClosedError, DecthingsEvent, Engine, EventListener, MethodSpec
 
 __all__ = ["DEFAULT_HTTP_URL", "DEFAULT_WS_URL", "DecthingsClient", "DecthingsClientSync"]
@@ -95,6 +83,13 @@ class _Namespaces:
             timeout=timeout,
             retry=retry or DEFAULT_RETRY,
         )
+        invoker = self._invoker()
+        namespaces: dict[str, type] = getattr(self, "NAMESPACES", {})
+        for name, cls in namespaces.items():
+            setattr(self, name, cls(invoker))
+
+    def _invoker(self) -> Any:
+        raise NotImplementedError
 
     @property
     def http_server_address(self) -> str:
@@ -126,33 +121,11 @@ class _Namespaces:
         return f"{type(self).__name__}(http_server_address={self.http_server_address!r}, api_key={key})"
 
 
-class DecthingsClient(_Namespaces):
+class DecthingsClient(_Namespaces, AsyncNamespaces):
     """The async Decthings client: `await client.model.get_models({})`."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        http_server_address: str | None = None,
-        ws_server_address: str | None = None,
-        extra_headers: Sequence[tuple[str, str]] | None = None,
-        *,
-        timeout: float | None = 120.0,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        super().__init__(
-            api_key, http_server_address, ws_server_address, extra_headers, timeout=timeout, retry=retry
-        )
-        invoker = self._engine
-        self.dataset = DatasetRpc(invoker)
-        self.debug = DebugRpc(invoker)
-        self.fs = FSRpc(invoker)
-        self.language = LanguageRpc(invoker)
-        self.model = ModelRpc(invoker)
-        self.persistent_launcher = PersistentLauncherRpc(invoker)
-        self.spawned = SpawnedRpc(invoker)
-        self.team = TeamRpc(invoker)
-        self.terminal = TerminalRpc(invoker)
-        self.user = UserRpc(invoker)
+    def _invoker(self) -> Engine:
+        return self._engine
 
     async def aclose(self) -> None:
         """Close the WebSocket and the HTTP connections; later calls raise ClientClosedError."""
@@ -215,34 +188,12 @@ class _SyncInvoker:
         return self._io.run(self._engine.call(spec, params, timeout))
 
 
-class DecthingsClientSync(_Namespaces):
+class DecthingsClientSync(_Namespaces, SyncNamespaces):
     """The blocking Decthings client, with the same namespaces and methods as DecthingsClient."""
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        http_server_address: str | None = None,
-        ws_server_address: str | None = None,
-        extra_headers: Sequence[tuple[str, str]] | None = None,
-        *,
-        timeout: float | None = 120.0,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        super().__init__(
-            api_key, http_server_address, ws_server_address, extra_headers, timeout=timeout, retry=retry
-        )
+    def _invoker(self) -> _SyncInvoker:
         self._io = _LoopThread()
-        invoker = _SyncInvoker(self._engine, self._io)
-        self.dataset = DatasetRpcSync(invoker)
-        self.debug = DebugRpcSync(invoker)
-        self.fs = FSRpcSync(invoker)
-        self.language = LanguageRpcSync(invoker)
-        self.model = ModelRpcSync(invoker)
-        self.persistent_launcher = PersistentLauncherRpcSync(invoker)
-        self.spawned = SpawnedRpcSync(invoker)
-        self.team = TeamRpcSync(invoker)
-        self.terminal = TerminalRpcSync(invoker)
-        self.user = UserRpcSync(invoker)
+        return _SyncInvoker(self._engine, self._io)
 
     def close(self) -> None:
         """Close the WebSocket, the HTTP connections and the I/O thread (idempotent)."""
