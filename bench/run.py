@@ -2100,6 +2100,37 @@ def clarifai_predict(ctx: ScenarioContext) -> Plan:
     )
 
 
+# -- decthings: add entries, evaluate (bench/decthings.py) -----------------------------------------
+
+
+def _decthings() -> ModuleType:
+    """bench/decthings.py, imported by path; its plan builders take this module (the harness)."""
+    name = "modelwire_bench_decthings"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "decthings.py")
+        if spec is None or spec.loader is None:
+            raise BenchError(f"cannot load {ROOT / 'bench' / 'decthings.py'}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return module
+
+
+def decthings_add_entries(ctx: ScenarioContext) -> Plan:
+    plan: Plan = _decthings().add_entries_plan(sys.modules[__name__], ctx)
+    return plan
+
+
+def decthings_evaluate(ctx: ScenarioContext) -> Plan:
+    plan: Plan = _decthings().evaluate_plan(sys.modules[__name__], ctx)
+    return plan
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
@@ -2113,6 +2144,8 @@ SCENARIOS: dict[str, Scenario] = {
             warmup=1,
         ),
         Scenario("clarifai_predict", "clarifai predict, batches of 1, 32 and 128", clarifai_predict),
+        Scenario("decthings_add_entries", "decthings add dataset entries", decthings_add_entries),
+        Scenario("decthings_evaluate", "decthings evaluate, sequential and 16 in flight", decthings_evaluate),
         # a scenario that needs more of the emulator starts it with e.g. ctx.emulator("--http-port", "0")
     )
 }
@@ -2490,7 +2523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--items",
         type=int,
         default=None,
-        help="items per round (scenario default; clarifai_predict: batch-1 calls, the others scaled)",
+        help="items per round (scenario default; clarifai_predict: batch-1 calls, the others scaled; "
+        "decthings_evaluate: sequential calls, 2x as many concurrent)",
     )
     parser.add_argument(
         "--skip-published", action="store_true", help="leave out the published SDKs (no venv is built)"

@@ -15,6 +15,8 @@ interpreter) builds the same from the generated modules and compares the two.
     python scripts/compat.py                     # every target (what `make compat` runs)
     python scripts/compat.py --target clavata    # only this one (repeatable)
     python scripts/compat.py --keep-going        # go on to the next target if one cannot be set up
+    python scripts/compat.py --target decthings  # Decthings has no protos: both clients' results
+                                                 # against the emulator (scripts/compat_decthings.py)
 
 Exit status: 0 all match, 1 mismatches, 2 a target could not be set up (pip, venv or import failure).
 """
@@ -25,12 +27,14 @@ import argparse
 import contextlib
 import fcntl
 import importlib
+import importlib.util
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +152,13 @@ TARGETS: tuple[Target, ...] = (
         package="clarifai.api",
         only=CLARIFAI_MODULE_NAMES,
     ),
+)
+
+
+# Decthings has no protos to compare: scripts/compat_decthings.py runs the published client (in this
+# venv) and ours against the emulator and compares what they return (`--target decthings`).
+DECTHINGS_TARGET = Target(
+    name="decthings", requirement="decthings-api==0.0.4", imports=(), package="decthings"
 )
 
 
@@ -655,11 +666,35 @@ def run_target(target: Target, ours: FDS) -> Result:
     )
 
 
+def run_decthings() -> int:
+    """scripts/compat_decthings.py's check, with the published client's venv; prints its mismatches
+    and summary line and returns the number of mismatches."""
+    python = ensure_venv(DECTHINGS_TARGET)
+    spec = importlib.util.spec_from_file_location(
+        "modelwire_compat_decthings", ROOT / "scripts" / "compat_decthings.py"
+    )
+    if spec is None or spec.loader is None:
+        raise CompatError("decthings: cannot load scripts/compat_decthings.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    try:
+        result = module.check(python)
+    except module.SetupError as exc:
+        raise CompatError(f"decthings: {exc}") from exc
+    except Exception as exc:  # e.g. the emulator could not start, or a set-up call of ours failed
+        raise CompatError(f"decthings: the check broke:\n{_tail(traceback.format_exc())}") from exc
+    for line in result.mismatches:
+        print(line)
+    print(f"{DECTHINGS_TARGET.name} ({DECTHINGS_TARGET.requirement}): {result.summary()}", flush=True)
+    return len(result.mismatches)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    names = [t.name for t in TARGETS]
+    names = [t.name for t in TARGETS] + [DECTHINGS_TARGET.name]
     parser.add_argument(
         "--target",
         action="append",
@@ -674,6 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     chosen = [t for t in TARGETS if args.target is None or t.name in args.target]
+    decthings = args.target is None or DECTHINGS_TARGET.name in args.target
 
     errors = 0
     mismatches = 0
@@ -704,6 +740,15 @@ def main(argv: list[str] | None = None) -> int:
             print(line)
         mismatches += len(result.mismatches)
         print(f"{t.name} ({t.requirement}): {result.summary()}", flush=True)
+
+    if decthings and (not errors or args.keep_going):
+        try:
+            found = run_decthings()
+        except CompatError as exc:
+            print(f"compat: error: {exc}", file=sys.stderr)
+            errors += 1
+        else:
+            mismatches += found
 
     if errors:
         return 2

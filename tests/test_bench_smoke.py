@@ -3,7 +3,10 @@ end to end (server process, warm-up, interleaved rounds, table, JSON) in a few s
 emulator-backed `clavata_stream` and `clavata_stream_replay`, whose bench-local server replays
 responses recorded from the emulator, `clarifai_upload_list` (phased rounds: upload, then two
 listings, with the RPCs of each phase counted) and `clarifai_predict` (a phase per batch size, each
-with its own number of inputs and per-call latencies)."""
+with its own number of inputs and per-call latencies), and the Decthings scenarios (bench/decthings.py:
+`decthings_add_entries`, `decthings_evaluate`, over HTTP with the HTTP calls counted). When the published
+decthings-api venv exists (`make compat` builds it), one round of both Decthings scenarios also runs
+with the published client's child processes; otherwise that test is skipped (it never builds a venv)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,9 @@ REQUIRED = ("raw_sync", "modelwire_sync", "raw_aio", "modelwire_async")
 SCENARIOS = {"clavata_stream": "emulator", "clavata_stream_replay": "replay server"}  # clavata's
 CLARIFAI_PHASES = ["upload", "list_default", "list_1000"]
 PREDICT_CALLS = {1: 20, 32: 3, 128: 2}  # --quick
+DECTHINGS = ("modelwire_sync", "modelwire_async")
+DECTHINGS_PUBLISHED = ("decthings_api_sync", "decthings_api_async")
+DECTHINGS_ENTRIES, DECTHINGS_CALLS = 300, 20  # --quick: 3 addEntries calls of 100; 20 + 40 evaluate calls
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +174,119 @@ def test_clarifai_predict_times_each_batch_size(
     assert all(b["result"] == "PASS" for b in results["budgets"])
     assert "(clarifai_predict) ==" in proc.stdout
     assert "latency per call" in proc.stdout
+
+
+def test_decthings_add_entries_counts_entries_and_calls(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, results_dir = quick_run
+    results = _results(results_dir, "decthings_add_entries")
+    n = DECTHINGS_ENTRIES
+    assert results["server"] == "emulator"
+    assert results["rounds"] == 3
+    assert results["messages_per_round"] == results["expected_check"] == results["details"]["items"] == n
+    for key in DECTHINGS:
+        entry = results["contenders"][key]
+        assert entry["status"] == "ok", entry
+        assert len(entry["samples"]) == 3
+        for sample in entry["samples"]:
+            assert sample["check"] == n  # getDatasets counted every entry of the round's fresh dataset
+            assert list(sample["phases"]) == ["add_entries"]
+            phase = sample["phases"]["add_entries"]
+            assert phase["calls"] == {"Dataset.addEntries": n // 100}  # one HTTP call per 100 entries
+            assert phase["seconds"] > 0 and phase["server_cpu_seconds"] is not None
+        assert entry["phases"]["add_entries"]["median_rate"] > 0
+    for key in DECTHINGS_PUBLISHED:
+        assert results["contenders"][key]["status"] == "skipped"
+        assert "--skip-published" in results["contenders"][key]["reason"]
+    assert [(r["numerator"], r["denominator"], r["result"]) for r in results["ratios"]] == [
+        ("modelwire_sync", "decthings_api_sync", "SKIP"),
+        ("modelwire_async", "decthings_api_async", "SKIP"),
+    ]
+    verdicts = {b["contender"]: b["result"] for b in results["budgets"]}
+    assert verdicts == {**dict.fromkeys(DECTHINGS, "PASS"), **dict.fromkeys(DECTHINGS_PUBLISHED, "SKIP")}
+    assert "(decthings_add_entries) ==" in proc.stdout
+
+
+def test_decthings_evaluate_sequential_and_concurrent(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    proc, results_dir = quick_run
+    results = _results(results_dir, "decthings_evaluate")
+    calls = {"sequential": DECTHINGS_CALLS, "concurrent_16": 2 * DECTHINGS_CALLS}
+    assert results["details"]["calls"] == calls
+    assert results["messages_per_round"] == results["expected_check"] == sum(calls.values())
+    for key in DECTHINGS:
+        entry = results["contenders"][key]
+        assert entry["status"] == "ok", entry
+        for sample in entry["samples"]:
+            assert sample["check"] == sum(calls.values())  # every output was its row's sum
+            assert list(sample["phases"]) == list(calls)
+            for name, count in calls.items():
+                phase = sample["phases"][name]
+                assert phase["messages"] == count
+                assert phase["calls"] == {"Model.evaluate": count}
+            assert len(sample["phases"]["sequential"]["call_seconds"]) == DECTHINGS_CALLS
+        assert entry["phases"]["sequential"]["timed_calls"] == 3 * DECTHINGS_CALLS
+    assert {(r["phase"], r["result"]) for r in results["ratios"]} == {
+        ("sequential", "SKIP"),
+        ("concurrent_16", "SKIP"),
+    }
+    assert all(b["result"] == "PASS" for b in results["budgets"] if b["contender"] in DECTHINGS)
+    assert "(decthings_evaluate) ==" in proc.stdout
+    assert "latency per call" in proc.stdout
+
+
+def _published_decthings_venv() -> bool:
+    """True when scripts/compat.py has built the decthings-api venv already (this test never builds it)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import compat
+    finally:
+        sys.path.pop(0)
+    target = compat.DECTHINGS_TARGET
+    venv = compat.cache_dir() / "venvs" / target.name
+    marker = venv / compat.MARKER
+    return (
+        (venv / "bin" / "python").exists()
+        and marker.is_file()
+        and marker.read_text().strip() == target.requirement
+    )
+
+
+def test_decthings_published_children_run_a_round(tmp_path: Path) -> None:
+    if not _published_decthings_venv():
+        pytest.skip("the decthings-api venv is not built (make compat builds it)")
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "run.py"),
+        "--quick",
+        "--rounds",
+        "1",
+        "--warmup",
+        "0",
+        "--scenario",
+        "decthings_add_entries",
+        "--scenario",
+        "decthings_evaluate",
+        "--results-dir",
+        str(tmp_path),
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=90, check=False)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    add = _results(tmp_path, "decthings_add_entries")
+    evaluate = _results(tmp_path, "decthings_evaluate")
+    for key in DECTHINGS_PUBLISHED:
+        entry = add["contenders"][key]
+        assert entry["status"] == "ok", entry
+        assert entry["info"]["decthings-api"] == "0.0.4"
+        (sample,) = entry["samples"]
+        assert sample["check"] == DECTHINGS_ENTRIES
+        assert sample["phases"]["add_entries"]["calls"] == {"Dataset.addEntries": DECTHINGS_ENTRIES // 100}
+        entry = evaluate["contenders"][key]
+        assert entry["status"] == "ok", entry
+        (sample,) = entry["samples"]
+        assert sample["check"] == 3 * DECTHINGS_CALLS
+        assert sample["phases"]["concurrent_16"]["calls"] == {"Model.evaluate": 2 * DECTHINGS_CALLS}
+    assert all(r["value"] is not None for r in [*add["ratios"], *evaluate["ratios"]])
+    assert all(b["result"] == "PASS" for b in [*add["budgets"], *evaluate["budgets"]])
