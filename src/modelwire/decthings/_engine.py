@@ -307,7 +307,7 @@ class Engine:
             except core.ApiError as exc:
                 if done:
                     exc.message += f" ({done} entries were added by earlier calls before this one failed)"
-                exc.args = (exc._render(),)
+                    exc.args = (exc._render(),)
                 raise
             done += len(batch["keys"][0]["data"])
         return result
