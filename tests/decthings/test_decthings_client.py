@@ -474,3 +474,18 @@ def test_states_and_snapshots(dt: Any) -> None:
     assert info["snapshots"] == []
     # The published 0.0.4 name still works (it sends the same wire call under its current name).
     dt.model.set_current_model_state({"modelId": model_id, "stateId": state_id})
+
+
+def test_a_split_add_entries_that_fails_says_how_much_landed(dt: Any) -> None:
+    dataset_id, _ = new_dataset(dt)
+    inputs = [vec(i, i) for i in range(200)]
+    inputs[150] = vec(1, 2, 3)  # breaks the key's shape rule, in the second call
+    with pytest.raises(InvalidParameterError, match="127 entries were added by earlier calls"):
+        dt.dataset.add_entries(
+            {
+                "datasetId": dataset_id,
+                "keys": [{"key": "input", "data": inputs}, {"key": "target", "data": [scalar(0)] * 200}],
+            }
+        )
+    (info,) = dt.dataset.get_datasets({"filter": {"ids": [dataset_id]}})["datasets"]
+    assert info["entries"]["count"] == 127
