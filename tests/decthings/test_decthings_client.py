@@ -18,6 +18,7 @@ from modelwire.decthings import (
     ClientClosedError,
     DecthingsApiError,
     DecthingsEvent,
+    DecthingsHttpError,
     DecthingsNotFoundError,
     DecthingsTensor,
     IncorrectVersionIdError,
@@ -489,3 +490,15 @@ def test_a_split_add_entries_that_fails_says_how_much_landed(dt: Any) -> None:
         )
     (info,) = dt.dataset.get_datasets({"filter": {"ids": [dataset_id]}})["datasets"]
     assert info["entries"]["count"] == 127
+
+
+def test_retry_after_from_a_503_becomes_the_retry_delay(
+    make_dt: Callable[..., Any], emulator: Emulator
+) -> None:
+    client = make_dt(retry=NO_RETRY)
+    emulator.faults.add("Model.getModels", grpc.StatusCode.UNAVAILABLE, retry_delay=0.5, times=1)
+    with pytest.raises(DecthingsHttpError) as err:
+        client.model.get_models({})
+    assert err.value.status == 503 and err.value.retry_delay == 1.0  # Retry-After is whole seconds
+    assert isinstance(err.value, core.UnavailableError)
+    assert DecthingsHttpError(503, "", method="m", retry_after="soon").retry_delay is None

@@ -28,7 +28,7 @@ from modelwire._core import errors as core
 from modelwire._core.config import Secret
 from modelwire._core.retry import Deadline, RetryPolicy
 from modelwire.decthings import _codecs
-from modelwire.decthings.errors import DecthingsHttpError, api_error
+from modelwire.decthings.errors import DecthingsHttpError, api_error, http_error
 from modelwire.decthings.protocol import (
     ProtocolError,
     WsResponseFrame,
@@ -400,7 +400,12 @@ class Engine:
             ) as resp:
                 raw = await resp.read()
                 if resp.status != 200:
-                    raise DecthingsHttpError(resp.status, raw.decode(errors="replace"), method=spec.where)
+                    raise http_error(
+                        resp.status,
+                        raw.decode(errors="replace"),
+                        method=spec.where,
+                        retry_after=resp.headers.get("Retry-After"),
+                    )
         except aiohttp.ClientConnectorError as exc:
             raise _unavailable(
                 f"cannot connect to {self.http_url} ({exc.os_error or exc}); check the address", spec.where

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import grpc
+from google.rpc import error_details_pb2
 
 from modelwire._core import errors as core
 
@@ -41,6 +42,7 @@ __all__ = [
     "ServerOverloadedError",
     "TooManyRequestsError",
     "api_error",
+    "http_error",
 ]
 
 _CODES: dict[str, grpc.StatusCode] = {
@@ -175,12 +177,46 @@ def api_error(error: object, *, api: str, method_name: str) -> DecthingsApiError
 class DecthingsHttpError(core.ApiError):
     """The HTTP exchange itself failed (a non-2xx status): `status` is the HTTP status."""
 
-    def __init__(self, status: int, text: str, *, method: str) -> None:
+    def __init__(self, status: int, text: str, *, method: str, retry_after: str | None = None) -> None:
         self.status = status
-        code = _HTTP_CODES.get(status)
-        if code is None:
-            code = grpc.StatusCode.UNAVAILABLE if status >= 500 else grpc.StatusCode.UNKNOWN
-        super().__init__(f"HTTP {status}: {text.strip()[:200] or '(empty body)'}", code=code, method=method)
+        code = _http_code(status)
+        details = []
+        delay = _seconds(retry_after)
+        if delay is not None:  # Retry-After plays the part of google.rpc.RetryInfo for the retry policy
+            info = error_details_pb2.RetryInfo()
+            info.retry_delay.FromNanoseconds(int(delay * 1e9))
+            details.append(info)
+        text = f"HTTP {status}: {text.strip()[:200] or '(empty body)'}"
+        hint = "the server answered but could not serve the call now" if status in (429, 503) else None
+        super().__init__(text, code=code, method=method, details=details, hint=hint)
+
+
+_HTTP_TYPED: dict[grpc.StatusCode, type[DecthingsHttpError]] = {}
+
+
+def http_error(status: int, text: str, *, method: str, retry_after: str | None = None) -> DecthingsHttpError:
+    """A DecthingsHttpError that is also the core error class for the status's nearest gRPC code."""
+    code = _http_code(status)
+    cls = _HTTP_TYPED.get(code)
+    if cls is None:
+        base = core.ApiError.for_code(code)
+        name = f"DecthingsHttp{base.__name__}"
+        cls = _HTTP_TYPED[code] = type(name, (DecthingsHttpError, base), {"__module__": __name__})
+    return cls(status, text, method=method, retry_after=retry_after)
+
+
+def _http_code(status: int) -> grpc.StatusCode:
+    fallback = grpc.StatusCode.UNAVAILABLE if status >= 500 else grpc.StatusCode.UNKNOWN
+    return _HTTP_CODES.get(status, fallback)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After as delay-seconds (the HTTP-date form is ignored)."""
+    try:
+        value = float(retry_after) if retry_after is not None else None
+    except ValueError:
+        return None
+    return value if value is not None and value >= 0 else None
 
 
 _HTTP_CODES = {
