@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import grpc
 from google.protobuf import any_pb2, message
@@ -254,6 +254,22 @@ class UnauthenticatedError(ApiError):
 
 class MessageTimeoutError(DeadlineExceededError, TimeoutError):
     """No stream message arrived within `message_timeout`; the stream was cancelled."""
+
+
+_E = TypeVar("_E", bound=ApiError)
+_CODED: dict[tuple[type[ApiError], grpc.StatusCode], type[ApiError]] = {}
+
+
+def coded_subclass(provider: type[_E], code: grpc.StatusCode, prefix: str) -> type[_E]:
+    """`provider` (a provider's ApiError) crossed with the core class for `code`, made once and
+    cached, so a provider's error is also e.g. `NotFoundError` (named `<prefix>NotFoundError`)."""
+    key: tuple[type[ApiError], grpc.StatusCode] = (provider, code)
+    cls = _CODED.get(key)
+    if cls is None:
+        base = ApiError.for_code(code)
+        namespace = {"__module__": provider.__module__}
+        cls = _CODED[key] = type(f"{prefix}{base.__name__}", (provider, base), namespace)
+    return cast("type[_E]", cls)
 
 
 def unpack_details(status: status_pb2.Status) -> list[message.Message]:

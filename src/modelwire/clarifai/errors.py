@@ -94,18 +94,6 @@ class UserError(core.UsageError):
     """Bad arguments: the message says what to change."""
 
 
-def _typed(code: grpc.StatusCode) -> type[ApiError]:
-    """An ApiError subclass that is also the core error class for `code` (cached)."""
-    cls = _TYPED.get(code)
-    if cls is None:
-        base = core.ApiError.for_code(code)
-        cls = _TYPED[code] = type(f"Clarifai{base.__name__}", (ApiError, base), {"__module__": __name__})
-    return cls
-
-
-_TYPED: dict[grpc.StatusCode, type[ApiError]] = {}
-
-
 def status_failure(
     status: Any, method: str, *, allow_mixed: bool = False, secrets: tuple[Any, ...] = ()
 ) -> ApiError | None:
@@ -113,4 +101,4 @@ def status_failure(
     code = int(status.code)
     if code in (SUCCESS, 0) or allow_mixed:
         return None
-    return _typed(grpc_code_for(code))(status, method, secrets)
+    return core.coded_subclass(ApiError, grpc_code_for(code), "Clarifai")(status, method, secrets)

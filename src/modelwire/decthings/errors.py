@@ -152,20 +152,14 @@ class DecthingsNotFoundError(DecthingsApiError, core.NotFoundError):
     """A model, dataset, state, snapshot, key or session does not exist (any `*_not_found` code)."""
 
 
-_TYPED: dict[grpc.StatusCode, type[DecthingsApiError]] = {grpc.StatusCode.NOT_FOUND: DecthingsNotFoundError}
-
-
 def _class_for(code: str) -> type[DecthingsApiError]:
     explicit = DecthingsApiError._explicit.get(code)
     if explicit is not None:
         return explicit
     grpc_code = grpc_code_for(code)
-    cls = _TYPED.get(grpc_code)
-    if cls is None:
-        base = core.ApiError.for_code(grpc_code)
-        name = f"Decthings{base.__name__}"
-        cls = _TYPED[grpc_code] = type(name, (DecthingsApiError, base), {"__module__": __name__})
-    return cls
+    if grpc_code == grpc.StatusCode.NOT_FOUND:
+        return DecthingsNotFoundError
+    return core.coded_subclass(DecthingsApiError, grpc_code, "Decthings")
 
 
 def api_error(error: object, *, api: str, method_name: str) -> DecthingsApiError:
@@ -191,17 +185,9 @@ class DecthingsHttpError(core.ApiError):
         super().__init__(text, code=code, method=method, details=details, hint=hint)
 
 
-_HTTP_TYPED: dict[grpc.StatusCode, type[DecthingsHttpError]] = {}
-
-
 def http_error(status: int, text: str, *, method: str, retry_after: str | None = None) -> DecthingsHttpError:
     """A DecthingsHttpError that is also the core error class for the status's nearest gRPC code."""
-    code = _http_code(status)
-    cls = _HTTP_TYPED.get(code)
-    if cls is None:
-        base = core.ApiError.for_code(code)
-        name = f"DecthingsHttp{base.__name__}"
-        cls = _HTTP_TYPED[code] = type(name, (DecthingsHttpError, base), {"__module__": __name__})
+    cls = core.coded_subclass(DecthingsHttpError, _http_code(status), "DecthingsHttp")
     return cls(status, text, method=method, retry_after=retry_after)
 
 
