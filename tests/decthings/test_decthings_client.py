@@ -293,21 +293,8 @@ def _train(dt: Any, steps_data: int = 12) -> tuple[str, str]:
     return model_id, dataset_id
 
 
-class Events:
-    def __init__(self) -> None:
-        self.items: list[DecthingsEvent] = []
-        self.done = threading.Event()
-
-    def __call__(self, event: DecthingsEvent) -> None:
-        self.items.append(event)
-        if event.event_name == "exit" and event.api == "Model":
-            self.done.set()
-
-
-def test_training_events_arrive_over_the_websocket_then_http_resumes(dt: Any) -> None:
+def _start_training(dt: Any) -> tuple[str, str]:
     model_id, dataset_id = _train(dt)
-    events = Events()
-    dispose = dt.on_event(events)
     session = dt.model.train(
         {
             "modelId": model_id,
@@ -328,6 +315,24 @@ def test_training_events_arrive_over_the_websocket_then_http_resumes(dt: Any) ->
             },
         }
     )["trainingSessionId"]
+    return model_id, session
+
+
+class Events:
+    def __init__(self) -> None:
+        self.items: list[DecthingsEvent] = []
+        self.done = threading.Event()
+
+    def __call__(self, event: DecthingsEvent) -> None:
+        self.items.append(event)
+        if event.event_name == "exit" and event.api == "Model":
+            self.done.set()
+
+
+def test_training_events_arrive_over_the_websocket_then_http_resumes(dt: Any) -> None:
+    events = Events()
+    dispose = dt.on_event(events)
+    model_id, session = _start_training(dt)
     dt.model.subscribe_to_events({"trainingSessionId": session})
     assert events.done.wait(10), [e.event_name for e in events.items]
     dispose()
@@ -353,31 +358,6 @@ def _slow_training(emulator: Emulator) -> Any:
     previous = training.step_delay
     training.step_delay = 0.3
     return previous
-
-
-def _start_training(dt: Any) -> tuple[str, str]:
-    model_id, dataset_id = _train(dt)
-    session = dt.model.train(
-        {
-            "modelId": model_id,
-            "newStateName": "trained",
-            "params": [
-                {
-                    "name": "input",
-                    "data": {"type": "dataset", "datasetId": dataset_id, "datasetKey": "input"},
-                },
-                {
-                    "name": "target",
-                    "data": {"type": "dataset", "datasetId": dataset_id, "datasetKey": "target"},
-                },
-            ],
-            "executionLocation": {
-                "type": "temporaryLauncher",
-                "spec": {"cpus": 0.25, "memoryMebibytes": 256},
-            },
-        }
-    )["trainingSessionId"]
-    return model_id, session
 
 
 def test_calls_travel_over_the_socket_while_subscribed(dt: Any, emulator: Emulator) -> None:
