@@ -91,12 +91,13 @@ def _module_of(file_name: str) -> str:
 class Emitter:
     def __init__(self, files: list[descriptor_pb2.FileDescriptorProto], options: Any) -> None:
         self.opts = options
-        self.files = {f.name: f for f in files}
         # ".decthings.v0.dataset.DatasetInfo" -> (module, class name)
         self.types: dict[str, tuple[str, str]] = {}
+        self.messages: dict[str, descriptor_pb2.DescriptorProto] = {}
         for f in files:
             for msg in f.message_type:
                 self.types[f".{f.package}.{msg.name}"] = (_module_of(f.name), msg.name)
+                self.messages[f".{f.package}.{msg.name}"] = msg
 
     def emit(self, file: descriptor_pb2.FileDescriptorProto) -> str:
         comments = Comments(file)
@@ -225,7 +226,7 @@ class Emitter:
             transport = int(method.options.Extensions[self.opts.transport])
             python = snake(method.name)
             spec = _spec_name(service, method)
-            params_msg = self.files_msg(method.input_type)
+            params_msg = self.messages[method.input_type]
             params_t = self.ref(method.input_type, module)
             result_t = self.ref(method.output_type, module)
             optional = all(self.optional(f) for f in params_msg.field)
@@ -256,15 +257,6 @@ class Emitter:
         idempotent = bool(IDEMPOTENT.match(snake(method.name)))
         wire = lower_camel(method.name)
         return f"MethodSpec({service.name!r}, {wire!r}, {TRANSPORTS[transport]}, {idempotent})"
-
-    def files_msg(self, type_name: str) -> descriptor_pb2.DescriptorProto:
-        package, _, name = type_name[1:].rpartition(".")
-        for f in self.files.values():
-            if f.package == package:
-                for msg in f.message_type:
-                    if msg.name == name:
-                        return msg
-        raise KeyError(type_name)
 
 
 def _spec_name(
