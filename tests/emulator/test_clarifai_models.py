@@ -1066,3 +1066,17 @@ def test_models_survive_a_restart_with_a_file_db(tmp_path: Path) -> None:
         assert wait_version(api, "later", queued.id)[-1] == S.MODEL_TRAINED  # resumed after the restart
         public = api.at(PUBLIC)
         assert len(public("ListModels").models) == 4
+
+
+def test_text_samples_embed_only_when_a_model_reads_the_vector() -> None:
+    from modelwire.emulator.clarifai.predicting import sample_of
+
+    item = R.Input(id="t", data=R.Data(text=R.Text(raw="a quiet morning by the lake")))
+    sample = sample_of(item)
+    assert sample.kind == "text" and sample.content == b"a quiet morning by the lake"
+    assert sample._vector is None  # a concept model reads only the content: no embedding computed
+    vector = sample.vector
+    assert vector is not None and np.array_equal(vector, embed_text("a quiet morning by the lake"))
+    assert sample.vector is vector  # computed once
+    image = sample_of(R.Input(id="i", data=R.Data(image=R.Image(base64=png((9, 99, 199))))))
+    assert image._vector is not None  # images are embedded up front: that is what validates them

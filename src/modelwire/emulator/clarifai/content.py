@@ -169,7 +169,7 @@ def _image_info(data: bytes) -> resources_pb2.ImageInfo:
         )
 
 
-def _process(item: resources_pb2.Input, kind: str) -> tuple[bytes, NDArray[np.float32] | None]:
+def _process(item: resources_pb2.Input, kind: str, embed: bool) -> tuple[bytes, NDArray[np.float32] | None]:
     data = item.data
     if kind == "text":
         text = data.text.raw
@@ -179,7 +179,7 @@ def _process(item: resources_pb2.Input, kind: str) -> tuple[bytes, NDArray[np.fl
             except UnicodeDecodeError as exc:
                 raise ContentFetchError(f"text at {data.text.url!r} is not UTF-8 ({exc.reason})") from None
             data.text.raw = text
-        return text.encode("utf-8"), embed_text(text)
+        return text.encode("utf-8"), embed_text(text) if embed else None
     part = getattr(data, kind)
     raw = bytes(part.base64) if part.base64 else _fetch(part.url)
     part.ClearField("base64")
@@ -192,12 +192,16 @@ def _process(item: resources_pb2.Input, kind: str) -> tuple[bytes, NDArray[np.fl
     return raw, vector
 
 
-def process_input(pending: resources_pb2.Input, kind: str) -> Outcome:
-    """Fetch, validate and embed one pending input (never raises for bad content)."""
+def process_input(pending: resources_pb2.Input, kind: str, *, text_vector: bool = True) -> Outcome:
+    """Fetch, validate and embed one pending input (never raises for bad content).
+
+    text_vector=False leaves a text's vector None (embedding text checks nothing: no text fails
+    it), for predictions, which embed text only for the models that read the embedding. Images
+    are always embedded: that is what decodes, so validates, them."""
     item = resources_pb2.Input()
     item.CopyFrom(pending)
     try:
-        content, vector = _process(item, kind)
+        content, vector = _process(item, kind, text_vector)
     except (ContentFetchError, EmbeddingError) as exc:
         if kind != "text":
             getattr(item.data, kind).ClearField("base64")  # failed content is not kept either

@@ -2,9 +2,10 @@
 
 A `Sample` is what one input gives a model: its text or image (fetched like uploaded content, see
 `content.process_input`: base64, ``file://`` or loopback URLs only) with the general embedding of
-it, or a bare embedding (an input whose data has only `embeddings`, or an upstream embedder's
-output in a workflow). A `Predictor` turns a sample into output `Data`; problems with one input
-raise `PredictionError`, which becomes that output's status:
+it (a text's is computed only when a model reads it), or a bare embedding (an input whose data has
+only `embeddings`, or an upstream embedder's output in a workflow). A `Predictor` turns a sample
+into output `Data`; problems with one input raise `PredictionError`, which becomes that output's
+status:
 
 * INPUT_DOWNLOAD_FAILED: the content cannot be fetched or decoded (as for PostInputs);
 * INPUT_UNSUPPORTED_FORMAT: no text/image content, or not the kind the model reads;
@@ -30,7 +31,7 @@ from numpy.typing import NDArray
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
 from modelwire.emulator.clarifai.content import content_kinds, has_content, process_input
-from modelwire.emulator.clarifai.embeddings import IMAGE_DIM, TEXT_DIM
+from modelwire.emulator.clarifai.embeddings import IMAGE_DIM, TEXT_DIM, embed_text
 from modelwire.emulator.clarifai.failures import ApiFailure, Code, S, status
 from modelwire.emulator.clarifai.labels import new_id
 from modelwire.emulator.clarifai.learning import LinearModel
@@ -53,11 +54,23 @@ class PredictionError(Exception):
         return status(self.code, self.details)
 
 
-@dataclass(frozen=True)
 class Sample:
-    kind: str  # "text", "image" or "embedding"
-    content: bytes = b""  # UTF-8 text or encoded image
-    vector: NDArray[np.float32] | None = None
+    """What a model reads: kind ("text", "image" or "embedding"), content (UTF-8 text or the encoded
+    image) and vector, the general embedding. A text's vector is computed when first read: most
+    text models (the concept classifiers) never read it, and embedding is most of their cost."""
+
+    __slots__ = ("_vector", "content", "kind")
+
+    def __init__(self, kind: str, content: bytes = b"", vector: NDArray[np.float32] | None = None) -> None:
+        self.kind = kind
+        self.content = content
+        self._vector = vector
+
+    @property
+    def vector(self) -> NDArray[np.float32] | None:
+        if self._vector is None and self.kind == TEXT:
+            self._vector = embed_text(self.content.decode("utf-8"))
+        return self._vector
 
 
 def sample_of(item: resources_pb2.Input) -> Sample:
@@ -72,7 +85,7 @@ def sample_of(item: resources_pb2.Input) -> Sample:
             S.INPUT_UNSUPPORTED_FORMAT,
             f"input {item.id!r} needs one data.text (raw or url) or data.image (base64 or url); got {got}",
         )
-    outcome = process_input(item, kinds[0])
+    outcome = process_input(item, kinds[0], text_vector=False)
     if not outcome.ok:
         raise PredictionError(outcome.status.code, f"input {item.id!r}: {outcome.status.details}")
     assert outcome.content is not None
