@@ -136,6 +136,51 @@ def test_output_config_is_honoured(builtin: App) -> None:
         model.predict_by_bytes(png((1, 1, 1)), output_config={"max_conceptz": 1})
 
 
+def test_model_and_workflow_predict_by_filepath_and_url(builtin: App, app: App, tmp_path: Path) -> None:
+    text_file, image_file = tmp_path / "review.txt", tmp_path / "green.png"
+    text_file.write_text("a great and lovely day")
+    image_file.write_bytes(png((20, 200, 20)))
+    classifier = builtin.model("general-text-classification")
+    recognition = builtin.model("general-image-recognition")
+    # the seed's calls: positional input_type; the type also follows from the file's suffix
+    for response, sent in (
+        (classifier.predict_by_filepath(str(text_file), "text"), ("raw", "a great and lovely day")),
+        (classifier.predict_by_filepath(str(text_file)), ("raw", "a great and lovely day")),
+        (classifier.predict_by_url(text_file.as_uri(), "text"), ("url", text_file.as_uri())),
+    ):
+        (output,) = response.outputs
+        assert getattr(output.input.data.text, sent[0]) == sent[1]  # the input as sent
+        assert output.data.concepts[0].id == "positive"
+    by_path = recognition.predict_by_filepath(str(image_file), "image").outputs[0].data.concepts
+    by_url = recognition.predict_by_url(image_file.as_uri()).outputs[0].data.concepts
+    assert [c.id for c in by_url] == [c.id for c in by_path] and "green" in {c.name for c in by_path}
+
+    config = tmp_path / "wf.yaml"
+    node = {
+        "id": "classify",
+        "model": {"model_id": "general-text-classification", "user_id": "clarifai", "app_id": "main"},
+    }
+    config.write_text(yaml.safe_dump({"workflow": {"id": "by-file", "nodes": [node]}}))
+    workflow = app.create_workflow(str(config), display=False)
+    for response in (
+        workflow.predict_by_filepath(str(text_file), "text"),
+        workflow.predict_by_url(text_file.as_uri()),
+    ):
+        (result,) = response.results
+        assert result.outputs[0].data.concepts[0].id == "positive"
+
+    missing = tmp_path / "missing.txt"
+    for call in (classifier.predict_by_filepath, workflow.predict_by_filepath):
+        with pytest.raises(UserError, match=r"missing\.txt"):
+            call(str(missing), "text")
+    with pytest.raises(UserError, match="input_type"):
+        classifier.predict_by_url("https://example.org/no-suffix")
+    unknown = tmp_path / "data.bin"
+    unknown.write_bytes(b"\xff\xfe\x00\x81binary")  # no suffix to go by, and not sniffable
+    with pytest.raises(UserError, match="input_type"):
+        workflow.predict_by_filepath(str(unknown))
+
+
 def _labelled_dataset(app: App) -> Dataset:
     dataset = app.create_dataset("topics")
     inputs = app.inputs()
