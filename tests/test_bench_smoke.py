@@ -167,9 +167,23 @@ def test_clarifai_predict_times_each_batch_size(
     published = results["contenders"]["clarifai_sdk"]
     assert published["status"] == "skipped"
     assert "--skip-published" in published["reason"]
-    assert [(r["phase"], r["target"], r["result"]) for r in results["ratios"]] == [
-        (p, 2.0, "SKIP") for p in phases
-    ]
+    raw = results["contenders"]["raw_stub"]  # the bare generated stub: the ceiling of any client
+    assert raw["status"] == "ok", raw
+    for sample in raw["samples"]:
+        assert sample["check"] == ours["samples"][0]["check"]  # the same predictions
+        for batch, calls in PREDICT_CALLS.items():
+            assert sample["phases"][f"batch_{batch}"]["calls"] == {"PostModelOutputs": calls}
+    ratios = [(r["numerator"], r["denominator"], r["phase"], r["target"]) for r in results["ratios"]]
+    assert ratios == (
+        [("modelwire", "clarifai_sdk", p, 2.0) for p in phases]
+        + [("modelwire", "raw_stub", p, 0.95) for p in phases]
+        + [("clarifai_sdk", "raw_stub", p, None) for p in phases]  # a reference row, no verdict
+    )
+    results_by_pair = {(r["numerator"], r["denominator"]): r["result"] for r in results["ratios"]}
+    assert results_by_pair[("modelwire", "clarifai_sdk")] == "SKIP"  # the published SDK did not run
+    assert results_by_pair[("clarifai_sdk", "raw_stub")] == "SKIP"
+    against_raw = [r for r in results["ratios"] if r["denominator"] == "raw_stub" and r["value"]]
+    assert len(against_raw) == len(phases) and all(r["result"] in ("PASS", "MISS") for r in against_raw)
     assert len(results["budgets"]) == 3 * len(phases)
     assert all(b["result"] == "PASS" for b in results["budgets"])
     assert "(clarifai_predict) ==" in proc.stdout
