@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 import pytest
 
-from modelwire._core.errors import ResourceExhaustedError
+from modelwire._core.errors import ResourceExhaustedError, RpcErrorSummary
 from modelwire.clavata import (
     NO_RETRY,
     ApiError,
@@ -51,7 +51,8 @@ def test_retries_give_up_after_max_attempts(make_client: Any, emulator: Emulator
     assert caught.value.attempts == 3
     assert caught.value.message == "backend down"
     assert _count(emulator, "GetJob") == before + 3
-    assert isinstance(caught.value.__cause__, grpc.RpcError)
+    assert isinstance(caught.value.__cause__, RpcErrorSummary)
+    assert caught.value.__cause__.code == grpc.StatusCode.UNAVAILABLE
 
 
 def test_non_idempotent_create_job_is_not_retried_blindly(make_client: Any, emulator: Emulator) -> None:

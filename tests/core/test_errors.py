@@ -16,6 +16,7 @@ from modelwire._core.errors import (
     ApiError,
     InvalidArgumentError,
     NotFoundError,
+    RpcErrorSummary,
     detail_any,
     from_rpc_error,
     unpack_details,
@@ -95,7 +96,9 @@ def test_rich_status_from_sync_error(target: str) -> None:
     exc = _sync_error(target, b"rich")
     error = from_rpc_error(exc, method=METHOD)
     _check_rich(error)
-    assert error.__cause__ is exc
+    # The raw gRPC error is replaced by a redacted summary (its text can echo credentials).
+    assert isinstance(error.__cause__, RpcErrorSummary) and error.__cause__ is not exc
+    assert error.__cause__.code == grpc.StatusCode.INVALID_ARGUMENT and "bad field" in str(error.__cause__)
 
 
 async def test_rich_status_from_aio_error(target: str) -> None:
@@ -135,4 +138,4 @@ def test_specializer_can_refine_and_details_unpack() -> None:
         method=METHOD,
         specializers=[lambda e: Special(e.message, code=e.code) if e.code == base.code else None],
     )
-    assert isinstance(refined, Special) and isinstance(refined.__cause__, FakeError)
+    assert isinstance(refined, Special) and isinstance(refined.__cause__, RpcErrorSummary)

@@ -19,6 +19,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 if TYPE_CHECKING:
     from modelwire._core.config import Secret
+    from modelwire._core.writes import WriteSummary
 
 log = logging.getLogger("modelwire")
 
@@ -28,7 +29,12 @@ REQUEST_ID_KEYS = ("x-request-id", "x-clarifai-request-id", "request-id", "x-cla
 
 
 class ModelwireError(Exception):
-    """Root of every error modelwire raises."""
+    """Root of every error modelwire raises.
+
+    `summary` is set when the error stopped a bulk write: what landed, failed or is unknown.
+    """
+
+    summary: WriteSummary | None = None
 
 
 class ConfigurationError(ModelwireError, ValueError):
@@ -37,6 +43,10 @@ class ConfigurationError(ModelwireError, ValueError):
 
 class UsageError(ModelwireError, ValueError):
     """A request was rejected before it was sent; the message says what to change."""
+
+
+class ClientClosedError(ModelwireError, RuntimeError):
+    """The client was closed (`close()` or the end of its `with` block); create a new one."""
 
 
 # Detail message types that can be unpacked from google.rpc.Status.details, by full name.
@@ -78,7 +88,10 @@ class ApiError(ModelwireError):
     `method` (the RPC path), `details` (unpacked `google.rpc.Status` details; unknown types kept as
     `Any`), `request_id`, `retry_delay` (seconds, from `RetryInfo`), `reason`/`domain`/`metadata`
     (from `ErrorInfo`), `field_violations` (from `BadRequest`), `attempts` (calls made, retries
-    included). The original gRPC error is chained as `__cause__`.
+    included), `outcome_unknown` (a write whose request may have reached the server: it may have
+    been applied, so check before repeating it), `never_sent` (the connection could not be made, so
+    the server never saw the request). `__cause__` is a redacted stand-in for the gRPC error
+    (`RpcErrorSummary`): the raw one can echo credentials, so it is kept out of tracebacks.
     """
 
     grpc_code: ClassVar[grpc.StatusCode | None] = None
@@ -108,7 +121,18 @@ class ApiError(ModelwireError):
         self.trailing_metadata = dict(trailing_metadata or {})
         self.hint = hint if hint is not None else _HINTS.get(code)
         self.attempts = 1
+        self.outcome_unknown = False
+        self.never_sent = False
         super().__init__(self._render())
+
+    def mark_outcome_unknown(self) -> None:
+        """Say that this failed write may nevertheless have been applied by the server."""
+        self.outcome_unknown = True
+        self.hint = (
+            "the request may have reached the server and been applied: check before repeating it "
+            "(a retry could duplicate it)"
+        )
+        self.args = (self._render(),)
 
     def _render(self) -> str:
         parts = [f"{self.code.name}: {self.message or '(no message)'}"]
@@ -307,6 +331,48 @@ def parse_status(trailers: Mapping[str, str | bytes]) -> status_pb2.Status | Non
 Specializer = Callable[[ApiError], "ApiError | None"]
 
 
+# gRPC's own words for an RPC that failed before any byte reached the server.
+_NEVER_SENT_MARKERS = (
+    "failed to connect to all addresses",
+    "dns resolution failed",
+    "failed to connect to remote host",
+)
+# ... and for a connection lost while the call was in flight (its outcome is unknown).
+_CONNECTION_LOST_MARKERS = (
+    "stream removed",
+    "rst_stream",
+    "socket closed",
+    "connection reset",
+    "broken pipe",
+    "goaway",
+)
+
+
+def lost_in_flight(error: ApiError) -> bool:
+    """True when the request left the client and no verdict came back: a write may have landed."""
+    if error.never_sent:
+        return False
+    if error.code in (
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.CANCELLED,
+    ):
+        return True
+    text = error.message.lower()
+    return error.code in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL) and any(
+        marker in text for marker in _CONNECTION_LOST_MARKERS
+    )
+
+
+class RpcErrorSummary(Exception):
+    """What a raw gRPC error said, redacted: chained as `__cause__` in place of the raw error,
+    whose text (and debug string) can echo credentials into tracebacks and error trackers."""
+
+    def __init__(self, code: grpc.StatusCode, text: str, debug: str) -> None:
+        super().__init__(f"{code.name}: {text}" + (f" ({debug})" if debug else ""))
+        self.code = code
+
+
 def from_rpc_error(
     exc: grpc.RpcError,
     *,
@@ -332,6 +398,8 @@ def from_rpc_error(
         info = next((d for d in details if isinstance(d, error_details_pb2.RequestInfo)), None)
         request_id = info.request_id if info is not None else None
     secrets = list(secrets)
+    debug_fn = getattr(exc, "debug_error_string", None)
+    debug = redact(str(debug_fn() or ""), secrets) if callable(debug_fn) else ""
     error = ApiError.for_code(code)(
         redact(text, secrets),
         code=code,
@@ -340,12 +408,15 @@ def from_rpc_error(
         request_id=request_id,
         trailing_metadata={k: v for k, v in trailers.items() if k != STATUS_DETAILS_KEY},
     )
+    lowered = text.lower()
+    error.never_sent = code == grpc.StatusCode.UNAVAILABLE and any(m in lowered for m in _NEVER_SENT_MARKERS)
     for specialize in specializers:
         special = specialize(error)
         if special is not None:
+            special.never_sent = error.never_sent
             error = special
             break
-    error.__cause__ = exc
+    error.__cause__ = RpcErrorSummary(code, error.message, debug)
     return error
 
 

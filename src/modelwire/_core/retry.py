@@ -7,17 +7,22 @@ Everything here is pure; the sync and async transports only differ in how they s
 * Idempotent calls are retried on those codes. A non-idempotent call is retried only when the
   server explicitly said it may be (a RetryInfo detail), never blindly.
 * The caller's `timeout` is one deadline for the whole call, retries and sleeps included.
+* During an outage (the connection cannot be made, so the request was never sent), calls with a
+  deadline do not burn their attempts: the next attempt waits for the channel to become ready
+  (gRPC's wait_for_ready) for as long as the deadline allows, for writes too, since nothing was
+  sent. Without a deadline, connection failures count as attempts like any other failure.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from dataclasses import dataclass, field, replace
 
 import grpc
 
-from modelwire._core.errors import ApiError
+from modelwire._core.errors import ApiError, UsageError, lost_in_flight
 
 DEFAULT_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
 
@@ -36,10 +41,17 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("RetryPolicy.max_attempts must be >= 1 (1 means no retries)")
-        if self.initial_backoff < 0 or self.max_backoff < 0 or self.multiplier < 1:
-            raise ValueError("RetryPolicy backoffs must be >= 0 and multiplier >= 1")
+        if (
+            not isinstance(self.max_attempts, int)
+            or isinstance(self.max_attempts, bool)
+            or self.max_attempts < 1
+        ):
+            raise UsageError(
+                f"RetryPolicy.max_attempts must be an int >= 1 (1: no retries), got {self.max_attempts!r}"
+            )
+        numbers = (self.initial_backoff, self.max_backoff, self.multiplier, self.max_server_delay)
+        if not all(_is_number(n) and n >= 0 for n in numbers) or self.multiplier < 1:
+            raise UsageError("RetryPolicy backoffs must be finite numbers >= 0 and multiplier >= 1")
 
     def with_options(self, **changes: object) -> RetryPolicy:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -64,6 +76,21 @@ class RetryPolicy:
         return wait
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_timeout(timeout: object, *, what: str = "timeout") -> float | None:
+    """`timeout` as seconds (None: no deadline); a clear UsageError for anything else."""
+    if timeout is None:
+        return None
+    if not _is_number(timeout) or timeout <= 0:  # type: ignore[operator]
+        raise UsageError(
+            f"{what} must be a positive number of seconds (or None for no deadline), got {timeout!r}"
+        )
+    return float(timeout)  # type: ignore[arg-type]
+
+
 NO_RETRY = RetryPolicy(max_attempts=1)
 DEFAULT_RETRY = RetryPolicy()
 
@@ -74,9 +101,8 @@ class Deadline:
     __slots__ = ("_at",)
 
     def __init__(self, timeout: float | None) -> None:
-        if timeout is not None and timeout <= 0:
-            raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
-        self._at = None if timeout is None else time.monotonic() + timeout
+        seconds = check_timeout(timeout)
+        self._at = None if seconds is None else time.monotonic() + seconds
 
     def remaining(self) -> float | None:
         if self._at is None:
@@ -87,13 +113,16 @@ class Deadline:
 class Attempts:
     """The state of one logical call across attempts; shells ask it what to do after a failure."""
 
-    __slots__ = ("_deadline", "_idempotent", "_policy", "count")
+    __slots__ = ("_counted", "_deadline", "_idempotent", "_policy", "count", "wait_for_ready")
 
     def __init__(self, policy: RetryPolicy, deadline: Deadline, idempotent: bool) -> None:
         self._policy = policy
         self._deadline = deadline
         self._idempotent = idempotent
-        self.count = 0
+        self.count = 0  # calls made
+        self._counted = 0  # calls that count against max_attempts (outage reconnects do not)
+        # Passed to gRPC on the next attempt: wait for the channel instead of failing fast.
+        self.wait_for_ready: bool | None = None
 
     def timeout(self) -> float | None:
         """The per-attempt gRPC timeout: what is left of the overall deadline."""
@@ -105,9 +134,20 @@ class Attempts:
     def after_failure(self, error: ApiError) -> float:
         """The delay before retrying; raises `error` (with `attempts` set) when it should not retry."""
         error.attempts = self.count
-        wait = self._policy.delay(
-            error, attempt=self.count, idempotent=self._idempotent, remaining=self._deadline.remaining()
-        )
+        remaining = self._deadline.remaining()
+        policy = self._policy
+        if error.never_sent and remaining is not None and policy.max_attempts > 1:
+            # An outage: nothing reached the server. Wait for the channel within the deadline
+            # rather than spending attempts while gRPC reconnects.
+            pause = policy.backoff(min(self.count, 4))
+            if pause < remaining:
+                self.wait_for_ready = True
+                return pause
+            raise error
+        self._counted += 1
+        wait = policy.delay(error, attempt=self._counted, idempotent=self._idempotent, remaining=remaining)
         if wait is None:
+            if not self._idempotent and lost_in_flight(error):
+                error.mark_outcome_unknown()
             raise error
         return wait

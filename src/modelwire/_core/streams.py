@@ -201,9 +201,13 @@ class SyncStream(_StreamBase[T]):
         if self._watchdog is not None:
             self._watchdog.stop()
 
+    def cancel(self) -> None:
+        # Also ends the watchdog thread: a stream left with `break` is cancelled from __del__.
+        super().cancel()
+        self._finish()
+
     def close(self) -> None:
         self.cancel()
-        self._finish()
 
     def __enter__(self) -> SyncStream[T]:
         return self

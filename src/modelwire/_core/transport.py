@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,25 @@ class Op(Generic[ReqT, RespT]):
 # Maps an OK response that nevertheless reports failure (Clarifai's status-in-body) to an error.
 Inspector = Callable[[Op[Any, Any], Any], "errors.ApiError | None"]
 
+# Header names whose values are credentials (lower case, as gRPC sends them).
+SENSITIVE_HEADERS = frozenset({"authorization", "x-clarifai-session-token", "x-api-key", "cookie"})
+
+
+class CallMetadata(tuple[tuple[str, str], ...]):
+    """Call metadata that masks credential values in its repr.
+
+    It is a plain tuple to gRPC; the repr is what tracebacks that capture locals (pytest -l,
+    Sentry) and dataclass reprs show, and it must not show a bearer token.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = tuple((k, "***" if k.lower() in SENSITIVE_HEADERS else v) for k, v in self)
+        return f"CallMetadata({shown!r})"
+
+    __str__ = __repr__
+
 
 @dataclass(frozen=True)
 class CallSettings:
@@ -91,6 +111,9 @@ class CallSettings:
     secrets: tuple[Secret, ...] = ()
     specializers: tuple[errors.Specializer, ...] = ()
     inspect: Inspector | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", CallMetadata(self.metadata))
 
 
 class _TransportBase:
@@ -110,7 +133,7 @@ class _TransportBase:
         return Attempts(retry or self.settings.retry, Deadline(timeout), op.idempotent)
 
     def _metadata(self, extra: Metadata) -> tuple[tuple[str, str], ...]:
-        return self.settings.metadata + tuple(extra) if extra else self.settings.metadata
+        return CallMetadata(self.settings.metadata + tuple(extra)) if extra else self.settings.metadata
 
     def _inspect(self, op: Op[Any, Any], response: Any) -> errors.ApiError | None:
         return self.settings.inspect(op, response) if self.settings.inspect is not None else None
@@ -130,11 +153,14 @@ class _TransportBase:
     ) -> dict[str, Any]:
         """What a stream handle needs; the call itself is made by the handle (and remade on retry)."""
         md = self._metadata(metadata)
+        attempts = self._attempts(op, timeout, retry, stream=True)
         return {
-            "start": lambda t: self._callable(op)(request, timeout=t, metadata=md),
+            "start": lambda t: self._callable(op)(
+                request, timeout=t, metadata=md, wait_for_ready=attempts.wait_for_ready
+            ),
             "shape": shape,
             "map_error": lambda exc: self.map_error(exc, op),
-            "attempts": self._attempts(op, timeout, retry, stream=True),
+            "attempts": attempts,
             "message_timeout": message_timeout,
             "method": op.path,
         }
@@ -155,12 +181,19 @@ class SyncTransport(_TransportBase):
         super().__init__(settings)
         self.channel = channel
         self._callables: dict[str, Any] = {}
+        self._closed = False
+        # Guards making callables against close(): grpcio crashes the process (SIGSEGV) when a
+        # registered method is created on a closed channel.
+        self._lock = threading.Lock()
 
     def _callable(self, op: Op[Any, Any]) -> Any:
         fn = self._callables.get(op.path)
-        if fn is None:
-            factory = self.channel.unary_stream if op.server_streaming else self.channel.unary_unary
-            fn = self._callables[op.path] = factory(op.path, **_serializers(op))
+        if fn is None or self._closed:
+            with self._lock:
+                if self._closed:
+                    raise _closed_error(op)
+                factory = self.channel.unary_stream if op.server_streaming else self.channel.unary_unary
+                fn = self._callables[op.path] = factory(op.path, **_serializers(op))
         return fn
 
     def unary(
@@ -177,8 +210,15 @@ class SyncTransport(_TransportBase):
         md = self._metadata(metadata)
         while True:
             try:
-                response: RespT = call(request, timeout=attempts.timeout(), metadata=md)
-            except grpc.RpcError as exc:
+                response: RespT = call(
+                    request, timeout=attempts.timeout(), metadata=md, wait_for_ready=attempts.wait_for_ready
+                )
+            except (grpc.RpcError, ValueError) as exc:
+                # A call racing close() fails with gRPC's ValueError or CANCELLED: say what happened.
+                if self._closed:
+                    raise _closed_error(op) from None
+                if not isinstance(exc, grpc.RpcError):
+                    raise
                 time.sleep(attempts.after_failure(self.map_error(exc, op)))
                 continue
             failure = self._inspect(op, response)
@@ -213,7 +253,16 @@ class SyncTransport(_TransportBase):
         return PendingCall(future, self, op)
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
         self.channel.close()
+
+
+def _closed_error(op: Op[Any, Any]) -> errors.ClientClosedError:
+    return errors.ClientClosedError(
+        f"cannot call {op.path}: this client was closed (close() or the end of its `with` block); "
+        "create a new client"
+    )
 
 
 class PendingCall(Generic[RespT]):
@@ -255,9 +304,14 @@ class AsyncTransport(_TransportBase):
         self._channel: grpc.aio.Channel | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._callables: dict[str, Any] = {}
+        self._closed = False
 
     @property
     def channel(self) -> grpc.aio.Channel:
+        if self._closed:
+            raise errors.ClientClosedError(
+                "this client was closed (close() or the end of its `async with` block); create a new client"
+            )
         loop = asyncio.get_running_loop()
         if self._channel is None or self._loop is not loop:
             self._channel = self._factory()
@@ -287,8 +341,12 @@ class AsyncTransport(_TransportBase):
         md = self._metadata(metadata)
         while True:
             try:
-                response: RespT = await call(request, timeout=attempts.timeout(), metadata=md)
+                response: RespT = await call(
+                    request, timeout=attempts.timeout(), metadata=md, wait_for_ready=attempts.wait_for_ready
+                )
             except grpc.RpcError as exc:
+                if self._closed:
+                    raise _closed_error(op) from None
                 await asyncio.sleep(attempts.after_failure(self.map_error(exc, op)))
                 continue
             failure = self._inspect(op, response)
@@ -310,6 +368,7 @@ class AsyncTransport(_TransportBase):
         return AsyncStream(**self._stream_args(op, request, shape, timeout, message_timeout, retry, metadata))
 
     async def close(self) -> None:
+        self._closed = True
         channel, self._channel = self._channel, None
         if channel is not None:
             # RuntimeError: the loop that owned the channel is gone; nothing is left to close.
