@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -49,7 +50,14 @@ def images() -> dict[str, bytes]:
 def emulator(images: dict[str, bytes]) -> Iterator[Emulator]:
     blocked = hashlib.md5(images["blocked"]).hexdigest()
     book = PolicyBook.default().merged(PolicyBook([], blocklist=[blocked]))
-    with Emulator(api_key=API_KEY, clavata_policies=book, webhook_backoff=0.05, http_port=0) as emu:
+    # Tests (and examples) stage file:// content in the temporary directory: allow only that.
+    with Emulator(
+        api_key=API_KEY,
+        clavata_policies=book,
+        webhook_backoff=0.05,
+        http_port=0,
+        content_dirs=[tempfile.gettempdir()],
+    ) as emu:
         yield emu
 
 

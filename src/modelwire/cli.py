@@ -1,7 +1,10 @@
 """The `modelwire` command.
 
 modelwire serve [--host H] [--port P] [--http-port Q] [--api-key K] [--user-id U]
-                [--db PATH] [--clavata-policies FILE]
+                [--db PATH] [--clavata-policies FILE] [--content-dir DIR ...]
+
+A key passed with --api-key is never printed (the `export` lines show *** in its place); a
+generated key is printed once, since the user has no other way to learn it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from modelwire._version import __version__
 
 def _serve(args: argparse.Namespace) -> int:
     try:
+        from modelwire._core.errors import ConfigurationError
         from modelwire.emulator import Emulator
         from modelwire.emulator.clavata.policy import PolicyError
     except ImportError as exc:  # the emulator extra is not installed
@@ -35,14 +39,16 @@ def _serve(args: argparse.Namespace) -> int:
             user_id=args.user_id,
             db=args.db,
             clavata_policies=args.clavata_policies,
+            content_dirs=args.content_dir,
         )
-    except PolicyError as exc:
+    except (PolicyError, ConfigurationError) as exc:
         print(f"modelwire serve: {exc}", file=sys.stderr)
         return 2
     try:
         emulator.start()
-    except OSError as exc:
+    except OSError as exc:  # PortInUseError says which port and what to do
         print(f"modelwire serve: {exc}", file=sys.stderr)
+        emulator.stop()
         return 2
     print(
         f"modelwire {__version__} emulator listening on {emulator.address} (gRPC: Clavata, Clarifai)",
@@ -55,8 +61,14 @@ def _serve(args: argparse.Namespace) -> int:
         )
     if emulator.key_generated:
         print(f"  generated API key: {emulator.api_key}", flush=True)
+    else:
+        print("  API key: the one you passed with --api-key (not shown)", flush=True)
     for name, value in emulator.client_env().items():
+        if value == emulator.api_key and not emulator.key_generated:
+            value = "***"
         print(f"  export {name}={value}", flush=True)
+    if emulator.content_dirs:
+        print("  file:// content is read under: " + ", ".join(map(str, emulator.content_dirs)), flush=True)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         emulator.stop()
@@ -89,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", default=":memory:", help="SQLite file to persist to (default: in memory)")
     serve.add_argument(
         "--clavata-policies", default=None, help="YAML file of Clavata policies (default: demo set)"
+    )
+    serve.add_argument(
+        "--content-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory whose files content URLs may name as file:// (repeatable; default: none, "
+        "file:// is refused so a served emulator never reads the machine's files)",
     )
     serve.add_argument("-v", "--verbose", action="store_true", help="log every emulator event")
     serve.set_defaults(func=_serve)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -163,7 +164,7 @@ def hit_ids(response: Any) -> list[str]:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    with Emulator(api_key=KEY, user_id=USER) as emu:
+    with Emulator(api_key=KEY, user_id=USER, content_dirs=[tempfile.gettempdir()]) as emu:
         emu.clarifai.train_delay = 0.02
         yield emu
 

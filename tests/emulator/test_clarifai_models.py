@@ -6,6 +6,7 @@ runner-backed models. Waiting is bounded by attempts, never asserted on time.
 from __future__ import annotations
 
 import io
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -194,7 +195,7 @@ def evaluate(api: Api, **metrics: Any) -> R.EvalMetrics:
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    with Emulator(api_key=KEY, user_id=USER) as emu:
+    with Emulator(api_key=KEY, user_id=USER, content_dirs=[tempfile.gettempdir()]) as emu:
         emu.clarifai.train_delay = 0.02
         yield emu
 

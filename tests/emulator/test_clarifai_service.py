@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import http.server
 import io
+import tempfile
 import threading
 import time
+import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 import grpc
 import pytest
@@ -103,13 +103,16 @@ def text_rank(raw: str) -> R.Rank:
     return rank(text=R.Text(raw=raw))
 
 
-def local_file(url: str) -> Path:
-    assert url.startswith("file://"), url
-    return Path(url2pathname(urlsplit(url).path))
+def served(url: str, key: str = KEY) -> bytes:
+    """What the emulator's file host serves at `url` (hosted content and exports need the key)."""
+    assert url.startswith("http://127.0.0.1:"), url
+    request = urllib.request.Request(url, headers={"Authorization": f"Key {key}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return bytes(response.read())
 
 
-def hosted_file(part: Any) -> Path:
-    return local_file(f"{part.hosted.prefix}/orig/{part.hosted.suffix}")
+def hosted(part: Any) -> bytes:
+    return served(f"{part.hosted.prefix}/orig/{part.hosted.suffix}")
 
 
 def poll(check: Callable[[], Any], what: str, attempts: int = 4000) -> Any:
@@ -149,7 +152,7 @@ def search(api: Api, query: R.Query, expect: int = S.SUCCESS, metric: int = 0, *
 
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
-    with Emulator(api_key=KEY, user_id=USER) as emu:
+    with Emulator(api_key=KEY, user_id=USER, content_dirs=[tempfile.gettempdir()]) as emu:
         yield emu
 
 
@@ -420,17 +423,17 @@ def test_inputs_are_processed_asynchronously(emulator: Emulator, api: Api, tmp_p
         "test",
         "cat",
     )
-    assert hosted_file(txt.text).read_text() == "a sentence about cats"
+    assert hosted(txt.text) == b"a sentence about cats"
     img = got["img"].data.image
     assert not img.base64 and (img.image_info.width, img.image_info.height, img.image_info.format) == (
         96,
         72,
         "PNG",
     )
-    assert hosted_file(img).read_bytes() == local_file(img.url).read_bytes() == picture
+    assert hosted(img) == served(img.url) == picture
     assert got["img"].data.geo.geo_point.latitude == pytest.approx(48.85)
     assert got["url"].data.image.url == on_disk.as_uri()  # the given URL is kept, next to a hosted copy
-    assert hosted_file(got["url"].data.image).read_bytes() == on_disk.read_bytes()
+    assert hosted(got["url"].data.image) == on_disk.read_bytes()
     counts = api("GetInputCount").counts
     assert (counts.processed, counts.errors, counts.to_process, counts.processing) == (4, 1, 0, 0)
     # "txt" has an input-level annotation with its concepts, and "cat" became an app concept.
@@ -699,16 +702,16 @@ def test_dataset_versions_metrics_and_export_archive(api: Api) -> None:
     }
     assert export().status.code in started
     done = poll(lambda: (e := export()).status.code == S.DATASET_VERSION_EXPORT_SUCCESS and e, "the export")
-    archive_path = local_file(done.url)
-    assert archive_path.stat().st_size == done.size
-    with zipfile.ZipFile(archive_path) as archive:
+    archive_bytes = served(done.url)
+    assert len(archive_bytes) == done.size
+    with zipfile.ZipFile(io.BytesIO(archive_bytes)) as archive:
         names = archive.namelist()
         assert names[0] == "mimetype" and archive.read("mimetype") == b"application/x.clarifai-data+protobuf"
         batches = [R.InputBatch.FromString(archive.read(name)) for name in names[1:]]
     assert [name.rsplit("_n", 1)[1] for name in names[1:]] == ["3"]
     exported = {i.id: i for batch in batches for i in batch.inputs}
     assert sorted(exported) == ["i1", "t1", "t2"]
-    assert exported["i1"].data.image.base64 == picture == hosted_file(exported["i1"].data.image).read_bytes()
+    assert exported["i1"].data.image.base64 == picture == hosted(exported["i1"].data.image)
     assert [c.id for c in exported["i1"].data.concepts] == ["cat"] and len(exported["i1"].data.regions) == 1
     assert exported["t2"].data.text.raw == "unlabeled"
     coco = [R.DatasetVersionExport(format=R.COCO)]
@@ -823,7 +826,7 @@ def test_everything_survives_a_restart_with_a_file_db(tmp_path: Path) -> None:
         assert Api(api.stub, R.UserAppIDSet(), app_key)("GetApp").app.id == "kept"
         img = api("GetInput", input_id="img").input
         assert img.status.code == S.INPUT_DOWNLOAD_SUCCESS and list(img.dataset_ids) == ["ds"]
-        assert local_file(img.data.image.url).read_bytes() == png(7)  # hosted again by the new process
+        assert served(img.data.image.url) == png(7)  # hosted again by the new process
         assert search(api, R.Query(ranks=[text_rank("persisted")])).hits[0].input.id == "txt"  # index rebuilt
         assert search(api, R.Query(ranks=[by_image])).hits[0].input.id == "img"
         versions = api("ListDatasetVersions", dataset_id="ds").dataset_versions

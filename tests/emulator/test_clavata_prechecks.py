@@ -209,26 +209,53 @@ def test_fetch_file_url(tmp_path: Path) -> None:
     path = tmp_path / "a cat (1).png"  # needs percent-encoding in the URL
     data = make_image("PNG")
     path.write_bytes(data)
-    assert fetch_url(path.as_uri()) == data
-    assert fetch_url("file://localhost" + path.as_uri().removeprefix("file://")) == data
+    assert fetch_url(path.as_uri(), file_roots=[tmp_path]) == data
+    assert (
+        fetch_url("file://localhost" + path.as_uri().removeprefix("file://"), file_roots=[tmp_path]) == data
+    )
+
+
+def test_file_urls_are_refused_without_content_dirs(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    path.write_bytes(make_image("PNG"))
+    with pytest.raises(ContentFetchError, match=r"reads no local files.*--content-dir"):
+        fetch_url(path.as_uri())
+
+
+def test_file_urls_outside_the_content_dirs_are_refused(tmp_path: Path) -> None:
+    allowed, other = tmp_path / "allowed", tmp_path / "other"
+    allowed.mkdir()
+    other.mkdir()
+    secret = other / "secret.txt"
+    secret.write_text("private")
+    (allowed / "link").symlink_to(secret)  # a symlink out of the directory does not get out
+    for url in (
+        secret.as_uri(),
+        (allowed / ".." / "other" / "secret.txt").as_uri(),
+        "file://" + str(allowed) + "/%2e%2e/other/secret.txt",
+        (allowed / "link").as_uri(),
+        "file:///etc/passwd",
+    ):
+        with pytest.raises(ContentFetchError, match="reads files only under"):
+            fetch_url(url, file_roots=[allowed])
 
 
 def test_fetch_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ContentFetchError, match="no such file"):
-        fetch_url((tmp_path / "missing.png").as_uri())
+        fetch_url((tmp_path / "missing.png").as_uri(), file_roots=[tmp_path])
 
 
 def test_fetch_directory_fails_cleanly(tmp_path: Path) -> None:
     with pytest.raises(ContentFetchError, match="cannot fetch"):
-        fetch_url(tmp_path.as_uri())
+        fetch_url(tmp_path.as_uri(), file_roots=[tmp_path])
 
 
 def test_fetch_oversize_file(tmp_path: Path) -> None:
     path = tmp_path / "big.bin"
     path.write_bytes(b"x" * 101)
-    assert fetch_url(path.as_uri(), max_bytes=101) == b"x" * 101
+    assert fetch_url(path.as_uri(), max_bytes=101, file_roots=[tmp_path]) == b"x" * 101
     with pytest.raises(ContentFetchError, match="larger than the limit of 100 bytes"):
-        fetch_url(path.as_uri(), max_bytes=100)
+        fetch_url(path.as_uri(), max_bytes=100, file_roots=[tmp_path])
 
 
 # -- fetch_url: loopback http ------------------------------------------------------------------------
@@ -327,7 +354,7 @@ def test_fetch_follows_loopback_redirects(server: str) -> None:
 
 
 def test_fetch_refuses_redirects_off_loopback(server: str, loopback_only: list[str]) -> None:
-    with pytest.raises(ContentFetchError, match="only fetches file:// URLs"):
+    with pytest.raises(ContentFetchError, match=r"only fetches http\(s\) URLs on a loopback host"):
         fetch_url(server + "/redirect-out")
     assert "example.com" not in loopback_only
     # urllib itself refuses redirects to file:// (our handler would too): either way, an error
@@ -374,7 +401,7 @@ def test_fetch_refuses_the_open_network(url: str, monkeypatch: pytest.MonkeyPatc
         fetch_url(url)
     message = str(caught.value)
     assert repr(url) in message
-    assert "only fetches file:// URLs and http(s) URLs on a loopback host" in message
+    assert "only fetches http(s) URLs on a loopback host" in message
     assert "send the content's bytes instead" in message
 
 

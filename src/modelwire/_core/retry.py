@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import grpc
 
+from modelwire._core.config import check_timeout
 from modelwire._core.errors import ApiError, UsageError, lost_in_flight
 
 DEFAULT_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
@@ -78,17 +79,6 @@ class RetryPolicy:
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def check_timeout(timeout: object, *, what: str = "timeout") -> float | None:
-    """`timeout` as seconds (None: no deadline); a clear UsageError for anything else."""
-    if timeout is None:
-        return None
-    if not _is_number(timeout) or timeout <= 0:  # type: ignore[operator]
-        raise UsageError(
-            f"{what} must be a positive number of seconds (or None for no deadline), got {timeout!r}"
-        )
-    return float(timeout)  # type: ignore[arg-type]
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

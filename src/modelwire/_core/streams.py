@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 
+from modelwire._core.config import check_timeout
 from modelwire._core.errors import ApiError, MessageTimeoutError
 from modelwire._core.retry import Attempts
 
@@ -88,8 +89,7 @@ class _StreamBase(Generic[T]):
         message_timeout: float | None,
         method: str,
     ) -> None:
-        if message_timeout is not None and message_timeout <= 0:
-            raise ValueError(f"message_timeout must be positive seconds, got {message_timeout!r}")
+        check_timeout(message_timeout, what="message_timeout")
         self._shape = shape
         self._map_error = map_error
         self._attempts = attempts

@@ -11,13 +11,19 @@ provider's rerun logic resolves the unknowns (e.g. by reading the ids back).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from modelwire._core.errors import ModelwireError
+from modelwire._core.batching import Progress, run_batches
+from modelwire._core.errors import ApiError, ModelwireError, lost_in_flight
 
 E = TypeVar("E", bound=ModelwireError)
+T = TypeVar("T")
+S = TypeVar("S", bound="WriteSummary")
+NOT_SENT = "not sent: an earlier batch failed"
+_NOTE_PREFIX = "bulk write stopped: "
 
 
 @dataclass(repr=False)
@@ -62,9 +68,12 @@ class WriteSummary:
 def attach_summary(error: E, summary: WriteSummary) -> E:
     """Set `error.summary` and say in the error's notes what the write did before it stopped."""
     error.summary = summary
-    note = f"bulk write stopped: {summary.describe()}; see err.summary for every item"
+    note = f"{_NOTE_PREFIX}{summary.describe()}; see err.summary for every item"
     add_note = getattr(error, "add_note", None)
     if add_note is not None:  # Python >= 3.11; tracebacks then show it under the message
+        # A summary attached again (a batch's, then the whole write's) replaces the earlier note.
+        notes = getattr(error, "__notes__", [])
+        notes[:] = [n for n in notes if not n.startswith(_NOTE_PREFIX)]
         add_note(note)
     return error
 
@@ -75,3 +84,58 @@ class PartialWriteError(ModelwireError):
     def __init__(self, message: str, summary: WriteSummary) -> None:
         super().__init__(message)
         self.summary = summary
+
+
+def failure_reason(error: BaseException) -> str:
+    """How a failed request reads in a summary."""
+    return str(error).split("\n", 1)[0] or type(error).__name__
+
+
+def account_failed_batch(summary: WriteSummary, keys: Iterable[str], error: BaseException) -> None:
+    """Record a batch whose request failed: unknown when it may have landed, else failed."""
+    landed_maybe = isinstance(error, ApiError) and (error.outcome_unknown or lost_in_flight(error))
+    summary.mark(keys, failure_reason(error), landed_maybe=landed_maybe)
+
+
+def write_batches(
+    work: Callable[[list[T]], S],
+    batches: Sequence[list[T]],
+    *,
+    keys: Callable[[list[T]], list[str]],
+    new_summary: Callable[[], S],
+    max_workers: int = 8,
+    progress: Progress | None = None,
+) -> S:
+    """Run `work` on each batch (bounded concurrency) and merge what each reports.
+
+    The first batch that raises stops new batches from starting (the service is likely down, and
+    every later batch would wait out its own retries); batches in flight finish. Then that error is
+    raised with `err.summary` accounting for every key: what landed, what failed or may have landed
+    (from the failed batch, or from `err.summary` when `work` accounted for it itself) and what was
+    never sent. Without a failure the merged summary is returned.
+    """
+    stop = threading.Event()
+    errors: list[ModelwireError] = []
+
+    def run(batch: list[T]) -> S:
+        if stop.is_set():
+            skipped = new_summary()
+            skipped.mark(keys(batch), NOT_SENT, landed_maybe=False)
+            return skipped
+        try:
+            return work(batch)
+        except ModelwireError as err:
+            stop.set()
+            errors.append(err)
+            if err.summary is not None:  # `work` accounted for its batch itself
+                return cast("S", err.summary)
+            accounted = new_summary()
+            account_failed_batch(accounted, keys(batch), err)
+            return accounted
+
+    total = new_summary()
+    for result in run_batches(run, list(batches), max_workers=max_workers, progress=progress):
+        total.merge(result)
+    if errors:
+        raise attach_summary(errors[0], total)
+    return total

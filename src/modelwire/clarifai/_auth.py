@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from modelwire._core.channel import sync_channel
-from modelwire._core.config import Endpoint, Secret, env, first_set, is_loopback
+from modelwire._core.config import Endpoint, Secret, env, first_set, is_loopback, warn_if_plaintext_remote
 from modelwire._core.errors import ConfigurationError
 from modelwire._core.transport import CallSettings, SyncTransport
 from modelwire._version import __version__
@@ -42,6 +42,8 @@ def endpoint_from_base_url(base_url: str) -> Endpoint:
             f"base_url={base_url!r} must look like https://api.clarifai.com or http://127.0.0.1:50051"
         )
     secure = parts.scheme == "https"
+    if not secure:
+        warn_if_plaintext_remote(parts.hostname, what="base_url (http://)")
     try:
         port = parts.port or (443 if secure else 80)
     except ValueError:

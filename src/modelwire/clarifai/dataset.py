@@ -8,6 +8,7 @@ cannot write outside the target (zip-slip); a malformed archive gets an error sa
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import re
@@ -23,11 +24,13 @@ from typing import Any, Protocol, runtime_checkable
 from google.protobuf import json_format, message, struct_pb2
 
 from modelwire._core.batching import Chunker
+from modelwire._core.errors import ModelwireError
 from modelwire._core.polling import poll
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
 from modelwire.clarifai._base import BaseClient, client_options
+from modelwire.clarifai._download import fetch
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai.errors import ApiClientError, UserError
 from modelwire.clarifai.inputs import MAX_UPLOAD_BATCH_SIZE, Inputs, UploadSummary
@@ -120,6 +123,7 @@ class Dataset(BaseClient):
         )
         self.version_id = version_id or self.dataset_info.version.id
         self._inputs = self._derive(Inputs, app_id=self.app_id)
+        self._export_urls: set[str] = set()  # URLs the API gave for exports: they may get the key
 
     def close(self) -> None:
         self._inputs.close()
@@ -175,9 +179,17 @@ class Dataset(BaseClient):
             built, annots = self._from_features(task, dataloader[index], index)
             inputs.append(built)
             annotations += annots
-        summary = self._inputs.upload_inputs_bulk(
-            inputs, min(batch_size, MAX_UPLOAD_BATCH_SIZE), show_progress=show_progress
-        )
+        try:
+            summary = self._inputs.upload_inputs_bulk(
+                inputs, min(batch_size, MAX_UPLOAD_BATCH_SIZE), show_progress=show_progress
+            )
+        except ModelwireError as err:
+            if err.summary is not None:  # the boxes/polygons of inputs that landed were not sent
+                for annotation in annotations:
+                    err.summary.failed[f"annotation:{annotation.input_id}"] = (
+                        "not sent: the input upload stopped"
+                    )
+            raise
         uploaded = set(summary.uploaded)
         ready = [a for a in annotations if a.input_id in uploaded]
         for batch in Chunker(ready, MAX_UPLOAD_BATCH_SIZE).chunk():
@@ -326,6 +338,7 @@ class Dataset(BaseClient):
         )
         if done.status.code != status_code_pb2.DATASET_VERSION_EXPORT_SUCCESS:
             raise ApiClientError(f"the export failed: {done.status.description or done.status.code}")
+        self._export_urls.add(done.url)
         return str(done.url)
 
     def export(
@@ -337,8 +350,6 @@ class Dataset(BaseClient):
         num_workers: int = 4,
     ) -> Path:
         """Write the dataset's inputs to `save_path` (a .zip file, or a directory)."""
-        from modelwire.clarifai.inputs import _fetch
-
         if not save_path:
             raise UserError("export needs save_path (a .zip file or a directory)")
         if local_archive_path:
@@ -347,14 +358,18 @@ class Dataset(BaseClient):
             except OSError as exc:
                 raise UserError(f"cannot read local_archive_path {local_archive_path!r}: {exc}") from None
         else:
-            raw = _fetch(archive_url or self.archive_zip(), self._conn)
+            url = archive_url or self.archive_zip()
+            raw = fetch(url, self._conn, source="api" if url in self._export_urls else "caller")
         inputs = read_archive(raw)
+        # Hosted prefixes in an archive the API did not just give us are not trusted with the key.
+        from_api = not local_archive_path and (not archive_url or archive_url in self._export_urls)
         safe_split = _safe(split) or "all"
         with ThreadPoolExecutor(max_workers=max(1, num_workers)) as pool:
-            contents = list(pool.map(self._inputs._content, inputs))
+            contents = list(pool.map(lambda i: self._inputs._content(i, trust_hosted=from_api), inputs))
+        names = _unique_names(inputs)
         entries = [
-            (f"{safe_split}/{_kind(i)}/{_safe(i.id)}.{_EXTENSIONS[_kind(i)]}", c)
-            for i, c in zip(inputs, contents, strict=True)
+            (f"{safe_split}/{_kind(i)}/{name}.{_EXTENSIONS[_kind(i)]}", c)
+            for i, name, c in zip(inputs, names, contents, strict=True)
         ]
         return _write_export(Path(save_path), entries)
 
@@ -381,6 +396,24 @@ def _kind(item: resources_pb2.Input) -> str:
 def _safe(name: str) -> str:
     """A file-name-safe version of an id: no separators, no dot-dot."""
     return _SAFE.sub("_", name).strip("._") or uuid.uuid4().hex
+
+
+def _unique_names(inputs: Sequence[resources_pb2.Input]) -> list[str]:
+    """A file name per input: its id when that is already safe, else the sanitised id plus a
+    short hash of the real id, so ids that sanitise alike ("a/b", "a_b") never overwrite each
+    other; ids repeated in the archive get a counter."""
+    names: list[str] = []
+    used: set[str] = set()
+    for item in inputs:
+        safe = _safe(item.id)
+        name = safe if safe == item.id else f"{safe}-{hashlib.sha256(item.id.encode()).hexdigest()[:8]}"
+        candidate, n = name, 1
+        while candidate.lower() in used:  # lower: case-insensitive file systems too
+            n += 1
+            candidate = f"{name}-{n}"
+        used.add(candidate.lower())
+        names.append(candidate)
+    return names
 
 
 def read_archive(raw: bytes) -> list[resources_pb2.Input]:

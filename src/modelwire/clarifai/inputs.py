@@ -10,12 +10,10 @@ exists with its data processed counts as uploaded.
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 import os
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +22,21 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
-from modelwire._core.batching import Progress, chunked, run_batches
+from modelwire._core.batching import Progress, chunked
+from modelwire._core.config import check_timeout
+from modelwire._core.errors import ApiError as CoreApiError
+from modelwire._core.errors import ModelwireError
+from modelwire._core.writes import (
+    WriteSummary,
+    account_failed_batch,
+    attach_summary,
+    failure_reason,
+    write_batches,
+)
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._base import BaseClient
+from modelwire.clarifai._download import fetch
 from modelwire.clarifai.errors import ApiClientError, ApiError, UserError
 
 log = logging.getLogger("modelwire.clarifai")
@@ -40,30 +49,23 @@ _KINDS = ("image", "video", "audio", "text")
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
 
-@dataclass
-class UploadSummary:
-    """What a bulk upload did: ids uploaded, ids failed with the reason (nothing is dropped)."""
+@dataclass(repr=False)
+class UploadSummary(WriteSummary):
+    """What a bulk upload did with each input id: `uploaded`, `failed` (id -> reason) or `unknown`
+    (sent, outcome not known: it may have landed; a rerun with the same ids settles it). Nothing
+    is dropped. When an upload stops on an error, the error carries this as `err.summary`."""
 
-    uploaded: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
     job_ids: list[str] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-    def merge(self, other: UploadSummary) -> None:
-        self.uploaded += other.uploaded
-        self.failed.update(other.failed)
-        self.job_ids += other.job_ids
+    def merge(self, other: WriteSummary) -> None:
+        super().merge(other)
+        if isinstance(other, UploadSummary):
+            self.job_ids += other.job_ids
 
     def raise_for_failures(self) -> None:
-        if self.failed:
-            shown = "; ".join(f"{k}: {v}" for k, v in list(self.failed.items())[:5])
-            raise ApiClientError(f"{len(self.failed)} input(s) failed to upload ({shown})")
-
-    def __repr__(self) -> str:
-        return f"UploadSummary(uploaded={len(self.uploaded)}, failed={len(self.failed)})"
+        if self.failed or self.unknown:
+            shown = _sample({**self.failed, **self.unknown})
+            raise attach_summary(ApiClientError(f"{self.describe()} ({shown})"), self)
 
 
 def clean_input_id(name: str) -> str:
@@ -302,17 +304,15 @@ class Inputs(BaseClient):
             raise UserError(f"csv_type must be raw, url or file_path, got {csv_type!r}")
         if csv_type == "raw" and input_type != "text":
             raise UserError("csv_type='raw' works only with input_type='text'")
-        try:
-            with open(csv_path, newline="", encoding="utf-8") as handle:
-                rows = list(csv.DictReader(handle))
-        except OSError as exc:
-            raise UserError(f"cannot read csv {csv_path!r}: {exc.strerror or exc}") from None
+        rows = _csv_rows(csv_path)
         inputs = []
         for line, row in enumerate(rows, start=2):
             value = row.get("input")
             if value is None:
                 raise UserError(f"{csv_path}: the header needs an 'input' column (line 1)")
-            input_id = (row.get("inputid") or "").strip() or uuid.uuid4().hex
+            # Without an inputid column the id is derived from the row, so rerunning an upload of
+            # the same file after a failure re-sends the same ids and duplicates nothing.
+            input_id = (row.get("inputid") or "").strip() or _row_id(line, value)
             concepts = (
                 [c.strip() for c in (row.get("concepts") or "").split(",") if c.strip()] if labels else None
             )
@@ -320,7 +320,7 @@ class Inputs(BaseClient):
             if row.get("metadata"):
                 extra["metadata"] = _json_cell(row["metadata"], csv_path, line)
             if row.get("geopoints"):
-                extra["geo_info"] = [float(x) for x in row["geopoints"].split(",")]
+                extra["geo_info"] = _geo_cell(row["geopoints"], csv_path, line)
             if csv_type == "raw":
                 inputs.append(self.get_text_input(input_id, value, **extra))
             elif csv_type == "url":
@@ -377,8 +377,8 @@ class Inputs(BaseClient):
     # -- uploads ------------------------------------------------------------------------------------
 
     def upload_inputs(self, inputs: Sequence[resources_pb2.Input], show_log: bool = True) -> str:
-        """Upload up to 128 inputs in one call; returns the add-job id. Per-input failures are
-        logged (and reported by upload_inputs_bulk's summary)."""
+        """Upload up to 128 inputs in one call; returns the add-job id. When the API rejects any of
+        them, raises `ApiClientError` whose `summary` lists the accepted and rejected ids."""
         if not inputs:
             raise UserError("upload_inputs needs at least one input")
         if len(inputs) > MAX_UPLOAD_BATCH_SIZE:
@@ -390,8 +390,12 @@ class Inputs(BaseClient):
         response = self._request("PostInputs", inputs=list(inputs), inputs_add_job_id=job_id)
         failed = _item_failures(response.inputs)
         if failed:
-            log.warning("%d of %d input(s) were rejected: %s", len(failed), len(inputs), _sample(failed))
-        elif show_log:
+            # Never hand back a job id as if all were well: say which inputs the API refused.
+            summary = UploadSummary(uploaded=[i.id for i in inputs if i.id not in failed], failed=failed)
+            summary.job_ids.append(job_id)
+            message = f"{len(failed)} of {len(inputs)} input(s) were rejected: {_sample(failed)}"
+            raise attach_summary(ApiClientError(message), summary)
+        if show_log:
             log.info("upload job %s accepted %d input(s)", job_id, len(inputs))
         return job_id
 
@@ -453,26 +457,31 @@ class Inputs(BaseClient):
         timeout: float = 1800.0,
     ) -> UploadSummary:
         """Upload any number of inputs: batches of <= 128 in parallel, each waited for and checked;
-        inputs that failed processing are retried (up to 2 times) and then reported as failed."""
-        if not 1 <= batch_size <= MAX_UPLOAD_BATCH_SIZE:
-            raise UserError(f"batch_size must be between 1 and {MAX_UPLOAD_BATCH_SIZE}, got {batch_size}")
-        items = list(inputs)
-        ids = [i.id for i in items]
-        if any(not i for i in ids) or len(set(ids)) != len(ids):
-            raise UserError("bulk uploads need a unique, non-empty id on every input (retries rely on it)")
+        inputs that failed processing are retried (up to 2 times) and then reported as failed.
+
+        When a batch cannot be sent (the service is down, retries exhausted), no further batch
+        starts and that error is raised with `err.summary`: every id uploaded, failed, unknown
+        (may have landed) or not sent. Rerunning with the same inputs uploads only the rest."""
+        items = _checked_inputs(inputs)
+        if not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_UPLOAD_BATCH_SIZE:
+            raise UserError(
+                f"batch_size must be an int between 1 and {MAX_UPLOAD_BATCH_SIZE}, got {batch_size!r}"
+            )
+        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
+            raise UserError(f"max_workers must be a positive int, got {max_workers!r}")
+        check_timeout(timeout)
         progress = Progress(len(items), "Uploading inputs", show_progress)
         try:
-            results = run_batches(
+            summary = write_batches(
                 lambda batch: self._upload_batch(batch, timeout),
                 list(chunked(items, batch_size)),
+                keys=lambda batch: [i.id for i in batch],
+                new_summary=UploadSummary,
                 max_workers=max_workers,
                 progress=progress,
             )
         finally:
             progress.close()
-        summary = UploadSummary()
-        for result in results:
-            summary.merge(result)
         if summary.failed:
             log.warning("%d input(s) failed to upload: %s", len(summary.failed), _sample(summary.failed))
         return summary
@@ -480,33 +489,50 @@ class Inputs(BaseClient):
     def _upload_batch(self, batch: list[resources_pb2.Input], timeout: float) -> UploadSummary:
         summary = UploadSummary()
         pending = batch
-        for attempt in range(MAX_RETRIES + 1):
-            job_id = uuid.uuid4().hex
-            response = self._request("PostInputs", inputs=pending, inputs_add_job_id=job_id)
-            summary.job_ids.append(job_id)
-            rejected = _item_failures(response.inputs)
-            duplicates = {k for k, v in rejected.items() if _is_duplicate(v)}
-            accepted = [i.id for i in pending if i.id not in rejected]
-            retry: dict[str, str] = {}
-            if accepted:
-                retry = self._wait_and_check(job_id, accepted, timeout)
-            # A duplicate id is ours when an earlier attempt already stored it: check its state.
-            retry.update(self._check_existing(duplicates))
-            for input_id, reason in rejected.items():
-                if input_id not in duplicates:
-                    summary.failed[input_id] = reason
-            done = [i.id for i in pending if i.id not in rejected and i.id not in retry]
-            summary.uploaded += done + [d for d in duplicates if d not in retry]
-            if not retry:
-                return summary
-            # A failed input is removed before it is sent again, and after the last attempt, so the
-            # app keeps only inputs that processed; the summary reports the rest.
-            self._request("DeleteInputs", ids=list(retry))
-            if attempt == MAX_RETRIES:
-                summary.failed.update(retry)
-                return summary
-            pending = [i for i in pending if i.id in retry]
+        try:
+            for attempt in range(MAX_RETRIES + 1):
+                pending = self._upload_attempt(pending, timeout, summary, last=attempt == MAX_RETRIES)
+                if not pending:
+                    break
+        except ModelwireError as err:
+            # What this batch did before the error is in `summary`; the rest was in flight.
+            settled = {*summary.uploaded, *summary.failed, *summary.unknown}
+            unsettled = [i.id for i in batch if i.id not in settled]
+            account_failed_batch(summary, unsettled, err)
+            raise attach_summary(err, summary) from None
         return summary
+
+    def _upload_attempt(
+        self, pending: list[resources_pb2.Input], timeout: float, summary: UploadSummary, *, last: bool
+    ) -> list[resources_pb2.Input]:
+        """One PostInputs of `pending`, waited for; returns the inputs to send again."""
+        job_id = uuid.uuid4().hex
+        response = self._request("PostInputs", inputs=pending, inputs_add_job_id=job_id)
+        summary.job_ids.append(job_id)
+        rejected = _item_failures(response.inputs)
+        duplicates = {k for k, v in rejected.items() if _is_duplicate(v)}
+        accepted = [i.id for i in pending if i.id not in rejected]
+        try:
+            retry = self._wait_and_check(job_id, accepted, timeout) if accepted else {}
+            # A duplicate id is ours when an earlier attempt (or run) stored it: check its state.
+            retry.update(self._check_existing(duplicates))
+        except ModelwireError as err:
+            # Stored by PostInputs, but whether they processed could not be read.
+            summary.mark([*accepted, *duplicates], failure_reason(err), landed_maybe=True)
+            raise
+        for input_id, reason in rejected.items():
+            if input_id not in duplicates:
+                summary.failed[input_id] = reason
+        summary.uploaded += [i.id for i in pending if i.id not in summary.failed and i.id not in retry]
+        if not retry:
+            return []
+        # A failed input is removed before it is sent again, and after the last attempt, so the
+        # app keeps only inputs that processed; the summary reports the rest.
+        self._request("DeleteInputs", ids=list(retry))
+        if last:
+            summary.failed.update(retry)
+            return []
+        return [i for i in pending if i.id in retry]
 
     def _wait_and_check(self, job_id: str, ids: list[str], timeout: float) -> dict[str, str]:
         """Wait for the add-job; return {id: reason} for inputs that did not process."""
@@ -514,7 +540,14 @@ class Inputs(BaseClient):
         delay = 0.1  # an add-job never finishes at once: polling sooner only adds calls
         while True:
             time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
-            job = self._request("GetInputsAddJob", id=job_id).inputs_add_job
+            try:
+                job = self._request("GetInputsAddJob", id=job_id).inputs_add_job
+            except CoreApiError as err:
+                # The job's state is only a shortcut: the inputs themselves say whether they landed.
+                log.info(
+                    "add-job %s could not be read (%s); checking its inputs instead", job_id, err.code.name
+                )
+                return self._settle(ids, deadline)
             progress = job.progress
             if progress.pending_count == 0 and progress.in_progress_count == 0:
                 break
@@ -526,16 +559,30 @@ class Inputs(BaseClient):
             return {}
         return self._check_existing(set(ids))
 
+    def _settle(self, ids: list[str], deadline: float) -> dict[str, str]:
+        """Wait until none of `ids` is still processing; {id: reason} for those that failed."""
+        delay = 0.1
+        while True:
+            response = self._request("ListInputs", ids=sorted(ids), per_page=len(ids))
+            if not any(i.status.code in _PENDING for i in response.inputs) or time.monotonic() >= deadline:
+                return self._failures_of(set(ids), response.inputs)
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 1.0)
+
     def _check_existing(self, ids: set[str]) -> dict[str, str]:
         """{id: reason} for those of `ids` whose stored input did not process successfully."""
         if not ids:
             return {}
         response = self._request("ListInputs", ids=sorted(ids), per_page=len(ids))
-        found = {i.id: i for i in response.inputs}
+        return self._failures_of(ids, response.inputs)
+
+    @staticmethod
+    def _failures_of(ids: set[str], stored: Sequence[resources_pb2.Input]) -> dict[str, str]:
+        found = {i.id: i for i in stored}
         failures = {i: "the input was not stored" for i in ids if i not in found}
-        for input_id, stored in found.items():
-            if stored.status.code != INPUT_SUCCESS:
-                failures[input_id] = _reason(stored.status)
+        for input_id, item in found.items():
+            if item.status.code != INPUT_SUCCESS:
+                failures[input_id] = _reason(item.status)
         return failures
 
     def upload_annotations(
@@ -609,7 +656,10 @@ class Inputs(BaseClient):
         """The content of each input: its bytes, its raw text, or what its URL serves."""
         return [self._content(item) for item in inputs]
 
-    def _content(self, item: resources_pb2.Input) -> bytes:
+    def _content(self, item: resources_pb2.Input, trust_hosted: bool = True) -> bytes:
+        """The input's bytes. Its hosted copy is preferred: the API names that URL, so it may get
+        the credential (unless `trust_hosted` is False: an archive not from the API); `data.url`
+        comes from whoever created the input and is fetched without it."""
         for kind in _KINDS:
             if not item.data.HasField(kind):  # type: ignore[arg-type]
                 continue
@@ -618,12 +668,30 @@ class Inputs(BaseClient):
                 return str(part.raw).encode()
             if part.base64:
                 return bytes(part.base64)
-            url = part.url or (
-                f"{part.hosted.prefix}/orig/{part.hosted.suffix}" if part.hosted.prefix else ""
-            )
-            if url:
-                return _fetch(url, self._conn)
+            if part.hosted.prefix and part.hosted.suffix:
+                hosted = f"{part.hosted.prefix.rstrip('/')}/orig/{part.hosted.suffix}"
+                return fetch(hosted, self._conn, source="api" if trust_hosted else "input")
+            if part.url:
+                return fetch(part.url, self._conn, source="input")
         raise ApiClientError(f"input {item.id!r} has no content to download")
+
+
+def _checked_inputs(inputs: Iterable[resources_pb2.Input]) -> list[resources_pb2.Input]:
+    """The inputs as a list, each an Input with a unique id (retries and reruns rely on ids)."""
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise UserError(
+            f"inputs must be a list of Input messages (Inputs.get_text_input), got {type(inputs).__name__}"
+        )
+    items = list(inputs)
+    wrong = next((i for i in items if not isinstance(i, resources_pb2.Input)), None)
+    if wrong is not None:
+        raise UserError(
+            f"inputs must be Input messages (built with Inputs.get_*_input), got a {type(wrong).__name__}"
+        )
+    ids = [i.id for i in items]
+    if any(not i for i in ids) or len(set(ids)) != len(ids):
+        raise UserError("bulk uploads need a unique, non-empty id on every input (retries rely on it)")
+    return items
 
 
 def _files(folder: str, suffixes: set[str]) -> list[Path]:
@@ -631,6 +699,34 @@ def _files(folder: str, suffixes: set[str]) -> list[Path]:
     if not root.is_dir():
         raise UserError(f"folder_path {folder!r} is not a directory")
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+
+
+def _csv_rows(path: str) -> list[dict[str, str]]:
+    """The rows of a UTF-8 CSV; what is wrong with the file as a UserError (with the line)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            try:
+                return list(reader)
+            except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+                raise UserError(f"{path}:{reader.line_num}: not a valid CSV row: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save the CSV as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise UserError(f"cannot read csv {path!r}: {exc.strerror or exc}") from None
+
+
+def _row_id(line: int, value: str) -> str:
+    return hashlib.sha1(f"{line}\x00{value}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _geo_cell(text: str, path: str, line: int) -> list[float]:
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise UserError(f"{path}:{line}: geopoints must be 'longitude,latitude', got {text!r}") from None
 
 
 def _json_cell(text: str, path: str, line: int) -> dict[str, Any]:
@@ -664,24 +760,3 @@ def _sample(failures: dict[str, str]) -> str:
     return "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:5]) + (
         " ..." if len(failures) > 5 else ""
     )
-
-
-def _fetch(url: str, connection: Any) -> bytes:
-    """GET a URL with up to 3 attempts on 5xx; file:// works too (the emulator's archives)."""
-    headers = {"User-Agent": "modelwire"}
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if host.endswith("clarifai.com") and connection.credentials.pat is not None:
-        headers["Authorization"] = f"Key {connection.credentials.pat.reveal()}"
-    last: Exception | None = None
-    for attempt in range(3):
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=60) as response:
-                return bytes(response.read())
-        except urllib.error.HTTPError as exc:
-            last = exc
-            if exc.code < 500:
-                break
-        except OSError as exc:
-            last = exc
-        time.sleep(0.2 * 2**attempt)
-    raise ApiClientError(f"cannot download {url}: {last}")

@@ -373,9 +373,10 @@ class Model(_Resource):
             raise UserError("no model version: pass version_id= or use a Model with a version")
         version = self._request("GetModelVersion", model_id=self.id, version_id=chosen).model_version
         if training_logs and version.train_log:
-            from modelwire.clarifai.inputs import _fetch
+            from modelwire.clarifai._download import fetch
 
-            Path(f"{chosen}.log").write_bytes(_fetch(version.train_log, self._conn))
+            # The API names the log's URL, so its host may receive the credential.
+            Path(f"{chosen}.log").write_bytes(fetch(version.train_log, self._conn, source="api"))
         return version.status  # type: ignore[no-any-return]
 
     def wait_for_training(self, version_id: str | None = None, timeout: float = 600.0) -> status_pb2.Status:

@@ -53,7 +53,7 @@ from modelwire.clavata.types import (
     Report,
     ReviewResult,
 )
-from modelwire.clavata.webhooks import WebhookVerificationError, sign_webhook, verify_webhook
+from modelwire.clavata.webhooks import SeenDeliveries, WebhookVerificationError, sign_webhook, verify_webhook
 
 __all__ = [
     "NO_RETRY",
@@ -96,6 +96,7 @@ __all__ = [
     "Report",
     "RetryPolicy",
     "ReviewResult",
+    "SeenDeliveries",
     "TimeRange",
     "UnauthenticatedError",
     "UnavailableError",

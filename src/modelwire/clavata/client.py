@@ -9,6 +9,7 @@ documentation), or a raw generated message.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from typing import Any, Generic, TypeVar
 
@@ -16,8 +17,8 @@ import grpc
 from google.protobuf import message
 
 from modelwire._core.channel import ChannelOptions, aio_channel, sync_channel
-from modelwire._core.config import resolve_endpoint, resolve_secret
-from modelwire._core.errors import UsageError
+from modelwire._core.config import check_timeout, resolve_endpoint, resolve_secret
+from modelwire._core.errors import ConfigurationError, UsageError
 from modelwire._core.paging import AsyncPager, Pager, PageToken
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._core.streams import AsyncStream, SyncStream
@@ -46,6 +47,7 @@ DEFAULT_HOST = "gateway.app.clavata.ai"
 DEFAULT_PORT = 443
 M = TypeVar("M", bound=message.Message)
 C = TypeVar("C")
+H = TypeVar("H")
 
 
 class JobTimeoutError(ClavataError, TimeoutError):
@@ -58,12 +60,22 @@ class JobTimeoutError(ClavataError, TimeoutError):
         )
 
 
+def _build(helper: type[H], build: dict[str, Any]) -> H:
+    """The helper made from keyword arguments; a missing or unknown one is a UsageError."""
+    try:
+        inspect.signature(helper).bind(**build)
+    except TypeError as exc:  # only the binding: errors inside the helper keep their own type
+        fields = ", ".join(inspect.signature(helper).parameters)
+        raise UsageError(f"{helper.__name__}: {exc} (its fields: {fields})") from None
+    return helper(**build)
+
+
 def _as_proto(request: Any, helper: type[Any], proto: type[M], **build: Any) -> M:
     """A request given as the helper, as the generated message, or as keyword arguments."""
     if request is None:
         if not build:
             raise UsageError(f"pass a {helper.__name__} (or its fields as keyword arguments)")
-        request = helper(**build)
+        request = _build(helper, build)
     elif build:
         raise UsageError(f"pass either a {helper.__name__} or keyword arguments, not both")
     if isinstance(request, proto):
@@ -84,7 +96,7 @@ def _list_jobs_proto(request: ListJobsQuery | None, filters: dict[str, Any]) -> 
         raise UsageError("pass either a ListJobsQuery or filter keyword arguments, not both")
     if isinstance(request, gateway_pb2.ListJobsRequest):
         return request
-    query = request if request is not None else ListJobsQuery(**filters)
+    query = request if request is not None else _build(ListJobsQuery, filters)
     if not isinstance(query, ListJobsQuery):
         raise UsageError(f"expected a ListJobsQuery, got {type(query).__name__}")
     return query.to_proto_request()
@@ -95,10 +107,23 @@ def _evaluate_one_proto(
 ) -> gateway_pb2.CreateJobRequest:
     if request is not None and build:
         raise UsageError("pass either an EvaluateOneRequest or keyword arguments, not both")
-    one = request if request is not None else EvaluateOneRequest(**build)
+    one = request if request is not None else _build(EvaluateOneRequest, build)
     if not isinstance(one, EvaluateOneRequest):
         raise UsageError(f"expected an EvaluateOneRequest, got {type(one).__name__}")
     return one.to_create_job().to_proto()
+
+
+def _per_call(timeout: Any, what: str = "timeout") -> Any:
+    """A per-call timeout: DEFAULT (the client's), None (no deadline) or positive seconds."""
+    return timeout if timeout is DEFAULT else check_timeout(timeout, what=what)
+
+
+def _check_max_items(max_items: Any) -> int | None:
+    if max_items is not None and (
+        isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+    ):
+        raise UsageError(f"max_items must be an int >= 0 (or None for all), got {max_items!r}")
+    return max_items
 
 
 def _job(response: gateway_pb2.CreateJobResponse | gateway_pb2.GetJobResponse) -> Job:
@@ -111,17 +136,19 @@ _JOB_PAGES = PageToken(items_field="jobs")
 class _Polling:
     """Delays between polls of a job: 50 ms doubling to 1 s, within an overall timeout."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float | None) -> None:
         self.start = time.monotonic()
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)  # None: poll until the job finishes
         self._delay = 0.05
 
     def next_delay(self, job: Job) -> float:
         """Seconds to wait before polling again; raises JobTimeoutError when out of time."""
         waited = time.monotonic() - self.start
+        delay, self._delay = self._delay, min(self._delay * 2, 1.0)
+        if self.timeout is None:
+            return delay
         if waited >= self.timeout:
             raise JobTimeoutError(job, waited)
-        delay, self._delay = self._delay, min(self._delay * 2, 1.0)
         return min(delay, self.timeout - waited)
 
 
@@ -166,7 +193,7 @@ class _ClavataBase:
                 ("authorization", f"Bearer {self._token.reveal()}"),
                 ("x-clavata-client", f"modelwire:{__version__}"),
             ),
-            timeout=timeout,
+            timeout=check_timeout(timeout, error=ConfigurationError),
             retry=retry or DEFAULT_RETRY,
             secrets=(self._token,),
             specializers=(refusal_from,),
@@ -216,15 +243,17 @@ class ClavataClient(_ClavataBase):
             _ops.EVALUATE,
             pb,
             EvaluateResponse.from_proto,
-            timeout=stream_timeout,
-            message_timeout=message_timeout,
+            timeout=_per_call(stream_timeout, "stream_timeout"),
+            message_timeout=check_timeout(message_timeout, what="message_timeout"),
         )
 
     def evaluate_one(
         self, request: EvaluateOneRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> EvaluateOneResponse:
         """Evaluate one piece of content as a job; `report` is None if the job has no result yet."""
-        response = self._t.unary(_ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=timeout)
+        response = self._t.unary(
+            _ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=_per_call(timeout)
+        )
         return EvaluateOneResponse.from_job(_job(response))
 
     def create_job(
@@ -232,14 +261,15 @@ class ClavataClient(_ClavataBase):
     ) -> Job:
         """Create a job; returns it PENDING unless the request waits for completion."""
         pb = _as_proto(request, CreateJobRequest, gateway_pb2.CreateJobRequest, **build)
-        return _job(self._t.unary(_ops.CREATE_JOB, pb, timeout=timeout))
+        return _job(self._t.unary(_ops.CREATE_JOB, pb, timeout=_per_call(timeout)))
 
     def get_job(self, request: GetJobRequest | str | Job, *, timeout: float | None = DEFAULT) -> Job:
         """A job with its results, by GetJobRequest, job uuid or Job."""
-        return _job(self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=timeout))
+        return _job(self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=_per_call(timeout)))
 
-    def wait_for_job(self, job: Job | str, *, timeout: float = 60.0) -> Job:
-        """Poll until the job is COMPLETED, FAILED or CANCELED; JobTimeoutError after `timeout`."""
+    def wait_for_job(self, job: Job | str, *, timeout: float | None = 60.0) -> Job:
+        """Poll until the job is COMPLETED, FAILED or CANCELED; JobTimeoutError after `timeout`
+        seconds (None: no limit)."""
         polling = _Polling(timeout)
         current = self.get_job(job)
         while not current.status.finished:
@@ -260,13 +290,14 @@ class ClavataClient(_ClavataBase):
         Iterate for jobs, or `.pages()` for ListJobsResponse pages. Filters: a ListJobsQuery, or
         its fields as keywords (status=, policy_id=, created_time_range=, page_size=, ...).
         """
+        per_page = _per_call(timeout)  # checked now, not at the first page
         return Pager(
-            lambda pb: self._t.unary(_ops.LIST_JOBS, pb, timeout=timeout),
+            lambda pb: self._t.unary(_ops.LIST_JOBS, pb, timeout=per_page),
             _list_jobs_proto(request, filters),
             _JOB_PAGES,
             shape_item=Job.from_proto,
             shape_page=ListJobsResponse.shape,
-            max_items=max_items,
+            max_items=_check_max_items(max_items),
         )
 
     def evaluate_labels(
@@ -274,7 +305,9 @@ class ClavataClient(_ClavataBase):
     ) -> EvaluateLabelsResponse:
         """Evaluate one piece of content against 1-10 label versions (beta)."""
         pb = _as_proto(request, EvaluateLabelsRequest, _ops.EVALUATE_LABELS.request_type, **build)
-        return EvaluateLabelsResponse.from_proto(self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout))
+        return EvaluateLabelsResponse.from_proto(
+            self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=_per_call(timeout))
+        )
 
     def close(self) -> None:
         self._t.close()
@@ -322,28 +355,30 @@ class AsyncClavataClient(_ClavataBase):
             _ops.EVALUATE,
             pb,
             EvaluateResponse.from_proto,
-            timeout=stream_timeout,
-            message_timeout=message_timeout,
+            timeout=_per_call(stream_timeout, "stream_timeout"),
+            message_timeout=check_timeout(message_timeout, what="message_timeout"),
         )
 
     async def evaluate_one(
         self, request: EvaluateOneRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> EvaluateOneResponse:
-        response = await self._t.unary(_ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=timeout)
+        response = await self._t.unary(
+            _ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=_per_call(timeout)
+        )
         return EvaluateOneResponse.from_job(_job(response))
 
     async def create_job(
         self, request: CreateJobRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> Job:
         pb = _as_proto(request, CreateJobRequest, gateway_pb2.CreateJobRequest, **build)
-        response = await self._t.unary(_ops.CREATE_JOB, pb, timeout=timeout)
+        response = await self._t.unary(_ops.CREATE_JOB, pb, timeout=_per_call(timeout))
         return _job(response)
 
     async def get_job(self, request: GetJobRequest | str | Job, *, timeout: float | None = DEFAULT) -> Job:
-        response = await self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=timeout)
+        response = await self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=_per_call(timeout))
         return _job(response)
 
-    async def wait_for_job(self, job: Job | str, *, timeout: float = 60.0) -> Job:
+    async def wait_for_job(self, job: Job | str, *, timeout: float | None = 60.0) -> Job:
         polling = _Polling(timeout)
         current = await self.get_job(job)
         while not current.status.finished:
@@ -359,13 +394,14 @@ class AsyncClavataClient(_ClavataBase):
         timeout: float | None = DEFAULT,
         **filters: Any,
     ) -> AsyncPager[Job, ListJobsResponse]:
+        per_page = _per_call(timeout)
         return AsyncPager(
-            lambda pb: self._t.unary(_ops.LIST_JOBS, pb, timeout=timeout),
+            lambda pb: self._t.unary(_ops.LIST_JOBS, pb, timeout=per_page),
             _list_jobs_proto(request, filters),
             _JOB_PAGES,
             shape_item=Job.from_proto,
             shape_page=ListJobsResponse.shape,
-            max_items=max_items,
+            max_items=_check_max_items(max_items),
         )
 
     async def evaluate_labels(
@@ -373,7 +409,7 @@ class AsyncClavataClient(_ClavataBase):
     ) -> EvaluateLabelsResponse:
         pb = _as_proto(request, EvaluateLabelsRequest, _ops.EVALUATE_LABELS.request_type, **build)
         return EvaluateLabelsResponse.from_proto(
-            await self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout)
+            await self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=_per_call(timeout))
         )
 
     async def close(self) -> None:

@@ -22,12 +22,43 @@ _KINDS = ("text", "image", "image_url", "video", "audio_url")
 MAX_LABEL_VERSIONS = 10
 
 
+MAX_UINT32 = 2**32 - 1
+
+
+def check_text(value: Any, what: str) -> str:
+    """`value` as a str protobuf can encode; a UsageError naming `what` otherwise.
+
+    Protobuf strings are UTF-8, so a lone surrogate (e.g. from `bytes.decode(errors="surrogateescape")`)
+    would otherwise surface as a raw UnicodeEncodeError from deep inside message construction.
+    """
+    if not isinstance(value, str):
+        raise UsageError(f"{what} must be a str, got {type(value).__name__}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UsageError(
+                f"{what} is not valid text: it holds an unpaired surrogate (U+{ord(value[exc.start]):04X}) "
+                f"at position {exc.start}, which UTF-8 cannot encode; clean it (e.g. decode the source "
+                'bytes with errors="replace") before sending'
+            ) from None
+    return value
+
+
 @dataclass(frozen=True)
 class VideoContent:
     """A video by URL, optionally sampled to `num_frames` frames."""
 
     url: str
     num_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        check_text(self.url, "VideoContent.url")
+        frames = self.num_frames
+        if frames is not None and (
+            isinstance(frames, bool) or not isinstance(frames, int) or not 0 <= frames <= MAX_UINT32
+        ):
+            raise UsageError(f"VideoContent.num_frames must be an int in 0..{MAX_UINT32}, got {frames!r}")
 
 
 def _check_str_map(value: Mapping[str, str] | None, what: str) -> dict[str, str]:
@@ -41,6 +72,8 @@ def _check_str_map(value: Mapping[str, str] | None, what: str) -> dict[str, str]
                 f"{what} must map str to str; {key!r}: {item!r} is {type(key).__name__} -> "
                 f"{type(item).__name__} (convert the value with str() if that is what you mean)"
             )
+        check_text(key, f"{what} key")
+        check_text(item, f"{what}[{key!r}]")
     return dict(value)
 
 
@@ -72,8 +105,8 @@ class ContentData:
             )
         for name in ("text", "image_url", "audio_url", "title", "content_type"):
             value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise UsageError(f"ContentData.{name} must be a str, got {type(value).__name__}")
+            if value is not None:
+                check_text(value, f"ContentData.{name}")
         if self.image is not None:
             if not isinstance(self.image, (bytes, bytearray, memoryview)):
                 raise UsageError(f"ContentData.image must be bytes, got {type(self.image).__name__}")
@@ -85,9 +118,9 @@ class ContentData:
                 f"ContentData.video must be a URL or VideoContent, got {type(self.video).__name__}"
             )
         self.metadata = _check_str_map(self.metadata, "ContentData.metadata")
-        if isinstance(self.labels, str) or not all(isinstance(x, str) for x in self.labels):
-            raise UsageError("ContentData.labels must be a list of str")
-        self.labels = list(self.labels)
+        if isinstance(self.labels, (str, bytes)) or not isinstance(self.labels, Iterable):
+            raise UsageError(f"ContentData.labels must be a list of str, got {type(self.labels).__name__}")
+        self.labels = [check_text(x, f"ContentData.labels[{i}]") for i, x in enumerate(self.labels)]
 
     @property
     def kind(self) -> str | None:
@@ -150,7 +183,7 @@ def _one(item: Any, where: str) -> ContentData:
     if isinstance(item, ContentData):
         return item
     if isinstance(item, str):
-        return ContentData(text=item)
+        return ContentData(text=check_text(item, where))
     if isinstance(item, (bytes, bytearray, memoryview)):
         return ContentData(image=bytes(item))
     kind = type(item).__name__
@@ -165,7 +198,9 @@ def as_contents(content: Content, *, what: str = "content") -> list[ContentLike]
     """
     if content is None:
         raise UsageError(f"{what} is required: pass a str, bytes, ContentData or a list of them")
-    if isinstance(content, (str, bytes, ContentData)):
+    if isinstance(content, str):
+        return [check_text(content, what)]
+    if isinstance(content, (bytes, ContentData)):
         return [content]
     if isinstance(content, (bytearray, memoryview)):
         return [bytes(content)]
@@ -174,7 +209,9 @@ def as_contents(content: Content, *, what: str = "content") -> list[ContentLike]
         raise UsageError(f"{what}: expected str, bytes, ContentData or a list of them, got {kind}")
     items: list[ContentLike] = list(content)
     for index, item in enumerate(items):
-        if not isinstance(item, (str, bytes, ContentData)):
+        if isinstance(item, str):
+            check_text(item, f"{what}[{index}]")
+        elif not isinstance(item, (bytes, ContentData)):
             items[index] = _one(item, f"{what}[{index}]")  # bytearray/memoryview, or a clear error
     if not items:
         raise UsageError(f"{what} is empty: pass at least one piece of content")
@@ -197,7 +234,7 @@ def content_to_proto(item: ContentLike) -> public_pb2.ContentData:
 def _check_policy(policy_id: Any) -> str:
     if not isinstance(policy_id, str) or not policy_id.strip():
         raise UsageError(f"policy_id must be a non-empty str (the policy's id), got {policy_id!r}")
-    return policy_id
+    return check_text(policy_id, "policy_id")
 
 
 def _check_threshold(threshold: float | None) -> float | None:
@@ -212,15 +249,29 @@ def _check_threshold(threshold: float | None) -> float | None:
 
 def options_to_map(options: Mapping[str, str | bool] | None) -> dict[str, str]:
     """`{"expedited": True}` -> `{"expedited": "true"}`; validates the keys the service knows."""
+    if options is not None and not isinstance(options, Mapping):
+        raise UsageError(f"options must be a dict of option name to str/bool, got {type(options).__name__}")
     out: dict[str, str] = {}
     for key, value in (options or {}).items():
         if not isinstance(key, str):
             raise UsageError(f"option names must be str, got {key!r}")
-        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        check_text(key, "option name")
+        if not isinstance(value, (str, bool, int, float)):
+            raise UsageError(f"option {key!r} must be a str or bool, got {type(value).__name__}")
+        text = (
+            ("true" if value else "false")
+            if isinstance(value, bool)
+            else check_text(str(value), f"option {key!r}")
+        )
         if key == "expedited" and text.lower() not in ("true", "false"):
             raise UsageError(f'option "expedited" must be True/False or "true"/"false", got {value!r}')
         out[key] = text.lower() if key == "expedited" else text
     return out
+
+
+def _check_flag(value: Any, what: str) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise UsageError(f"{what} must be True or False, got {type(value).__name__} {value!r}")
 
 
 def _validate_policy_request(request: EvaluateRequest | CreateJobRequest) -> None:
@@ -228,6 +279,8 @@ def _validate_policy_request(request: EvaluateRequest | CreateJobRequest) -> Non
     request.policy_id = _check_policy(request.policy_id)
     request.threshold = _check_threshold(request.threshold)
     options_to_map(request.options)
+    for flag in ("expedited", "include_evaluation_report", "wait_for_completion"):
+        _check_flag(getattr(request, flag, None), flag)
 
 
 def _fill_policy_request(
@@ -264,22 +317,20 @@ class EvaluateRequest:
 
     def to_proto(self) -> gateway_pb2.EvaluateRequest:
         pb = gateway_pb2.EvaluateRequest(content_data=_protos(self.content), policy_id=self.policy_id)
-        if self.threshold is not None:
-            pb.threshold = self.threshold
-        if self.expedited is not None:
-            pb.expedited = self.expedited
+        _fill_policy_request(pb, self)
         if self.include_evaluation_report is not None:
             pb.include_evaluation_report = self.include_evaluation_report
-        if mapped := options_to_map(self.options):
-            pb.options.options.update(mapped)
         return pb
 
 
-def _check_webhook_url(url: Any) -> str:
-    if not isinstance(url, str):
-        raise UsageError(f"webhook url must be a str, got {type(url).__name__}")
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+def _check_webhook_url(value: Any) -> str:
+    url = check_text(value, "webhook url")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("https", "http") and bool(parts.hostname)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        valid = False
+    if not valid:
         raise UsageError(f"webhook url must be an absolute https:// URL, got {url!r}")
     return url
 
@@ -351,6 +402,8 @@ class EvaluateOneRequest:
         self.content = _one(self.content, "content")
         self.policy_id = _check_policy(self.policy_id)
         self.threshold = _check_threshold(self.threshold)
+        options_to_map(self.options)
+        _check_flag(self.wait_for_completion, "wait_for_completion")
 
     def to_create_job(self) -> CreateJobRequest:
         return CreateJobRequest(
@@ -365,6 +418,7 @@ class GetJobRequest:
     def __post_init__(self) -> None:
         if not isinstance(self.job_uuid, str) or not self.job_uuid.strip():
             raise UsageError(f"job_uuid must be a non-empty str, got {self.job_uuid!r}")
+        check_text(self.job_uuid, "job_uuid")
 
     def to_proto(self) -> gateway_pb2.GetJobRequest:
         return gateway_pb2.GetJobRequest(job_uuid=self.job_uuid)
@@ -383,6 +437,7 @@ class TimeRange:
             value = getattr(self, name)
             if value is not None and not isinstance(value, datetime):
                 raise UsageError(f"TimeRange.{name} must be a datetime, got {type(value).__name__}")
+        _check_flag(self.inclusive, "TimeRange.inclusive")
         if (
             self.start
             and self.end
@@ -416,6 +471,10 @@ class ListJobsQuery:
     _next_page_token: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        for name in ("created_time_range", "updated_time_range", "completed_time_range"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, TimeRange):
+                raise UsageError(f"{name} must be a TimeRange, got {type(value).__name__}")
         if self.status is not None:
             name = str(self.status).upper().removeprefix("JOB_STATUS_")
             if name not in _STATUS_NAMES:
@@ -509,18 +568,21 @@ class EvaluateLabelsRequest:
 
     def __post_init__(self) -> None:
         self.content = _one(self.content, "content")
-        ids = (
-            [self.label_version_ids]
-            if isinstance(self.label_version_ids, str)
-            else list(self.label_version_ids)
-        )
+        given = self.label_version_ids
+        if not isinstance(given, (str, Iterable)) or isinstance(given, (bytes, bytearray)):
+            raise UsageError(f"label_version_ids must be a list of str, got {type(given).__name__}")
+        ids = [given] if isinstance(given, str) else list(given)
         if not 1 <= len(ids) <= MAX_LABEL_VERSIONS or not all(isinstance(i, str) and i for i in ids):
             raise UsageError(
                 f"label_version_ids must hold 1 to {MAX_LABEL_VERSIONS} non-empty ids, got {len(ids)}; "
                 "split larger sets over several calls"
             )
-        self.label_version_ids = ids
+        self.label_version_ids = [check_text(i, f"label_version_ids[{n}]") for n, i in enumerate(ids)]
         self.threshold = _check_threshold(self.threshold)
+        if self.global_context is not None:
+            check_text(self.global_context, "global_context")
+        _check_flag(self.include_evaluation_report, "include_evaluation_report")
+        _check_flag(self.bypass_cache, "bypass_cache")
 
     def to_proto(self) -> labels_pb2.EvaluateLabelsRequest:
         assert isinstance(self.content, ContentData)

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+import socket
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import grpc
 
+from modelwire.emulator.clarifai.content import content_roots
 from modelwire.emulator.clarifai.service import SERVICE_PREFIX as CLARIFAI_PREFIX
 from modelwire.emulator.clarifai.service import ClarifaiEmulator
 from modelwire.emulator.clavata.policy import PolicyBook
@@ -126,6 +128,31 @@ class _Guard(grpc.ServerInterceptor):
         return handle
 
 
+class PortInUseError(OSError):
+    """The emulator cannot listen on a port (in use, or not allowed)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        super().__init__(
+            f"port {port} is in use (cannot listen on {host}:{port}); "
+            "pass --port 0 (port=0) for a free port, or another port"
+        )
+
+
+def _check_free(host: str, port: int | None) -> None:
+    """PortInUseError when host:port cannot be bound (checked first, so the user gets our one-line
+    message rather than gRPC's native log)."""
+    if not port:
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is fine
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortInUseError(host, port) from exc
+
+
 class Emulator:
     """Local Clavata and Clarifai (gRPC, on `port`) and Decthings (HTTP + WebSocket, on `http_port`).
 
@@ -134,7 +161,10 @@ class Emulator:
     (generated when omitted: see `.api_key`), user_id, db (SQLite path or ":memory:"),
     clavata_policies (a YAML path or a PolicyBook; the shipped demo policies when omitted),
     clavata_job_delay (seconds a job stays RUNNING), webhook_backoff (first retry delay),
-    decthings_training_step_delay (pause before each Decthings training step, so events are seen).
+    decthings_training_step_delay (pause before each Decthings training step, so events are seen),
+    content_dirs (directories whose files may be named by file:// content URLs; none by default,
+    so file:// is refused and a served emulator never reads the host's files). Clarifai hosted
+    content and exports are served over HTTP on `files_url` (any free port), with the key.
     """
 
     def __init__(
@@ -151,8 +181,11 @@ class Emulator:
         webhook_backoff: float = 0.2,
         max_workers: int = 32,
         decthings_training_step_delay: float = 0.04,
+        content_dirs: Sequence[str | Path] = (),
     ) -> None:
         self.host = host
+        # file:// content is read only under these (none by default: file:// is refused).
+        self.content_dirs = content_roots(content_dirs)
         self.requested_port = port
         self.requested_http_port = http_port
         self.http_port = http_port  # the bound port once started
@@ -174,8 +207,11 @@ class Emulator:
             api_key=self.api_key,
             job_delay=clavata_job_delay,
             webhook_backoff=webhook_backoff,
+            content_dirs=self.content_dirs,
         )
-        self.clarifai = ClarifaiEmulator(store=self.store, api_key=self.api_key, user_id=user_id)
+        self.clarifai = ClarifaiEmulator(
+            store=self.store, api_key=self.api_key, user_id=user_id, content_dirs=self.content_dirs
+        )
         self.decthings = DecthingsEmulator(
             store=self.store,
             api_key=self.api_key,
@@ -187,6 +223,7 @@ class Emulator:
         self._max_workers = max_workers
         self._server: grpc.Server | None = None
         self.port = 0
+        self.files_url = ""
 
     @property
     def address(self) -> str:
@@ -219,15 +256,25 @@ class Emulator:
         )
         self.clavata.register(server)
         self.clarifai.register(server)
-        self.port = server.add_insecure_port(f"{self.host}:{self.requested_port}")
+        for wanted in (self.requested_port, self.requested_http_port):
+            _check_free(self.host, wanted)
+        try:
+            self.port = server.add_insecure_port(f"{self.host}:{self.requested_port}")
+        except RuntimeError:  # grpcio raises (or returns 0) when it cannot bind
+            self.port = 0
         if not self.port:
-            raise OSError(f"cannot listen on {self.host}:{self.requested_port}")
-        if self.requested_http_port is not None:
-            try:
-                self.http_port = self.decthings.start(self.host, self.requested_http_port)
-            except BaseException:
-                server.stop(None)
-                raise
+            raise PortInUseError(self.host, self.requested_port)
+        try:
+            if self.requested_http_port is not None:
+                try:
+                    self.http_port = self.decthings.start(self.host, self.requested_http_port)
+                except OSError as exc:
+                    raise PortInUseError(self.host, self.requested_http_port) from exc
+            self.files_url = self.clarifai.start(self.host)
+        except BaseException:
+            server.stop(None)
+            self.decthings.close()
+            raise
         server.start()
         self._server = server
         log.info("modelwire emulator listening on %s", self.address)

@@ -1,16 +1,17 @@
 """Input content: how the Clarifai emulator fetches, validates, embeds and hosts what is uploaded.
 
 `process_input` turns a pending input into its stored form: `base64` bytes are taken as given,
-URLs are fetched only from ``file://`` or loopback http(s) addresses (`fetch_url` refuses
-anything else, so the emulator never touches the open network), images are decoded with Pillow
+URLs are fetched only from loopback http(s) addresses, or ``file://`` under the emulator's
+content directories (`fetch_url` refuses anything else, so the emulator never touches the open
+network nor reads files it was not given; see `Fetcher`), images are decoded with Pillow
 and embedded with `embed_image`, text is embedded with `embed_text`; video and audio are stored
 as they are (there is no model for them, so they are not searchable by similarity).
 
 Content bytes live in SQLite (`clarifai_blobs`, keyed by SHA-256). Like the real API, inputs are
 returned with hosted copies instead of the bytes: ``data.<kind>.hosted`` = {prefix, suffix,
-sizes=["orig"]} where ``{prefix}/orig/{suffix}`` is a ``file://`` URL under this emulator's
-files directory (a temporary directory removed on close). The files are written when first
-needed, so a restarted emulator serves them again from the database.
+sizes=["orig"]} where ``{prefix}/orig/{suffix}`` is an http URL of the emulator's file host
+(`files_server`), which serves the bytes from the database to callers with a valid key. Export
+archives live in this emulator's files directory (a temporary directory removed on close).
 """
 
 from __future__ import annotations
@@ -21,14 +22,18 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from modelwire._core.errors import ConfigurationError
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
 from modelwire.emulator.clarifai.embeddings import EmbeddingError, embed_image, embed_text
@@ -85,45 +90,32 @@ class Files:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write via a temporary name, so a concurrent reader never sees a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Hosting:
-    """Hosted copies of stored content as file:// URLs (see the module docstring)."""
+    """Hosted copies of stored content as URLs of the file host (see the module docstring).
+
+    `base_url` is set when the file host starts (`http://127.0.0.1:<port>`)."""
 
     def __init__(self, records: Records, files: Files) -> None:
         self._records = records
         self._files = files
-        self._written: set[str] = set()
-        self._lock = threading.Lock()
+        self.base_url = ""
 
-    def _file(self, sha: str) -> Path:
-        path = self._files.directory("hosted", "orig") / sha
-        with self._lock:
-            if sha in self._written:
-                return path
-        if not path.exists():
-            row = self._records.store.one("SELECT data FROM clarifai_blobs WHERE sha = ?", (sha,))
-            if row is None:
-                return path  # content deleted meanwhile: the URL is dangling, as it would be upstream
-            write_atomically(path, bytes(row["data"]))
-        with self._lock:
-            self._written.add(sha)
-        return path
+    @property
+    def prefix(self) -> str:
+        if not self.base_url:
+            raise RuntimeError("the Clarifai file host is not running (start the Emulator)")
+        return f"{self.base_url}/hosted"
 
     def hosted(self, sha: str) -> resources_pb2.HostedURL:
-        orig = self._file(sha)
-        prefix = orig.parent.parent.as_uri()
-        return resources_pb2.HostedURL(prefix=prefix, suffix=sha, sizes=["orig"])
+        # A deleted blob leaves the URL dangling (404), as it would upstream.
+        return resources_pb2.HostedURL(prefix=self.prefix, suffix=sha, sizes=["orig"])
+
+    def own_sha(self, url: str) -> str | None:
+        """The content hash when `url` is one of this emulator's hosted URLs, else None."""
+        if not self.base_url or not url.startswith(self.prefix + "/orig/"):
+            return None
+        sha = url[len(self.prefix + "/orig/") :]
+        return sha if len(sha) == 64 and all(c in "0123456789abcdef" for c in sha) else None
 
     def blob(self, sha: str) -> bytes | None:
         row = self._records.store.one("SELECT data FROM clarifai_blobs WHERE sha = ?", (sha,))
@@ -158,8 +150,78 @@ class Outcome:
         return None if self.content is None else sha256(self.content)
 
 
+@dataclass(frozen=True)
+class Fetcher:
+    """How this emulator fetches content URLs: its own hosted URLs from the database, file://
+    only under `roots` (none by default: file:// is refused), http(s) only on loopback."""
+
+    roots: tuple[Path, ...] = ()
+    hosting: Hosting | None = field(default=None, compare=False)
+
+    def __call__(self, url: str, *, max_bytes: int = MAX_CONTENT_BYTES) -> bytes:
+        if self.hosting is not None:
+            sha = self.hosting.own_sha(url)
+            if sha is not None:
+                data = self.hosting.blob(sha)
+                if data is None:
+                    raise ContentFetchError(f"cannot fetch {url!r}: that content was deleted")
+                if len(data) > max_bytes:
+                    raise ContentFetchError(
+                        f"content at {url!r} is larger than the limit of {max_bytes} bytes"
+                    )
+                return data
+        return fetch_url(url, max_bytes=max_bytes, file_roots=self.roots)
+
+
+# The fetcher of the emulator whose call (or worker task) is running: set by the dispatcher and
+# by `FetchingExecutor`, so module-level helpers need no emulator argument.
+# Outside any emulator's call: no file roots, no hosted content.
+FETCHER: ContextVar[Fetcher | None] = ContextVar("clarifai_fetcher", default=None)
+_NO_FETCHER = Fetcher()
+T = TypeVar("T")
+
+
+def fetch(url: str, *, max_bytes: int = MAX_CONTENT_BYTES) -> bytes:
+    return (FETCHER.get() or _NO_FETCHER)(url, max_bytes=max_bytes)
+
+
+def with_fetcher(fetcher: Fetcher, fn: Callable[..., T]) -> Callable[..., T]:
+    """`fn` running with `fetcher` as the current one."""
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        token = FETCHER.set(fetcher)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            FETCHER.reset(token)
+
+    return run
+
+
+class FetchingExecutor(ThreadPoolExecutor):
+    """A worker pool whose tasks fetch content with one emulator's `Fetcher`."""
+
+    def __init__(self, fetcher: Fetcher, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fetcher = fetcher
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        return super().submit(with_fetcher(self.fetcher, fn), *args, **kwargs)
+
+
+def content_roots(dirs: Sequence[str | os.PathLike[str]]) -> tuple[Path, ...]:
+    """The resolved directories under which file:// content may be read (each must exist)."""
+    roots = []
+    for d in dirs:
+        path = Path(d).expanduser().resolve()
+        if not path.is_dir():
+            raise ConfigurationError(f"content directory {str(d)!r} is not a directory: pass an existing one")
+        roots.append(path)
+    return tuple(roots)
+
+
 def _fetch(url: str) -> bytes:
-    return fetch_url(url, max_bytes=MAX_CONTENT_BYTES)
+    return fetch(url)
 
 
 def _image_info(data: bytes) -> resources_pb2.ImageInfo:

@@ -6,7 +6,8 @@ inputs of other datasets, as the SDK's merge does); it answers with the added me
 input given by id only. A dataset version is a snapshot (see `exports`), ready at once
 (DATASET_VERSION_READY) with its metrics under key "/". GetDataset and ListDatasets show the
 latest version in `Dataset.version`. PutDatasetVersionExports builds the archive in the
-background: PENDING, then IN_PROGRESS, then SUCCESS with a `file://` url and its size; put again
+background: PENDING, then IN_PROGRESS, then SUCCESS with an http url on the emulator's file host
+(`files_server`; it needs the key, like a private app's hosted content) and its size; put again
 to poll. Only CLARIFAI_DATA_PROTOBUF is supported.
 """
 
@@ -18,10 +19,7 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
@@ -417,7 +415,10 @@ class DatasetsArea:
         if export.status.code in _EXPORT_BUSY:
             return key in self._exporting
         if export.status.code == S.DATASET_VERSION_EXPORT_SUCCESS:
-            return Path(url2pathname(urlsplit(export.url).path)).exists()
+            # Served by this process's file host (a restarted emulator has a new port and files).
+            prefix = f"{self._ctx.hosting.base_url}/exports/"
+            name = export.url[len(prefix) :] if export.url.startswith(prefix) else ""
+            return bool(name) and (self._ctx.files.directory("exports") / name).is_file()
         return False
 
     def _set_export(self, key: VersionKey, export: resources_pb2.DatasetVersionExport) -> None:
@@ -437,9 +438,10 @@ class DatasetsArea:
                 return
             export.status.CopyFrom(status(S.DATASET_VERSION_EXPORT_IN_PROGRESS))
             self._set_export(key, export)
-            path = self._ctx.files.directory("exports") / f"{key[2]}-{key[3]}-{uuid.uuid4().hex[:8]}.zip"
+            # A random name: ids may hold any character, and the URL should not be guessable.
+            path = self._ctx.files.directory("exports") / f"export-{uuid.uuid4().hex}.zip"
             export.size = exports.write_archive(path, self._batches(key))
-            export.url = path.as_uri()
+            export.url = f"{self._ctx.hosting.base_url}/exports/{path.name}"
             export.status.CopyFrom(status(S.DATASET_VERSION_EXPORT_SUCCESS))
         except Exception as exc:  # reported in the export's status, like the real service
             log.exception("clarifai emulator: export of %s failed", key)

@@ -12,9 +12,9 @@ Export archive (format CLARIFAI_DATA_PROTOBUF), a zip file:
   ``_n<count>`` suffix is how clients count inputs without parsing), newest input first.
 
 Each exported input has its labels, metadata and geo, and its content twice: the hosted copy
-(``data.<kind>.hosted`` with ``{prefix}/orig/{suffix}`` a ``file://`` URL, valid while the
-emulator runs) and, so that the archive is self-contained, the bytes themselves (``base64`` for
-images, video and audio; ``text.raw`` for text).
+(``data.<kind>.hosted`` with ``{prefix}/orig/{suffix}`` an http URL of the emulator's file
+host, valid while the emulator runs) and, so that the archive is self-contained, the bytes
+themselves (``base64`` for images, video and audio; ``text.raw`` for text).
 """
 
 from __future__ import annotations

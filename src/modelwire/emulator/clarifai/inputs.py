@@ -37,6 +37,7 @@ from modelwire.emulator.clarifai.auth import Caller, Scope
 from modelwire.emulator.clarifai.content import (
     Outcome,
     content_kinds,
+    fetch,
     has_content,
     process_input,
 )
@@ -68,7 +69,6 @@ from modelwire.emulator.clarifai.records import (
     timestamp,
 )
 from modelwire.emulator.clarifai.views import InputViews
-from modelwire.emulator.clavata.prechecks import fetch_url
 
 log = logging.getLogger("modelwire.emulator")
 
@@ -539,7 +539,7 @@ class InputsArea:
     ) -> tuple[list[search.Rank], list[search.Filter], search.Metric]:
         """The engine's form of a Search proto (ApiFailure when it cannot be run)."""
         resolver = Resolver(
-            fetch=fetch_url,
+            fetch=fetch,
             input_vector=lambda input_id: self._input_vector(owner, input_id),
             predictions=functools.cache(lambda: self._predictions.of_app(owner)),
         )

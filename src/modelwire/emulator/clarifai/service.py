@@ -34,8 +34,8 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -46,11 +46,19 @@ from modelwire._gen.clarifai.api import resources_pb2, service_pb2, service_pb2_
 from modelwire.emulator.clarifai.auth import PAT_ONLY_RPCS, Caller, KeyRing, Scope
 from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER
 from modelwire.emulator.clarifai.catalog import CatalogArea
-from modelwire.emulator.clarifai.content import Files, Hosting
+from modelwire.emulator.clarifai.content import (
+    FETCHER,
+    Fetcher,
+    FetchingExecutor,
+    Files,
+    Hosting,
+    with_fetcher,
+)
 from modelwire.emulator.clarifai.context import CALL_DEADLINE, Context, Route
 from modelwire.emulator.clarifai.datasets import DatasetsArea
 from modelwire.emulator.clarifai.evaluations import EvaluationsArea
 from modelwire.emulator.clarifai.failures import ApiFailure, S, status
+from modelwire.emulator.clarifai.files_server import FilesServer
 from modelwire.emulator.clarifai.indexing import Indexes
 from modelwire.emulator.clarifai.inputs import InputsArea
 from modelwire.emulator.clarifai.jobs import Timing
@@ -85,18 +93,29 @@ class ClarifaiEmulator:
     inputs and build exports.
     """
 
-    def __init__(self, *, store: Store, api_key: str, user_id: str = "demo", workers: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        api_key: str,
+        user_id: str = "demo",
+        workers: int = 4,
+        content_dirs: Sequence[Path] = (),
+    ) -> None:
         self.user_id = user_id
         records = Records(store)
         files = Files()
+        hosting = Hosting(records, files)
+        self._fetcher = Fetcher(tuple(content_dirs), hosting)
         self._ctx = Context(
             records=records,
             keys=KeyRing(records, pat=api_key, user_id=user_id),
             files=files,
-            hosting=Hosting(records, files),
-            workers=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="clarifai-work"),
+            hosting=hosting,
+            workers=FetchingExecutor(self._fetcher, max_workers=workers, thread_name_prefix="clarifai-work"),
             closed=threading.Event(),
         )
+        self.files_server = FilesServer(hosting, files, self._ctx.keys)
         self.indexes = Indexes(records)
         labels = Labels(self._ctx)
         self.inputs = InputsArea(self._ctx, labels, self.indexes, InputViews(records, self._ctx.hosting))
@@ -119,9 +138,20 @@ class ClarifaiEmulator:
             **WorkflowsArea(records, registry, self._runners).routes(),
             **self._runners.routes(),
         }
-        self.inputs.resume()
-        trainer.resume()
-        evaluations.resume()
+        # Resumed once the file host runs: resumed work renders hosted URLs.
+        self._resume: tuple[Callable[[], None], ...] = (
+            self.inputs.resume,
+            trainer.resume,
+            evaluations.resume,
+        )
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start the file host (hosted content, exports) and resume unfinished work; its base URL."""
+        base_url = self._ctx.hosting.base_url = self.files_server.start(host, port)
+        resume, self._resume = self._resume, ()
+        for step in resume:
+            with_fetcher(self._fetcher, step)()
+        return base_url
 
     # -- timing --------------------------------------------------------------------------------------
 
@@ -172,6 +202,7 @@ class ClarifaiEmulator:
     def close(self) -> None:
         # Workers see `closed` and stop early; wait so none writes to a closed store.
         self._ctx.closed.set()
+        self.files_server.close()
         self._runners.close()
         self._ctx.workers.shutdown(wait=True, cancel_futures=True)
         self._ctx.files.close()
@@ -207,6 +238,7 @@ class ClarifaiEmulator:
             metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
             remaining = context.time_remaining()
             deadline = CALL_DEADLINE.set(None if remaining is None else time.monotonic() + remaining)
+            fetcher = FETCHER.set(self._fetcher)
             response: Any
             try:
                 caller = self._authorize(name, route, metadata, request)
@@ -215,12 +247,16 @@ class ClarifaiEmulator:
                     response.status.CopyFrom(status(S.SUCCESS))
             except ApiFailure as failure:
                 response = response_class(status=failure.status())
-            except Exception as exc:  # a bug: still a Clarifai-shaped answer, and a log entry to find it
+            except Exception:  # a bug: still a Clarifai-shaped answer, and a log entry to find it
+                # No exception text in the answer: it may show paths or data to a remote caller.
                 log.exception("clarifai emulator: %s failed", name)
                 response = response_class(
-                    status=status(S.INTERNAL_UNCATEGORIZED, f"{type(exc).__name__}: {exc}")
+                    status=status(
+                        S.INTERNAL_UNCATEGORIZED, f"the emulator failed to serve {name}; see its log"
+                    )
                 )
             finally:
+                FETCHER.reset(fetcher)
                 CALL_DEADLINE.reset(deadline)
             response.status.req_id = _request_id(metadata)
             result: Message = response

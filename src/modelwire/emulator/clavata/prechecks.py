@@ -4,8 +4,10 @@ The gateway refuses an image before evaluating it when its hash is on the known-
 when its format is not PNG, JPEG or WebP, or when it cannot be decoded. Refusals travel as
 ``PrecheckFailure`` messages whose ``details.string_value`` is the refused content's hash.
 
-URL content is fetched with :func:`fetch_url`, which never touches the open network: only
-``file://`` URLs and http(s) URLs on a loopback address are fetched.
+URL content is fetched with :func:`fetch_url`, which never touches the open network nor reads
+files it was not given: only http(s) URLs on a loopback address, and ``file://`` URLs of files
+under the content directories the emulator was started with (none by default, so file:// is
+refused unless `Emulator(content_dirs=...)` / `modelwire serve --content-dir` names some).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
 from typing import IO
 
 from google.protobuf import struct_pb2
@@ -170,10 +174,32 @@ class ContentFetchError(ValueError):
 
 def _refusal(url: str) -> ContentFetchError:
     return ContentFetchError(
-        f"refusing to fetch {url!r}: the emulator never uses the network and only fetches file:// URLs "
-        "and http(s) URLs on a loopback host (localhost, 127.0.0.0/8, ::1); "
-        "send the content's bytes instead (e.g. ContentData.image)"
+        f"refusing to fetch {url!r}: the emulator never uses the network and only fetches http(s) URLs "
+        "on a loopback host (localhost, 127.0.0.0/8, ::1) and file:// URLs under its content "
+        "directories; send the content's bytes instead (e.g. ContentData.image)"
     )
+
+
+def _file_refusal(url: str, roots: Sequence[Path]) -> ContentFetchError:
+    if not roots:
+        where = (
+            "this emulator reads no local files (start it with content_dirs=[...] or "
+            "`modelwire serve --content-dir DIR` to allow a directory)"
+        )
+    else:
+        where = "it reads files only under " + ", ".join(str(r) for r in roots)
+    return ContentFetchError(f"refusing to read {url!r}: {where}; or send the content's bytes instead")
+
+
+def _local_file(url: str, parts: urllib.parse.SplitResult, roots: Sequence[Path]) -> Path:
+    """The real path of a file:// URL, when it lies under one of `roots` (symlinks resolved)."""
+    if not roots:
+        raise _file_refusal(url, roots)
+    path = Path(os.path.realpath(urllib.request.url2pathname(parts.path)))
+    for root in roots:
+        if path.is_relative_to(Path(os.path.realpath(root))):
+            return path
+    raise _file_refusal(url, roots)
 
 
 def _is_loopback_host(host: str | None) -> bool:
@@ -238,22 +264,25 @@ def _opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(urllib.request.ProxyHandler({}), _LoopbackOnlyRedirects())
 
 
-def fetch_url(url: str, *, max_bytes: int = 20 * 2**20, timeout: float = 5.0) -> bytes:
-    """Bytes at a ``file://`` URL or an http(s) URL on a loopback host, at most ``max_bytes``.
+def fetch_url(
+    url: str, *, max_bytes: int = 20 * 2**20, timeout: float = 5.0, file_roots: Sequence[Path] = ()
+) -> bytes:
+    """Bytes at an http(s) URL on a loopback host, or a ``file://`` URL of a file under one of
+    ``file_roots`` (none: file:// is refused), at most ``max_bytes``.
 
-    Raises ContentFetchError for any other URL (before any network activity), missing files,
-    HTTP errors, timeouts and oversize content.
+    Raises ContentFetchError for any other URL (before any network or disk activity), missing
+    files, HTTP errors, timeouts and oversize content.
     """
     parts = _check_allowed(url)
     if parts.scheme.lower() == "file":
-        path = urllib.request.url2pathname(parts.path)
+        path = _local_file(url, parts, file_roots)
         try:
             if os.path.getsize(path) > max_bytes:
                 raise ContentFetchError(f"content at {url!r} is larger than the limit of {max_bytes} bytes")
             with open(path, "rb") as handle:
                 return _read_capped(handle, max_bytes, url)
         except FileNotFoundError:
-            raise ContentFetchError(f"cannot fetch {url!r}: no such file {path!r}") from None
+            raise ContentFetchError(f"cannot fetch {url!r}: no such file {str(path)!r}") from None
         except OSError as exc:
             raise ContentFetchError(f"cannot fetch {url!r}: {exc}") from None
 

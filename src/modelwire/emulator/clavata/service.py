@@ -15,9 +15,10 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import grpc
@@ -58,6 +59,7 @@ _SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS clavata_jobs_listing ON clavata_jobs (customer_id, created_ns, job_uuid)",
 ]
+T = TypeVar("T")
 _TERMINAL = (public_pb2.JOB_STATUS_COMPLETED, public_pb2.JOB_STATUS_FAILED, public_pb2.JOB_STATUS_CANCELED)
 
 
@@ -113,8 +115,10 @@ class ClavataEmulator:
         job_delay: float = 0.0,
         webhook_attempts: int = 5,
         webhook_backoff: float = 0.2,
+        content_dirs: Sequence[Path] = (),
     ) -> None:
         self.store = store
+        self.content_dirs = tuple(content_dirs)  # where image_url may name file:// content
         self.policies = policies
         self._api_key = api_key
         self.customer_id = customer_id_for(api_key)
@@ -187,7 +191,7 @@ class ClavataEmulator:
                 failure = precheck(content, self.policies.blocklist)
             elif kind == "image_url":
                 try:
-                    data = fetch_url(content.image_url)
+                    data = fetch_url(content.image_url, file_roots=self.content_dirs)
                 except ContentFetchError as exc:
                     raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"content_data[{index}]: {exc}") from None
                 failure = precheck_image_bytes(
@@ -348,13 +352,13 @@ class ClavataEmulator:
         if query.HasField("policy_id"):
             where.append("policy_id = ?")
             params.append(query.policy_id)
-        for time_range, present, column in (
-            (query.created_time_range, query.HasField("created_time_range"), "created_ns"),
-            (query.updated_time_range, query.HasField("updated_time_range"), "updated_ns"),
-            (query.completed_time_range, query.HasField("completed_time_range"), "completed_ns"),
+        for name, column in (
+            ("created_time_range", "created_ns"),
+            ("updated_time_range", "updated_ns"),
+            ("completed_time_range", "completed_ns"),
         ):
-            if present:
-                clause, values = _range_clause(time_range, column)
+            if query.HasField(name):  # type: ignore[arg-type]
+                clause, values = _range_clause(getattr(query, name), column, f"query.{name}")
                 where += clause
                 params += values
         if request.page_token:
@@ -441,16 +445,30 @@ class ClavataEmulator:
             self._set_status(job, public_pb2.JOB_STATUS_COMPLETED if done else public_pb2.JOB_STATUS_CANCELED)
 
 
-def _range_clause(time_range: public_pb2.TimeRange, column: str) -> tuple[list[str], list[int]]:
+# google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
+
+
+def _nanoseconds(ts: timestamp_pb2.Timestamp, where: str) -> int:
+    if not (_MIN_SECONDS <= ts.seconds <= _MAX_SECONDS and 0 <= ts.nanos < 1_000_000_000):
+        raise _Abort(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            f"{where} is not a valid Timestamp (seconds={ts.seconds}, nanos={ts.nanos}): seconds must "
+            "be within years 1-9999 and nanos in [0, 999999999]",
+        )
+    return int(ts.ToNanoseconds())
+
+
+def _range_clause(time_range: public_pb2.TimeRange, column: str, where: str) -> tuple[list[str], list[int]]:
     clauses: list[str] = []
     values: list[int] = []
     low, high = (">=", "<=") if time_range.inclusive else (">", "<")
     if time_range.HasField("start"):
         clauses.append(f"{column} IS NOT NULL AND {column} {low} ?")
-        values.append(time_range.start.ToNanoseconds())
+        values.append(_nanoseconds(time_range.start, f"{where}.start"))
     if time_range.HasField("end"):
         clauses.append(f"{column} IS NOT NULL AND {column} {high} ?")
-        values.append(time_range.end.ToNanoseconds())
+        values.append(_nanoseconds(time_range.end, f"{where}.end"))
     return clauses, values
 
 
@@ -475,6 +493,21 @@ def _read_token(token: str, fingerprint: str) -> tuple[int, str]:
     return created, job_uuid
 
 
+def _unexpected(name: str) -> _Abort:
+    # gRPC would answer UNKNOWN with the exception text; keep internals in the log instead.
+    log.exception("clavata emulator: %s failed", name)
+    return _Abort(grpc.StatusCode.INTERNAL, f"the emulator failed to serve {name}; see its log")
+
+
+def _unary(name: str, context: Any, call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except _Abort as abort:
+        abort.send(context)
+    except Exception:
+        _unexpected(name).send(context)
+
+
 class _Gateway(gateway_pb2_grpc.GatewayServiceServicer):
     def __init__(self, emulator: ClavataEmulator) -> None:
         self._e = emulator
@@ -484,24 +517,21 @@ class _Gateway(gateway_pb2_grpc.GatewayServiceServicer):
             yield from self._e.evaluate(request, context)
         except _Abort as abort:
             abort.send(context)
+        except Exception:
+            _unexpected("Evaluate").send(context)
 
     def CreateJob(self, request: Any, context: Any) -> gateway_pb2.CreateJobResponse:
-        try:
-            return gateway_pb2.CreateJobResponse(job=self._e.create_job(request))
-        except _Abort as abort:
-            abort.send(context)
+        return _unary(
+            "CreateJob", context, lambda: gateway_pb2.CreateJobResponse(job=self._e.create_job(request))
+        )
 
     def GetJob(self, request: Any, context: Any) -> gateway_pb2.GetJobResponse:
-        try:
-            return gateway_pb2.GetJobResponse(job=self._e.get_job(request.job_uuid))
-        except _Abort as abort:
-            abort.send(context)
+        return _unary(
+            "GetJob", context, lambda: gateway_pb2.GetJobResponse(job=self._e.get_job(request.job_uuid))
+        )
 
     def ListJobs(self, request: Any, context: Any) -> gateway_pb2.ListJobsResponse:
-        try:
-            return self._e.list_jobs(request)
-        except _Abort as abort:
-            abort.send(context)
+        return _unary("ListJobs", context, lambda: self._e.list_jobs(request))
 
 
 class _Labels(labels_pb2_grpc.LabelsServiceServicer):
@@ -509,7 +539,4 @@ class _Labels(labels_pb2_grpc.LabelsServiceServicer):
         self._e = emulator
 
     def EvaluateLabels(self, request: Any, context: Any) -> labels_pb2.EvaluateLabelsResponse:
-        try:
-            return self._e.evaluate_labels(request)
-        except _Abort as abort:
-            abort.send(context)
+        return _unary("EvaluateLabels", context, lambda: self._e.evaluate_labels(request))

@@ -3,6 +3,10 @@
 The body is the job as proto3 JSON; extra headers go out prefixed `X-Webhook-`; the signature
 header is made by `modelwire.clavata.webhooks.sign_webhook` with the emulator's API key, so
 `verify_webhook(body, headers, api_key)` accepts it.
+
+Webhooks go only to the loopback URL the job named: redirects are not followed (a 3xx answer is
+a failed delivery, not retried) and no proxy from the environment is used, so a local listener
+cannot send the signed job body off the machine.
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ class Delivery:
         return self.status is not None and 200 <= self.status < 300
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
+
+
 def webhook_headers(extra: dict[str, str]) -> dict[str, str]:
     headers = {"Content-Type": "application/json", "User-Agent": "modelwire-emulator"}
     for name, value in extra.items():
@@ -71,11 +83,15 @@ class WebhookDispatcher:
                 signed = {**headers, SIGNATURE_HEADER: sign_webhook(body, self._secret)}
                 request = urllib.request.Request(delivery.url, data=body, headers=signed, method="POST")
                 try:
-                    with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    with _OPENER.open(request, timeout=self.timeout) as response:
                         delivery.status, delivery.error = response.status, None
                         return
                 except urllib.error.HTTPError as exc:
+                    exc.close()
                     delivery.status, delivery.error = exc.code, f"HTTP {exc.code}"
+                    if 300 <= exc.code < 400:
+                        delivery.error += " (redirects are not followed: point the webhook at the final URL)"
+                        return
                     if 400 <= exc.code < 500 and exc.code not in (408, 429):
                         return  # the receiver rejected it; repeating will not help
                 except (urllib.error.URLError, OSError) as exc:

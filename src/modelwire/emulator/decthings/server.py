@@ -7,7 +7,11 @@
                               events are event frames. Requests on one connection run concurrently.
 
 API errors are HTTP 200 with `{"error": {...}}`. An unknown API or a non-POST is HTTP 404 and a
-malformed body HTTP 400, each with a short text body. Every call passes the emulator's shared fault
+malformed body (bad framing, JSON nested deeper than Python can parse, a number too long to
+convert) HTTP 400, each with a short text body. A body over `MAX_BODY` is HTTP 413, and one not
+received within `body_timeout` seconds HTTP 408 (the connection is closed), so a stalled upload
+cannot hold a connection. A malformed WebSocket frame gets an error response when its request
+id can be read (the connection is closed only when it cannot). Every call passes the emulator's shared fault
 injector and call log under the name `/Decthings/<Api>.<method>` (so a fault pattern may be the bare
 `Dataset.addEntries`, a glob like `Model.*`, or that full path): an UNAVAILABLE fault is an HTTP 503
 (on the WebSocket, the connection is dropped), RESOURCE_EXHAUSTED the API error
@@ -55,6 +59,7 @@ log = logging.getLogger("modelwire.emulator.decthings")
 BASE_PATH: Final = "/v0"
 MAX_BODY: Final = 256 * 2**20
 MAX_WS_MESSAGE: Final = 256 * 2**20
+BODY_TIMEOUT: Final = 60.0  # seconds to receive a whole request body
 CALL_PREFIX: Final = "/Decthings/"
 Handler = Callable[[JsonObject, list[bytes]], Reply]
 
@@ -77,6 +82,20 @@ class _Answer:
     payload: JsonObject  # {"result": ...} or {"error": ...}
     blobs: list[bytes]
     after: bytes | None = None  # a WebSocket frame to send right after the response
+
+
+def _why(exc: Exception) -> str:
+    """A malformed body's problem, in words (Python's own messages here name no internals)."""
+    if isinstance(exc, RecursionError):
+        return "the JSON is nested too deeply"
+    if isinstance(exc, ProtocolError):
+        return str(exc)
+    return f"the JSON cannot be read ({str(exc)[:200]})"
+
+
+def _close(response: web.Response) -> web.Response:
+    response.force_close()  # the rest of the body is not read, so the connection cannot be reused
+    return response
 
 
 def _fault_error(fault: Fault, api: str, params: JsonObject) -> ApiError:
@@ -169,6 +188,7 @@ class DecthingsEmulator:
         self._runner: web.AppRunner | None = None
         self._closed = False
         self.port = 0
+        self.body_timeout = BODY_TIMEOUT
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -214,7 +234,8 @@ class DecthingsEmulator:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", f"{BASE_PATH}/ws", self._ws)
         app.router.add_route("*", BASE_PATH + "/{api}/{method}", self._http)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # lingering_time: after refusing a body (413/408), drain it for at most 1 s, then close.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, lingering_time=1.0)
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
@@ -298,12 +319,18 @@ class DecthingsEmulator:
         except ApiError as exc:
             self.calls.finish(record, exc.code)
             return _Answer({"error": exc.body()}, [])
-        except Exception as exc:
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            # A handler tripped over params it did not validate: the caller's input, not a bug.
+            log.info("Decthings %s: unexpected params (%s)", name, type(exc).__name__, exc_info=True)
+            self.calls.finish(record, "invalid_parameter")
+            error = invalid_parameter("", f"{name} cannot use these params; check their types and values")
+            return _Answer({"error": error.body()}, [])
+        except Exception:
+            # No exception text in the answer: it may show paths or data to a remote caller.
             log.exception("Decthings %s failed", name)
             self.calls.finish(record, "unknown")
-            return _Answer(
-                {"error": {"code": "unknown", "message": f"modelwire emulator error: {exc!r}"}}, []
-            )
+            message = f"the modelwire emulator failed to serve {name}; see its log"
+            return _Answer({"error": {"code": "unknown", "message": message}}, [])
         self.calls.finish(record, "OK")
         return _Answer({"result": result}, out_blobs, after)
 
@@ -341,10 +368,20 @@ class DecthingsEmulator:
             return web.Response(
                 status=404, text=f"unknown Decthings API {api!r}; the APIs are {', '.join(sorted(CATALOG))}\n"
             )
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return _close(web.Response(status=413, text=f"request body over {MAX_BODY} bytes\n"))
         try:
-            params, blobs = decode_http_request(await request.read())
-        except ProtocolError as exc:
-            return web.Response(status=400, text=f"malformed request body: {exc}\n")
+            body = await asyncio.wait_for(request.read(), self.body_timeout)
+        except TimeoutError:
+            return _close(
+                web.Response(status=408, text=f"request body not received within {self.body_timeout:g}s\n")
+            )
+        except web.HTTPRequestEntityTooLarge:
+            return _close(web.Response(status=413, text=f"request body over {MAX_BODY} bytes\n"))
+        try:
+            params, blobs = decode_http_request(body)
+        except (ProtocolError, ValueError, RecursionError) as exc:
+            return web.Response(status=400, text=f"malformed request body: {_why(exc)}\n")
         if not isinstance(params, dict):
             return web.Response(
                 status=400, text="malformed request body: the JSON must be an object of params\n"
@@ -392,14 +429,19 @@ class DecthingsEmulator:
         return ws
 
     async def _ws_request(self, conn: Connection, frame: bytes) -> None:
+        shape = 'the request JSON must be {"api", "method", "apiKey", "params"}'
         try:
             request_id, payload, blobs = decode_ws_request(frame)
-        except ProtocolError as exc:
-            await conn.ws.close(
-                code=WSCloseCode.INVALID_TEXT, message=f"malformed frame: {exc}"[:120].encode()
-            )
+        except (ProtocolError, ValueError, RecursionError) as exc:
+            if len(frame) < 4:  # no request id to answer to
+                await conn.ws.close(
+                    code=WSCloseCode.INVALID_TEXT, message=f"malformed frame: {_why(exc)}"[:120].encode()
+                )
+                return
+            request_id = int.from_bytes(frame[:4], "big")
+            error = invalid_parameter("", f"malformed request frame: {_why(exc)}").body()
+            await conn.send(encode_ws_response(request_id, dump_json({"error": error})))
             return
-        shape = 'the request JSON must be {"api", "method", "apiKey", "params"}'
         if not isinstance(payload, dict):
             answer: _Answer | _Unavailable = _Answer({"error": invalid_parameter("", shape).body()}, [])
         elif not isinstance(payload.get("api"), str) or not isinstance(payload.get("method"), str):
