@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pytest
@@ -37,6 +37,7 @@ from modelwire.clavata import (
     verify_webhook,
 )
 from modelwire.decthings import DecthingsTensor
+from modelwire.decthings.tensor import DecthingsTensorType
 from modelwire.emulator import Emulator
 
 EXAMPLES = 250
@@ -371,10 +372,6 @@ CLARIFAI_REQUIRED = {
 
 
 @pytest.mark.parametrize("builder", sorted(CLARIFAI_BUILDERS))
-@pytest.mark.xfail(
-    strict=False,
-    reason="clarifai (lead/B): builders leak raw TypeError/ValueError/UnicodeEncodeError; see report",
-)
 def test_clarifai_input_builders_raise_only_typed_errors(
     builder: str, inputs: Inputs, fuzz_cases: FuzzCounter
 ) -> None:
@@ -409,9 +406,6 @@ rank_dicts = st.one_of(
 )
 
 
-@pytest.mark.xfail(
-    strict=False, reason="clarifai (lead/B): Search.query rank/filter dicts leak raw errors; see report"
-)
 def test_clarifai_search_query_dicts_raise_only_typed_errors(
     emulator: Emulator, api_key: str, fuzz_cases: FuzzCounter
 ) -> None:
@@ -435,24 +429,7 @@ def test_clarifai_search_query_dicts_raise_only_typed_errors(
 
 # --- Decthings -----------------------------------------------------------------------------------
 
-TENSOR_TYPES = [
-    "f32",
-    "f64",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "u8",
-    "u16",
-    "u32",
-    "u64",
-    "string",
-    "binary",
-    "boolean",
-    "image",
-    "audio",
-    "video",
-]
+TENSOR_TYPES = list(get_args(DecthingsTensorType))
 
 
 def test_decthings_tensor_constructor_raises_only_typed_errors(fuzz_cases: FuzzCounter) -> None:

@@ -58,13 +58,8 @@ def _decthings(emu: Emulator, scenario: str, port: int) -> tuple[Any, Callable[[
 
 PROVIDERS = {"clavata": _clavata, "clarifai": _clarifai, "decthings": _decthings}
 
+
 # Known defects in others' areas (reported to their owners); strict=False so a fix turns them green.
-KNOWN: dict[tuple[str, str, str], str] = {
-    ("decthings", "echoed", "traceback"): "decthings (A): the engine frame's captured locals hold the raw "
-    "server payload (`payload`/`json_bytes`), unredacted, when the server echoes the key",
-}
-
-
 def _render(surface: str, err: BaseException, client: Any, caplog: pytest.LogCaptureFixture) -> str:
     if surface == "str":
         return str(err)
@@ -106,9 +101,6 @@ def test_the_key_appears_in_no_rendering_of_an_error(
     leak_case: tuple[BaseException, Any, str], surface: str, caplog: pytest.LogCaptureFixture, request: Any
 ) -> None:
     err, client, key = leak_case
-    known = KNOWN.get((*request.node.callspec.params["leak_case"], surface))
-    if known:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=known))
     rendered = _render(surface, err, client, caplog)
     if surface != "logs":  # no log record at all is fine; every other surface must say something
         assert rendered, "nothing rendered: the check would be vacuous"

@@ -8,11 +8,14 @@ taken as UTC (what the published clients produced). Enum numbers the SDK does no
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
+
+from modelwire._core.errors import ModelwireError
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -106,3 +109,26 @@ def _rebuild(cls: type[V], message_type: Any, data: bytes) -> V:
 
 
 V = TypeVar("V", bound=View)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bad_input_as(error: type[ModelwireError]) -> Callable[[F], F]:
+    """For pure request builders: a TypeError, ValueError, LookupError or OverflowError raised while
+    building is the caller's bad input (a wrong type, a lone surrogate protobuf cannot encode, a
+    number out of range), so it becomes `error`, naming the builder, instead of escaping raw."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except ModelwireError:
+                raise
+            except (TypeError, ValueError, OverflowError, LookupError) as exc:
+                raise error(f"{fn.__name__}: an argument has the wrong type or value: {exc}") from None
+
+        return checked  # type: ignore[return-value]
+
+    return wrap

@@ -26,6 +26,7 @@ from modelwire._core.batching import Progress, chunked
 from modelwire._core.config import check_timeout
 from modelwire._core.errors import ApiError as CoreApiError
 from modelwire._core.errors import ModelwireError
+from modelwire._core.wire import bad_input_as
 from modelwire._core.writes import (
     WriteSummary,
     account_failed_batch,
@@ -157,6 +158,7 @@ class Inputs(BaseClient):
             raise UserError(f"pass exactly one of {names} ({len(given)} given)")
         return given[0]
 
+    @bad_input_as(UserError)
     def get_input_from_url(
         self,
         input_id: str,
@@ -177,6 +179,7 @@ class Inputs(BaseClient):
         message: Any = parts[kind](url=url)
         return self._get_proto(input_id, dataset_id, **{f"{kind}pb": message}, **kwargs)
 
+    @bad_input_as(UserError)
     def get_input_from_bytes(
         self,
         input_id: str,
@@ -205,6 +208,7 @@ class Inputs(BaseClient):
         ]
         return self._get_proto(input_id, dataset_id, **{f"{kind}pb": part(base64=bytes(data))}, **kwargs)
 
+    @bad_input_as(UserError)
     def get_input_from_file(
         self,
         input_id: str,
@@ -227,6 +231,7 @@ class Inputs(BaseClient):
             input_id, dataset_id=dataset_id, **{f"{kind}_bytes": _read(path, name)}, **kwargs
         )
 
+    @bad_input_as(UserError)
     def get_text_input(
         self, input_id: str, raw_text: str, dataset_id: str | None = None, **kwargs: Any
     ) -> resources_pb2.Input:
@@ -234,6 +239,7 @@ class Inputs(BaseClient):
             raise UserError(f"raw_text must be a str, got {type(raw_text).__name__}")
         return self._get_proto(input_id, dataset_id, textpb=resources_pb2.Text(raw=raw_text), **kwargs)
 
+    @bad_input_as(UserError)
     def get_multimodal_input(
         self,
         input_id: str,
@@ -330,6 +336,7 @@ class Inputs(BaseClient):
         return inputs
 
     @staticmethod
+    @bad_input_as(UserError)
     def get_bbox_proto(
         input_id: str,
         label: str,
@@ -354,6 +361,7 @@ class Inputs(BaseClient):
         return annotation
 
     @staticmethod
+    @bad_input_as(UserError)
     def get_mask_proto(
         input_id: str,
         label: str,

@@ -23,6 +23,7 @@ from typing import Any
 
 from google.protobuf import struct_pb2
 
+from modelwire._core.wire import bad_input_as
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire.clarifai._base import BaseClient
 from modelwire.clarifai.errors import UserError
@@ -177,6 +178,7 @@ class Search(BaseClient):
         self.algorithm = algorithm
         self.pagination = pagination
 
+    @bad_input_as(UserError)
     def _search(self, ranks: Sequence[Any] | None, filters: Sequence[Any] | None) -> resources_pb2.Search:
         search = resources_pb2.Search(algorithm=self.algorithm, metric=METRICS[self.metric])
         for i, spec in enumerate(ranks or []):

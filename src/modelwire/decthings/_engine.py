@@ -8,6 +8,9 @@
 * Retries: reads (get/lookup/read...) are retried on UNAVAILABLE and RESOURCE_EXHAUSTED with
   jittered backoff under one deadline; writes only when the request was provably not processed
   (the connection was refused, HTTP 429/503, `too_many_requests`, `server_overloaded`).
+* The API key stays a `Secret` until a request is built, and whatever the server echoes of it
+  is redacted from errors. A client that is dropped unclosed, or used in a forked child, lets go of
+  its connections without warnings (`abandon`) and, in a child, without touching the parent's.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import re
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,10 +30,11 @@ import aiohttp
 import grpc
 
 from modelwire._core import errors as core
-from modelwire._core.config import Secret
+from modelwire._core.config import Secret, redact
 from modelwire._core.retry import Deadline, RetryPolicy
+from modelwire._core.writes import NOT_SENT, WriteSummary, attach_summary, failure_reason
 from modelwire.decthings import _codecs
-from modelwire.decthings.errors import DecthingsHttpError, api_error, http_error
+from modelwire.decthings.errors import DecthingsApiError, DecthingsHttpError, api_error, http_error
 from modelwire.decthings.protocol import (
     ProtocolError,
     WsResponseFrame,
@@ -90,12 +96,30 @@ class ClientClosedError(core.UsageError):
     """The client was closed; make a new one."""
 
 
-class _NotProcessed(Exception):
-    """Marks an error raised before the server could have acted (safe to retry any method)."""
+class _Redacted(str):
+    """A header value that shows as *** in reprs, so aiohttp's frames (locals captured in a
+    traceback) and its header dicts never print the key; it is sent as the plain string."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
 
 
 def _unavailable(text: str, where: str) -> core.ApiError:
     return core.UnavailableError(text, code=grpc.StatusCode.UNAVAILABLE, method=where)
+
+
+def _not_sent(error: core.ApiError) -> core.ApiError:
+    """`error`, marked as raised before anything reached the server (safe to retry any method)."""
+    error.never_sent = True
+    return error
+
+
+# The objects a forked child inherited from its parent (loops, connectors): the sockets and the
+# selector behind them are shared with the parent, so the child must never close or collect them
+# (closing a transport unregisters it from the shared epoll; TLS would write close_notify).
+_FORK_ORPHANS: list[object] = []
 
 
 class _Socket:
@@ -108,27 +132,36 @@ class _Socket:
         self.next_id = 0
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
-    async def request(self, spec: MethodSpec, body: bytes, blobs: Sequence[bytes]) -> tuple[Any, list[bytes]]:
-        request_id = self.next_id
-        self.next_id = (self.next_id + 1) & 0xFFFFFFFF
-        key = self.engine.api_key.reveal() if self.engine.api_key is not None else None
-        envelope = b"".join(
+    def _envelope(self, spec: MethodSpec, body: bytes) -> bytes:
+        # Its own frame, finished before anything can fail: no local of a failing frame holds the key.
+        key = self.engine.api_key
+        return b"".join(
             [
                 b'{"api":',
                 dump_json(spec.api),
                 b',"method":',
                 dump_json(spec.method),
                 b',"apiKey":',
-                dump_json(key),
+                dump_json(key.reveal() if key is not None else None),
                 b',"params":',
                 body,
                 b"}",
             ]
         )
+
+    async def request(self, spec: MethodSpec, body: bytes, blobs: Sequence[bytes]) -> tuple[Any, list[bytes]]:
+        request_id = self.next_id
+        self.next_id = (self.next_id + 1) & 0xFFFFFFFF
         future: asyncio.Future[tuple[Any, list[bytes]]] = asyncio.get_running_loop().create_future()
         self.pending[request_id] = future
         try:
-            await self.ws.send_bytes(encode_ws_request(request_id, envelope, blobs))
+            try:
+                await self.ws.send_bytes(encode_ws_request(request_id, self._envelope(spec, body), blobs))
+            except (aiohttp.ClientError, OSError, RuntimeError) as exc:
+                # `from None`: aiohttp's frames hold the frame bytes, key included.
+                raise _unavailable(
+                    f"the Decthings WebSocket failed while sending ({type(exc).__name__}: {exc})", spec.where
+                ) from None
             return await future
         finally:
             self.pending.pop(request_id, None)
@@ -208,11 +241,8 @@ class Engine:
         self.retry = retry
         self.reconnect_attempts = reconnect_attempts
         self.closed = False
-        self._headers = [("Content-Type", "application/octet-stream")]
-        if api_key is not None:
-            self._headers.append(("Authorization", f"Bearer {api_key.reveal()}"))
-        self._headers.extend(self.extra_headers)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = os.getpid()  # the process that owns _loop, _session and _socket
         self._session: aiohttp.ClientSession | None = None
         self._socket: _Socket | None = None
         self._connecting: asyncio.Future[_Socket] | None = None
@@ -221,6 +251,28 @@ class Engine:
         self._listeners: dict[int, EventListener] = {}
         self._next_listener = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._watch: AsyncGenerator[None, None] | None = None
+
+    def __repr__(self) -> str:
+        key = "'***'" if self.api_key is not None else "None"
+        return f"Engine(http_url={self.http_url!r}, api_key={key}, closed={self.closed})"
+
+    def _redact(self, error: core.ApiError) -> None:
+        """Replace the key wherever the server (or a proxy) echoed it into the error."""
+        if self.api_key is None:
+            return
+        secrets = (self.api_key,)
+        if isinstance(error, DecthingsApiError):
+            error.rewrite(lambda text: redact(text, secrets))
+        error.message = redact(error.message, secrets)
+        error.args = (error._render(),)
+
+    def _request_headers(self) -> list[tuple[str, str]]:
+        headers = [("Content-Type", "application/octet-stream")]
+        if self.api_key is not None:
+            headers.append(("Authorization", _Redacted(f"Bearer {self.api_key.reveal()}")))
+        headers.extend(self.extra_headers)
+        return headers
 
     # -- events --------------------------------------------------------------------------------
 
@@ -258,12 +310,11 @@ class Engine:
         if self.closed:
             raise ClientClosedError("DecthingsClient was closed; create a new client")
         loop = asyncio.get_running_loop()
-        if self._session is None or self._loop is not loop or self._session.closed:
-            if self._loop is not loop:
-                # A new event loop (e.g. another asyncio.run): the old loop's connections are gone.
-                self._socket = None
-                self._connecting = None
-                self._reconnecting = None
+        if self._pid != os.getpid() or self._loop is not loop:
+            # A forked child, or a new event loop (e.g. another asyncio.run): the connections
+            # belong to the parent or to the old loop; let go of them and start afresh.
+            self._forget_connections()
+        if self._session is None or self._session.closed:
             self._loop = loop
             connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=30)
             self._session = aiohttp.ClientSession(connector=connector)
@@ -272,7 +323,19 @@ class Engine:
     # -- calls ---------------------------------------------------------------------------------
 
     async def call(self, spec: MethodSpec, params: Mapping[str, Any] | None, timeout: float | None) -> Any:
+        if self.api_key is None and not self.closed and spec.transport != WS_IF_AVAILABLE:
+            # Every Decthings method that reaches the server needs a key (all list bad_credentials);
+            # WS_IF_AVAILABLE ones only travel on a socket that a keyed call opened.
+            raise core.ConfigurationError(
+                f"{spec.where}: no Decthings API key was given: pass api_key= to the client, or set "
+                "the DECTHINGS_API_KEY environment variable"
+            )
+        # One deadline for the whole call: retries, and every request of a split add_entries.
+        deadline = Deadline(timeout if timeout is not None else self.timeout)
         session = self._bind_loop()
+        if self._watch is None:
+            self._watch = self._watch_loop(session)
+            await self._watch.asend(None)
         if params is None:
             params = {}
         if not isinstance(params, Mapping):
@@ -280,21 +343,27 @@ class Engine:
                 f"{spec.where}: params must be a dict (as in the Decthings docs), got {type(params).__name__}"
             )
         if (spec.api, spec.method) in _ADD_ENTRIES:
-            return await self._add_entries(session, spec, params, timeout)
-        return await self._call_once(session, spec, params, timeout)
+            return await self._add_entries(session, spec, params, deadline)
+        return await self._call_once(session, spec, params, deadline)
 
     async def _add_entries(
         self,
         session: aiohttp.ClientSession,
         spec: MethodSpec,
         params: Mapping[str, Any],
-        timeout: float | None,
+        deadline: Deadline,
     ) -> Any:
-        """More entries than one call's 255 blobs carry: consecutive calls chained by version id."""
+        """More entries than one call's 255 blobs carry: consecutive calls chained by version id.
+
+        When a split call fails, the error carries a WriteSummary (`err.summary`) keyed by the
+        entry's index in the caller's list, and entry numbers the server gave relative to the
+        failing request are renumbered to that index."""
         batches = _codecs.entry_batches(spec.where, params)
+        total = sum(len(b["keys"][0]["data"]) for b in batches)
         result: Any = None
         done = 0
         for i, batch in enumerate(batches):
+            size = len(batch["keys"][0]["data"])
             if (
                 i
                 and isinstance(result, dict)
@@ -303,13 +372,22 @@ class Engine:
             ):
                 batch["datasetVersionId"] = result["newDatasetVersionId"]
             try:
-                result = await self._call_once(session, spec, batch, timeout)
-            except core.ApiError as exc:
-                if done:
-                    exc.message += f" ({done} entries were added by earlier calls before this one failed)"
-                    exc.args = (exc._render(),)
+                result = await self._call_once(session, spec, batch, deadline)
+            except core.ModelwireError as exc:
+                if len(batches) == 1:
+                    raise
+                if isinstance(exc, core.ApiError):
+                    _renumber_entries(exc, done, size, total)
+                summary = WriteSummary(uploaded=[str(k) for k in range(done)])
+                maybe = _landed_maybe(exc)
+                if maybe and isinstance(exc, core.ApiError):
+                    exc.mark_outcome_unknown()
+                reason = failure_reason(exc)
+                summary.mark((str(k) for k in range(done, done + size)), reason, landed_maybe=maybe)
+                summary.mark((str(k) for k in range(done + size, total)), NOT_SENT, landed_maybe=False)
+                attach_summary(exc, summary)
                 raise
-            done += len(batch["keys"][0]["data"])
+            done += size
         return result
 
     async def _call_once(
@@ -317,11 +395,10 @@ class Engine:
         session: aiohttp.ClientSession,
         spec: MethodSpec,
         params: Mapping[str, Any],
-        timeout: float | None,
+        deadline: Deadline,
     ) -> Any:
         body, blobs = _codecs.encoder_for(spec.api, spec.method)(spec.where, params)
         json_bytes = dump_json(body)
-        deadline = Deadline(timeout if timeout is not None else self.timeout)
         attempt = 0
         while True:
             attempt += 1
@@ -333,7 +410,9 @@ class Engine:
                     if not isinstance(payload, dict):
                         raise _unavailable(f"unexpected response payload {payload!r:.80}", spec.where)
                     if "error" in payload:
-                        raise api_error(payload["error"], api=spec.api, method_name=spec.method)
+                        # Popped: the error object may echo the key, and this frame's locals show
+                        # in tracebacks that capture them; the raised copy is redacted below.
+                        raise api_error(payload.pop("error"), api=spec.api, method_name=spec.method)
                     result = payload.get("result")
                     result = _codecs.decoder_for(spec.api, spec.method)(spec.where, result, reply_blobs)
                     self._after_success(spec, params)
@@ -342,8 +421,9 @@ class Engine:
                     if self._socket is not None:
                         self._release_soon()
             except core.ApiError as error:
+                self._redact(error)
                 error.attempts = attempt
-                safe = spec.idempotent or isinstance(error.__cause__, _NotProcessed) or _not_processed(error)
+                safe = spec.idempotent or error.never_sent or _not_processed(error)
                 wait = self.retry.delay(
                     error, attempt=attempt, idempotent=safe, remaining=deadline.remaining()
                 )
@@ -362,20 +442,15 @@ class Engine:
     ) -> tuple[Any, list[bytes]]:
         remaining = deadline.remaining()
         if remaining is not None and remaining <= 0:
-            raise core.DeadlineExceededError(
-                f"{spec.where}: the call ran out of time",
-                code=grpc.StatusCode.DEADLINE_EXCEEDED,
-                method=spec.where,
+            raise _not_sent(
+                core.DeadlineExceededError(
+                    f"{spec.where}: the call ran out of time",
+                    code=grpc.StatusCode.DEADLINE_EXCEEDED,
+                    method=spec.where,
+                )
             )
-        socket = self._socket
-        if spec.transport == WS and socket is None:
-            socket = await self._open_socket(session)
-        if spec.transport == WS_IF_AVAILABLE and socket is None:
-            return None, []
-        if socket is not None:
-            exchange = socket.request(spec, json_bytes, blobs)
-        else:
-            exchange = self._post(session, spec, json_bytes, blobs)
+        # Opening the WebSocket counts against the deadline too.
+        exchange = self._send(session, spec, json_bytes, blobs)
         if remaining is None:
             return await exchange
         try:
@@ -390,28 +465,48 @@ class Engine:
                 method=spec.where,
             ) from None
 
+    async def _send(
+        self, session: aiohttp.ClientSession, spec: MethodSpec, json_bytes: bytes, blobs: Sequence[bytes]
+    ) -> tuple[Any, list[bytes]]:
+        socket = self._socket
+        if spec.transport == WS and socket is None:
+            socket = await self._open_socket(session)
+        if spec.transport == WS_IF_AVAILABLE and socket is None:
+            return None, []
+        if socket is not None:
+            return await socket.request(spec, json_bytes, blobs)
+        return await self._post(session, spec, json_bytes, blobs)
+
     async def _post(
         self, session: aiohttp.ClientSession, spec: MethodSpec, json_bytes: bytes, blobs: Sequence[bytes]
     ) -> tuple[Any, list[bytes]]:
         url = f"{self.http_url}/{spec.api}/{spec.method}"
         try:
             async with session.post(
-                url, data=encode_http_request(json_bytes, blobs), headers=self._headers
+                url, data=encode_http_request(json_bytes, blobs), headers=self._request_headers()
             ) as resp:
                 raw = await resp.read()
                 if resp.status != 200:
-                    raise http_error(
+                    error = http_error(
                         resp.status,
                         raw.decode(errors="replace"),
                         method=spec.where,
                         retry_after=resp.headers.get("Retry-After"),
                     )
+                    del raw  # the body may echo the key (see _call_once); the error is redacted
+                    raise error
         except aiohttp.ClientConnectorError as exc:
-            raise _unavailable(
-                f"cannot connect to {self.http_url} ({exc.os_error or exc}); check the address", spec.where
-            ) from _NotProcessed()
+            raise _not_sent(
+                _unavailable(
+                    f"cannot connect to {self.http_url} ({exc.os_error or exc}); check the address",
+                    spec.where,
+                )
+            ) from None
         except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
-            raise _unavailable(f"the connection broke during the call ({exc})", spec.where) from exc
+            # `from None`: aiohttp's frames (kept alive by a chained exception) hold the request.
+            raise _unavailable(
+                f"the connection broke during the call ({type(exc).__name__}: {exc})", spec.where
+            ) from None
         try:
             return decode_http_response(raw)
         except ProtocolError as exc:
@@ -441,12 +536,13 @@ class Engine:
             try:
                 ws = await session.ws_connect(self.ws_url, headers=self.extra_headers, max_msg_size=0)
             except (aiohttp.ClientError, OSError) as exc:
-                error = _unavailable(f"cannot open the Decthings WebSocket {self.ws_url} ({exc})", "ws")
-                error.__cause__ = _NotProcessed()
+                error = _not_sent(
+                    _unavailable(f"cannot open the Decthings WebSocket {self.ws_url} ({exc})", "ws")
+                )
                 connecting.set_exception(error)
                 connecting.exception()  # consumed here; waiters re-raise it
                 self._connecting = None
-                raise error from _NotProcessed()
+                raise error from None
             self._socket = _Socket(self, ws)
             connecting.set_result(self._socket)
             self._connecting = None
@@ -511,16 +607,134 @@ class Engine:
 
     async def aclose(self) -> None:
         self.closed = True
+        if self._pid != os.getpid() or self._loop is not asyncio.get_running_loop():
+            # Another loop (or the parent's) owns the connections: they cannot be awaited here.
+            self.abandon()
+            return
+        await self._close_connections()
+
+    async def _close_connections(self) -> None:
+        """Close the socket and the session gracefully (the client stays usable)."""
         if self._reconnecting is not None:
             self._reconnecting.cancel()
         socket, self._socket = self._socket, None
+        session, self._session = self._session, None
+        self._end_watch()
         if socket is not None:
             await socket.close()
         for task in list(self._tasks):
             task.cancel()
-        session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+    async def _watch_loop(self, session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+        """Started once per session on its loop. The loop finalizes async generators when it shuts
+        down (asyncio.run does, before closing the loop), which closes a session nobody closed
+        while its loop can still do it cleanly."""
+        try:
+            yield
+        finally:
+            if self._session is session and not session.closed:
+                await self._close_connections()
+
+    def _end_watch(self) -> None:
+        """Finish the loop watcher now, synchronously (its cleanup does nothing once the session
+        is no longer current), so it is never left for a closed loop to finalize."""
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            # RuntimeError: it is the one running (the loop is finalizing it right now).
+            with contextlib.suppress(StopIteration, StopAsyncIteration, RuntimeError):
+                watch.aclose().send(None)
+
+    def abandon(self) -> None:
+        """Close without awaiting, from any thread: for a client dropped unclosed, closed outside
+        its event loop, or at interpreter exit. Never warns, never blocks."""
+        self.closed = True
+        loop = self._loop
+        if (
+            loop is not None
+            and self._pid == os.getpid()
+            and loop.is_running()
+            and _running_loop() is not loop
+        ):
+            # The loop runs on another thread: its objects may only be touched there.
+            with contextlib.suppress(RuntimeError):  # it closed meanwhile
+                loop.call_soon_threadsafe(self._forget_connections)
+                return
+        self._forget_connections()
+
+    def _forget_connections(self) -> None:
+        """Let go of the session, socket and tasks now, synchronously and without warnings."""
+        loop, session, socket = self._loop, self._session, self._socket
+        self._loop = self._session = self._socket = None
+        self._connecting = None
+        self._end_watch()
+        tasks = [*self._tasks, *([self._reconnecting] if self._reconnecting is not None else [])]
+        if socket is not None:
+            tasks.append(socket.reader)
+        self._reconnecting = None
+        self._tasks = set()
+        forked = self._pid != os.getpid()
+        self._pid = os.getpid()
+        if forked:
+            # The parent's subscriptions live on the parent's socket.
+            self._keepalive.clear()
+            _FORK_ORPHANS.append((loop, session, socket, tasks))
+            if session is not None:
+                connector = session.connector
+                session.detach()
+                if connector is not None:
+                    connector._closed = True  # so it never closes the parent's sockets when collected
+            return
+        if loop is None or session is None:
+            return
+        usable = not loop.is_closed()
+        if usable:
+            for task in tasks:
+                task.cancel()
+        if not session.closed:
+            connector = session.connector
+            session.detach()  # the session now counts as closed: no "Unclosed client session"
+            if connector is not None:
+                # The synchronous part of connector.close(): closes the transports now (their
+                # close completes on the loop) without a task or an un-awaited waiter. On a
+                # closed loop it only marks the connector closed ("Unclosed connector" otherwise).
+                connector._close()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _landed_maybe(error: core.ModelwireError) -> bool:
+    """Whether a failed write may still have been applied: the request left, no verdict came back."""
+    if not isinstance(error, core.ApiError):
+        return False  # refused on the client side, before sending
+    if error.never_sent or _not_processed(error):
+        return False
+    if isinstance(error, DecthingsApiError):
+        return False  # the service answered with an error: it did not apply the request
+    if isinstance(error, DecthingsHttpError):
+        return error.status >= 500  # a proxy's 502/504 may hide a backend that acted
+    return True  # a broken connection, a timeout after sending, a garbled answer
+
+
+# How a server message may number an entry of the request: "entry 3", "index 3", "data[3]".
+_ENTRY_NUMBER = re.compile(r"\b(entry |index |data\[)(\d+)", re.IGNORECASE)
+
+
+def _renumber_entries(error: core.ApiError, offset: int, size: int, total: int) -> None:
+    """Make the entry numbers of a failed split add_entries refer to the caller's list."""
+    if offset and isinstance(error, DecthingsApiError):
+        error.rewrite(lambda text: _ENTRY_NUMBER.sub(lambda m: f"{m[1]}{int(m[2]) + offset}", text))
+    where = f"entries {offset}-{offset + size - 1} of the {total} given were in the failed request"
+    if offset:
+        where += f"; {offset} entries were added by earlier calls before this one failed"
+    error.message += f" ({where})"
+    error.args = (error._render(),)
 
 
 def _not_processed(error: core.ApiError) -> bool:

@@ -24,7 +24,7 @@ every provider.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import grpc
@@ -96,16 +96,37 @@ class DecthingsApiError(core.ApiError):
         self.error_code = str(self.error.get("code", "unknown"))
         self.api = api
         self.method_name = method_name
-        extra = {k: v for k, v in self.error.items() if k != "code"}
-        text = self.error_code
-        if extra:
-            text += " " + ", ".join(f"{k}={v!r}" for k, v in extra.items())
         super().__init__(
-            text,
+            _error_text(self.error),
             code=grpc_code_for(self.error_code),
             method=f"{api}.{method_name}",
             hint=_HINTS.get(self.error_code),
         )
+
+    def rewrite(self, change: Callable[[str], str]) -> None:
+        """Apply `change` to every string in the error object and re-render the message (used to
+        redact credentials the server echoed and to renumber entries of a split call)."""
+        self.error = _map_strings(self.error, change)
+        self.message = _error_text(self.error)
+        self.args = (self._render(),)
+
+
+def _error_text(error: Mapping[str, Any]) -> str:
+    text = str(error.get("code", "unknown"))
+    extra = {k: v for k, v in error.items() if k != "code"}
+    if extra:
+        text += " " + ", ".join(f"{k}={v!r}" for k, v in extra.items())
+    return text
+
+
+def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, Mapping):
+        return {k: _map_strings(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, change) for v in value]
+    return value
 
 
 class BadCredentialsError(DecthingsApiError, core.UnauthenticatedError):

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from modelwire._core.errors import ModelwireError, UsageError
 from modelwire.decthings.varint import VarintError, decode_varint, encode_varint
 
 __all__ = [
@@ -56,7 +57,7 @@ _WS_RESPONSE: Final = 0x00
 _WS_EVENT: Final = 0x01
 
 
-class ProtocolError(ValueError):
+class ProtocolError(ModelwireError, ValueError):
     """A body or frame that does not follow the Decthings framing (truncated, bad varint, bad JSON)."""
 
 
@@ -88,7 +89,7 @@ def _take(buf: memoryview, pos: int, n: int, what: str) -> tuple[memoryview, int
 
 def _check_blob_count(blobs: Sequence[bytes]) -> None:
     if len(blobs) > MAX_BLOBS:
-        raise ValueError(
+        raise UsageError(
             f"a Decthings call carries at most {MAX_BLOBS} blobs (the count is one byte), this one has "
             f"{len(blobs)}: split the call (for add_entries, send fewer entries per call)"
         )
@@ -182,7 +183,7 @@ def encode_ws_response(request_id: int, json_bytes: bytes, blobs: Sequence[bytes
 def encode_ws_event(api: str, json_bytes: bytes, blobs: Sequence[bytes] = ()) -> bytes:
     name = api.encode()
     if len(name) > 255:
-        raise ValueError(f"event api name is {len(name)} bytes; the frame allows 255")
+        raise UsageError(f"event api name is {len(name)} bytes; the frame allows 255")
     return b"".join([bytes((_WS_EVENT, len(name))), name, *_suffixed(json_bytes, blobs)])
 
 

@@ -14,9 +14,10 @@ Wire layout of one tensor (several tensors are simply concatenated):
 Decisions that differ from (or pin down) the published 0.0.4 client:
 
 * A numpy array for a fixed-width type must have the mapped dtype's kind and width (float32 for
-  "f32", and so on); anything else is a ValueError naming the dtype needed - values are never
-  silently cast. An array of the right kind and width but big-endian (or native-endian on a
-  big-endian host) is accepted and byte-swapped to little-endian: that conversion is lossless.
+  "f32", and so on); anything else is a DecthingsTensorError (a ModelwireError and a ValueError)
+  naming the dtype needed - values are never silently cast. An array of the right kind and width
+  but big-endian (or native-endian on a big-endian host) is accepted and byte-swapped to
+  little-endian: that conversion is lossless.
 * The tensor keeps a private copy of the data; `numpy()` returns a read-only array.
 * Deserialized fixed-width tensors are zero-copy read-only views of the input buffer. If that
   buffer is a bytearray you later mutate, the tensor sees the change: pass bytes, or `.copy()`.
@@ -41,6 +42,7 @@ from typing import Any, Final, Literal, TypeAlias, cast, get_args
 import numpy as np
 import numpy.typing as npt
 
+from modelwire._core.errors import ModelwireError
 from modelwire.decthings.varint import MAX_VARINT, VarintError, decode_varint, encode_varint, varint_size
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "DecthingsElementImage",
     "DecthingsElementVideo",
     "DecthingsTensor",
+    "DecthingsTensorError",
     "DecthingsTensorType",
     "TensorFormatError",
     "serialize_many",
@@ -98,7 +101,12 @@ _REPR_ITEMS: Final = 6
 _REPR_CHARS: Final = 24
 
 
-class TensorFormatError(ValueError):
+class DecthingsTensorError(ModelwireError, ValueError):
+    """A tensor cannot be built or read as asked; the message says what to change. A ValueError
+    too, so code written against the published client's ValueErrors keeps working."""
+
+
+class TensorFormatError(DecthingsTensorError):
     """Bytes that are not a valid serialized DecthingsTensor (truncated, corrupt, unknown type)."""
 
 
@@ -111,15 +119,17 @@ class _MediaElement:
         name = type(self).__name__
         fmt: object = self.format
         if not isinstance(fmt, str):
-            raise ValueError(f"{name} format must be a str like 'png', got {type(fmt).__name__}")
+            raise DecthingsTensorError(f"{name} format must be a str like 'png', got {type(fmt).__name__}")
         if len(fmt) != _MEDIA_FORMAT_LEN or not fmt.isascii():
             # The 0.0.4 wire format has a fixed 3-byte slot for the format.
-            raise ValueError(f"{name} format must be exactly 3 ASCII characters (like 'png'), got {fmt!r}")
+            raise DecthingsTensorError(
+                f"{name} format must be exactly 3 ASCII characters (like 'png'), got {fmt!r}"
+            )
         data: object = self.data
         if isinstance(data, (bytearray, memoryview)):
             object.__setattr__(self, "data", bytes(data))
         elif not isinstance(data, bytes):
-            raise ValueError(f"{name} data must be bytes, got {type(data).__name__}")
+            raise DecthingsTensorError(f"{name} data must be bytes, got {type(data).__name__}")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(format={self.format!r}, data=<{len(self.data)} bytes>)"
@@ -150,15 +160,17 @@ _MEDIA_CLASSES: Final[dict[str, type[_MediaElement]]] = {
 
 def _check_shape(shape: object) -> tuple[int, ...]:
     if not isinstance(shape, (list, tuple)):
-        raise ValueError(f"shape must be a list of non-negative ints, got {type(shape).__name__}")
+        raise DecthingsTensorError(f"shape must be a list of non-negative ints, got {type(shape).__name__}")
     if len(shape) > _MAX_DIMS:
-        raise ValueError(f"shape has {len(shape)} dimensions; the wire format allows at most {_MAX_DIMS}")
+        raise DecthingsTensorError(
+            f"shape has {len(shape)} dimensions; the wire format allows at most {_MAX_DIMS}"
+        )
     dims = []
     for i, d in enumerate(shape):
         if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
-            raise ValueError(f"shape[{i}] must be an int, got {type(d).__name__} {d!r}")
+            raise DecthingsTensorError(f"shape[{i}] must be an int, got {type(d).__name__} {d!r}")
         if not 0 <= int(d) <= MAX_VARINT:
-            raise ValueError(f"shape[{i}] must be between 0 and 2**64-1, got {int(d)}")
+            raise DecthingsTensorError(f"shape[{i}] must be between 0 and 2**64-1, got {int(d)}")
         dims.append(int(d))
     return tuple(dims)
 
@@ -168,30 +180,34 @@ def _fixed_from_list(data_type: str, items: list[Any] | tuple[Any, ...]) -> npt.
     if data_type == "boolean":
         for i, v in enumerate(items):
             if not isinstance(v, (bool, np.bool_)):
-                raise ValueError(f"element {i} of a 'boolean' tensor must be a bool, got {type(v).__name__}")
+                raise DecthingsTensorError(
+                    f"element {i} of a 'boolean' tensor must be a bool, got {type(v).__name__}"
+                )
         return np.array(items, dtype=dtype)
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
         for i, v in enumerate(items):
             if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-                raise ValueError(
+                raise DecthingsTensorError(
                     f"element {i} of an {data_type!r} tensor must be an int, got {type(v).__name__} {v!r}"
                 )
             if not info.min <= int(v) <= info.max:
-                raise ValueError(
+                raise DecthingsTensorError(
                     f"element {i} of an {data_type!r} tensor is {int(v)}, outside [{info.min}, {info.max}]"
                 )
         return np.array([int(v) for v in items], dtype=dtype)
     floats = []
     for i, v in enumerate(items):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-            raise ValueError(
+            raise DecthingsTensorError(
                 f"element {i} of an {data_type!r} tensor must be a real number, got {type(v).__name__} {v!r}"
             )
         try:
             floats.append(float(v))
         except OverflowError:
-            raise ValueError(f"element {i} of an {data_type!r} tensor is too large: {v!r}") from None
+            raise DecthingsTensorError(
+                f"element {i} of an {data_type!r} tensor is too large: {v!r}"
+            ) from None
     wide = np.array(floats, dtype=np.float64)
     with np.errstate(over="ignore"):
         out = wide.astype(dtype)
@@ -199,7 +215,7 @@ def _fixed_from_list(data_type: str, items: list[Any] | tuple[Any, ...]) -> npt.
     overflowed = np.flatnonzero(np.isinf(out) & np.isfinite(wide))
     if overflowed.size:
         i = int(overflowed[0])
-        raise ValueError(
+        raise DecthingsTensorError(
             f"element {i} of an {data_type!r} tensor is {floats[i]!r}, too large for {data_type}"
         )
     return out
@@ -210,7 +226,7 @@ def _fixed_from_array(data_type: str, arr: npt.NDArray[Any]) -> npt.NDArray[Any]
     have = arr.dtype
     same_kind = have.kind == dtype.kind and have.itemsize == dtype.itemsize and not have.fields
     if not same_kind:
-        raise ValueError(
+        raise DecthingsTensorError(
             f"a {data_type!r} tensor needs a numpy array of dtype {dtype.name} ({dtype.str!r}), "
             f"got {have.name} ({have.str!r}); convert it with arr.astype({dtype.str!r}) if that is intended"
         )
@@ -222,20 +238,26 @@ def _check_element(data_type: str, el: object, i: int) -> object:
     if data_type == "string":
         if not isinstance(el, str):
             hint = " (decode it, or use data_type 'binary')" if isinstance(el, (bytes, bytearray)) else ""
-            raise ValueError(f"element {i} of a 'string' tensor must be a str, got {type(el).__name__}{hint}")
+            raise DecthingsTensorError(
+                f"element {i} of a 'string' tensor must be a str, got {type(el).__name__}{hint}"
+            )
         try:
             el.encode("utf-8")
         except UnicodeEncodeError as e:
-            raise ValueError(f"element {i} of a 'string' tensor cannot be encoded as UTF-8: {e}") from None
+            raise DecthingsTensorError(
+                f"element {i} of a 'string' tensor cannot be encoded as UTF-8: {e}"
+            ) from None
         return str(el)  # np.str_ -> str
     if data_type == "binary":
         if not isinstance(el, (bytes, bytearray, memoryview)):
             hint = " (encode it, or use data_type 'string')" if isinstance(el, str) else ""
-            raise ValueError(f"element {i} of a 'binary' tensor must be bytes, got {type(el).__name__}{hint}")
+            raise DecthingsTensorError(
+                f"element {i} of a 'binary' tensor must be bytes, got {type(el).__name__}{hint}"
+            )
         return bytes(el)  # np.bytes_/bytearray/memoryview -> bytes
     cls = _MEDIA_CLASSES[data_type]
     if not isinstance(el, cls):
-        raise ValueError(
+        raise DecthingsTensorError(
             f"element {i} of an {data_type!r} tensor must be a {cls.__name__}, got {type(el).__name__}"
         )
     return el
@@ -300,14 +322,14 @@ class DecthingsTensor:
     ) -> None:
         dt: object = data_type
         if not isinstance(dt, str) or dt not in _TYPE_CODES:
-            raise ValueError(f"unknown data_type {dt!r}; expected one of {', '.join(_TYPE_CODES)}")
+            raise DecthingsTensorError(f"unknown data_type {dt!r}; expected one of {', '.join(_TYPE_CODES)}")
         dims = None if shape is None else _check_shape(shape)
         if isinstance(data, np.ndarray):
             array_dims = tuple(int(d) for d in data.shape)
             if dims is None:
                 dims = array_dims
             elif dims != array_dims:
-                raise ValueError(
+                raise DecthingsTensorError(
                     f"shape {list(dims)} does not match the numpy array's shape {list(array_dims)}"
                 )
             if data_type in _FIXED_DTYPES:
@@ -320,7 +342,7 @@ class DecthingsTensor:
                 dims = (len(data),)
             count = math.prod(dims)
             if len(data) != count:
-                raise ValueError(
+                raise DecthingsTensorError(
                     f"shape {list(dims)} needs {count} elements (row-major, flat list), got {len(data)}"
                 )
             if data_type in _FIXED_DTYPES:
@@ -328,7 +350,7 @@ class DecthingsTensor:
             else:
                 flat = _variable_from_iter(data_type, data, count)
         else:
-            raise ValueError(f"data must be a list or a numpy array, got {type(data).__name__}")
+            raise DecthingsTensorError(f"data must be a list or a numpy array, got {type(data).__name__}")
         self._init(data_type, dims, flat)
 
     def _init(self, data_type: str, dims: tuple[int, ...], flat: npt.NDArray[Any]) -> None:
@@ -354,7 +376,7 @@ class DecthingsTensor:
     def item(self) -> DecthingsElement:
         """The only element of a one-element tensor, as a Python value."""
         if self._flat.size != 1:
-            raise ValueError(
+            raise DecthingsTensorError(
                 f"item() needs a tensor with exactly one element; this one has shape {list(self._shape)} "
                 f"({self._flat.size} elements)"
             )
@@ -364,12 +386,14 @@ class DecthingsTensor:
     def numpy(self) -> npt.NDArray[Any]:
         """A read-only array: the little-endian dtype for fixed-width types, dtype object otherwise.
 
-        Raises ValueError for shapes numpy cannot hold (more than 64 dims, or a dimension beyond
+        Raises DecthingsTensorError for shapes numpy cannot hold (more than 64 dims, or a dimension beyond
         2**63-1 next to a zero dimension); such tensors still serialize."""
         try:
             return self._flat.reshape(self._shape)
         except (ValueError, OverflowError) as e:
-            raise ValueError(f"shape {list(self._shape)} cannot be represented as a numpy array: {e}") from e
+            raise DecthingsTensorError(
+                f"shape {list(self._shape)} cannot be represented as a numpy array: {e}"
+            ) from e
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DecthingsTensor):
@@ -429,7 +453,7 @@ class DecthingsTensor:
 
         Trailing bytes are left alone. Raises TensorFormatError for truncated or corrupt input."""
         if pos < 0:
-            raise ValueError(f"pos must be non-negative, got {pos}")
+            raise DecthingsTensorError(f"pos must be non-negative, got {pos}")
         view = _byte_view(data)
         end = len(view)
         if pos + 2 > end:

@@ -14,6 +14,8 @@ clients are; it only insists that the bytes are there.
 
 from __future__ import annotations
 
+from modelwire._core.errors import ModelwireError
+
 __all__ = ["MAX_VARINT", "VarintError", "decode_varint", "encode_varint", "varint_size"]
 
 MAX_VARINT = 2**64 - 1
@@ -22,8 +24,8 @@ MAX_VARINT = 2**64 - 1
 _WIDTH_OF_MARKER = {0xFD: 2, 0xFE: 4, 0xFF: 8}
 
 
-class VarintError(ValueError):
-    """A varint could not be decoded (the buffer ends inside it)."""
+class VarintError(ModelwireError, ValueError):
+    """A varint could not be encoded (negative, beyond 64 bits) or decoded (the buffer ends inside it)."""
 
 
 def _check_range(n: int) -> None:
@@ -31,9 +33,9 @@ def _check_range(n: int) -> None:
     if not isinstance(n, int) or isinstance(n, bool):
         raise TypeError(f"varint value must be an int, got {type(n).__name__}")
     if n < 0:
-        raise ValueError(f"varint value must be non-negative, got {n}")
+        raise VarintError(f"varint value must be non-negative, got {n}")
     if n > MAX_VARINT:
-        raise ValueError(f"varint value {n} does not fit in 64 bits (max {MAX_VARINT})")
+        raise VarintError(f"varint value {n} does not fit in 64 bits (max {MAX_VARINT})")
 
 
 def varint_size(n: int) -> int:
@@ -49,7 +51,7 @@ def varint_size(n: int) -> int:
 
 
 def encode_varint(n: int) -> bytes:
-    """Encode a non-negative integer below 2**64; ValueError outside that range."""
+    """Encode a non-negative integer below 2**64; VarintError (a ValueError) outside that range."""
     _check_range(n)
     if n < 253:
         return bytes((n,))
@@ -65,7 +67,7 @@ def decode_varint(buf: bytes | bytearray | memoryview, pos: int = 0) -> tuple[in
 
     Raises VarintError when the buffer ends before the varint does."""
     if pos < 0:
-        raise ValueError(f"pos must be non-negative, got {pos}")
+        raise VarintError(f"pos must be non-negative, got {pos}")
     end = len(buf)
     if pos >= end:
         raise VarintError(f"truncated varint: no bytes left at offset {pos} (buffer is {end} bytes)")
