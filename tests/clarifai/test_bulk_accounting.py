@@ -201,3 +201,13 @@ def test_a_dataset_upload_that_stops_says_what_landed(
     again = dataset.upload_dataset(_Boxes(6), batch_size=2, show_progress=False)
     assert sorted(again.uploaded) == [f"boxes-i{n}" for n in range(6)]
     assert len(_stored_ids(app.inputs())) == 6
+
+
+def test_a_dataset_upload_whose_annotations_fail_keeps_its_summary(app: App, emulator: Emulator) -> None:
+    dataset = app.create_dataset("boxes-annotations")
+    emulator.faults.add("PostAnnotations", grpc.StatusCode.INTERNAL, times=1, message="annotation store down")
+    with pytest.raises(ModelwireError) as caught:
+        dataset.upload_dataset(_Boxes(3), show_progress=False)
+    summary = caught.value.summary
+    assert summary is not None and sorted(summary.uploaded) == [f"boxes-annotations-i{n}" for n in range(3)]
+    assert sorted(summary.failed) == [f"annotation:boxes-annotations-i{n}" for n in range(3)]

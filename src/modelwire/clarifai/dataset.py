@@ -26,6 +26,7 @@ from google.protobuf import json_format, message, struct_pb2
 from modelwire._core.batching import Chunker
 from modelwire._core.errors import ModelwireError
 from modelwire._core.polling import poll
+from modelwire._core.writes import account_failed_batch, attach_summary
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
@@ -192,8 +193,14 @@ class Dataset(BaseClient):
             raise
         uploaded = set(summary.uploaded)
         ready = [a for a in annotations if a.input_id in uploaded]
-        for batch in Chunker(ready, MAX_UPLOAD_BATCH_SIZE).chunk():
-            for failed in self._inputs.upload_annotations(batch, show_log=False):
+        for number, batch in enumerate(Chunker(ready, MAX_UPLOAD_BATCH_SIZE).chunk()):
+            try:
+                rejected = self._inputs.upload_annotations(batch, show_log=False)
+            except ModelwireError as err:  # the inputs landed; say which annotations did not
+                rest = ready[number * MAX_UPLOAD_BATCH_SIZE :]
+                account_failed_batch(summary, [f"annotation:{a.input_id}" for a in rest], err)
+                raise attach_summary(err, summary) from None
+            for failed in rejected:
                 summary.failed[f"annotation:{failed.input_id}"] = "annotation upload failed"
         if log_warnings and summary.failed:
             path = Path(f"upload_failures_{self.id}_{int(time.time())}.log")

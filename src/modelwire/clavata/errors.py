@@ -108,7 +108,7 @@ class EvaluationRefusedError(ClavataError, ApiError):
 
     @property
     def original_error(self) -> BaseException | None:
-        """The gRPC error this was hydrated from."""
+        """What the gRPC error this was hydrated from said, redacted (an `RpcErrorSummary`)."""
         return self.__cause__
 
 
