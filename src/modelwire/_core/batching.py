@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import islice
 from typing import Any, Generic, TypeVar
 
+from modelwire._core.config import is_int_at_least
+
 T = TypeVar("T")
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Yield lists of at most `size` items, lazily, preserving order."""
-    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+    if not is_int_at_least(size, 1):
         raise ValueError(f"chunk size must be a positive integer, got {size!r}")
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -25,7 +27,7 @@ class Chunker(Generic[T]):
     """`Chunker(seq, size).chunk()` -> a list of lists of at most `size` items (any iterable)."""
 
     def __init__(self, seq: Iterable[T], chunk_size: int) -> None:
-        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        if not is_int_at_least(chunk_size, 1):
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         self.seq = seq
         self.chunk_size = chunk_size

@@ -89,6 +89,11 @@ def redact(text: str, secrets: Iterable[Secret]) -> str:
 MAX_TIMEOUT = 365 * 24 * 3600.0
 
 
+def is_int_at_least(value: object, minimum: int) -> bool:
+    """True for an int (not a bool, which Python counts as one) of at least `minimum`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
 def check_timeout(
     value: object, *, what: str = "timeout", error: type[ModelwireError] = UsageError
 ) -> float | None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Itera
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from modelwire._core.config import is_int_at_least
 from modelwire._core.errors import UsageError
 
 T = TypeVar("T")
@@ -101,9 +102,7 @@ class _PagerBase(Generic[T, P]):
         shape_page: Callable[[Any, list[T]], P],
         max_items: int | None = None,
     ) -> None:
-        if max_items is not None and (
-            not isinstance(max_items, int) or isinstance(max_items, bool) or max_items < 0
-        ):
+        if max_items is not None and not is_int_at_least(max_items, 0):
             raise UsageError(f"max_items must be an int >= 0 (or None for all), got {max_items!r}")
         self._request = request
         self._strategy = strategy

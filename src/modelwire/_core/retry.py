@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import grpc
 
-from modelwire._core.config import check_timeout
+from modelwire._core.config import check_timeout, is_int_at_least
 from modelwire._core.errors import ApiError, UsageError, lost_in_flight
 
 DEFAULT_RETRYABLE = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED})
@@ -42,11 +42,7 @@ class RetryPolicy:
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        if (
-            not isinstance(self.max_attempts, int)
-            or isinstance(self.max_attempts, bool)
-            or self.max_attempts < 1
-        ):
+        if not is_int_at_least(self.max_attempts, 1):
             raise UsageError(
                 f"RetryPolicy.max_attempts must be an int >= 1 (1: no retries), got {self.max_attempts!r}"
             )
@@ -90,8 +86,8 @@ class Deadline:
 
     __slots__ = ("_at",)
 
-    def __init__(self, timeout: float | None) -> None:
-        seconds = check_timeout(timeout)
+    def __init__(self, timeout: float | None, *, what: str = "timeout") -> None:
+        seconds = check_timeout(timeout, what=what)
         self._at = None if seconds is None else time.monotonic() + seconds
 
     def remaining(self) -> float | None:

@@ -130,7 +130,8 @@ class _TransportBase:
     ) -> Attempts:
         if timeout is DEFAULT:
             timeout = self.settings.stream_timeout if stream else self.settings.timeout
-        return Attempts(retry or self.settings.retry, Deadline(timeout), op.idempotent)
+        deadline = Deadline(timeout, what="stream_timeout" if stream else "timeout")
+        return Attempts(retry or self.settings.retry, deadline, op.idempotent)
 
     def _metadata(self, extra: Metadata) -> tuple[tuple[str, str], ...]:
         return CallMetadata(self.settings.metadata + tuple(extra)) if extra else self.settings.metadata

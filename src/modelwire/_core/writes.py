@@ -78,14 +78,6 @@ def attach_summary(error: E, summary: WriteSummary) -> E:
     return error
 
 
-class PartialWriteError(ModelwireError):
-    """A bulk write ended with items failed or unknown; `summary` says which (nothing is dropped)."""
-
-    def __init__(self, message: str, summary: WriteSummary) -> None:
-        super().__init__(message)
-        self.summary = summary
-
-
 def failure_reason(error: BaseException) -> str:
     """How a failed request reads in a summary."""
     return str(error).split("\n", 1)[0] or type(error).__name__

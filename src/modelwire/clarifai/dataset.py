@@ -186,10 +186,8 @@ class Dataset(BaseClient):
             )
         except ModelwireError as err:
             if err.summary is not None:  # the boxes/polygons of inputs that landed were not sent
-                for annotation in annotations:
-                    err.summary.failed[f"annotation:{annotation.input_id}"] = (
-                        "not sent: the input upload stopped"
-                    )
+                keys = [f"annotation:{a.input_id}" for a in annotations]
+                err.summary.mark(keys, "not sent: the input upload stopped", landed_maybe=False)
             raise
         uploaded = set(summary.uploaded)
         ready = [a for a in annotations if a.input_id in uploaded]

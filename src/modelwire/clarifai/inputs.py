@@ -23,7 +23,7 @@ from typing import Any
 from google.protobuf import struct_pb2
 
 from modelwire._core.batching import Progress, chunked
-from modelwire._core.config import check_timeout
+from modelwire._core.config import check_timeout, is_int_at_least
 from modelwire._core.errors import ApiError as CoreApiError
 from modelwire._core.errors import ModelwireError
 from modelwire._core.wire import bad_input_as
@@ -471,11 +471,11 @@ class Inputs(BaseClient):
         starts and that error is raised with `err.summary`: every id uploaded, failed, unknown
         (may have landed) or not sent. Rerunning with the same inputs uploads only the rest."""
         items = _checked_inputs(inputs)
-        if not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_UPLOAD_BATCH_SIZE:
+        if not is_int_at_least(batch_size, 1) or batch_size > MAX_UPLOAD_BATCH_SIZE:
             raise UserError(
                 f"batch_size must be an int between 1 and {MAX_UPLOAD_BATCH_SIZE}, got {batch_size!r}"
             )
-        if not isinstance(max_workers, int) or isinstance(max_workers, bool) or max_workers < 1:
+        if not is_int_at_least(max_workers, 1):
             raise UserError(f"max_workers must be a positive int, got {max_workers!r}")
         check_timeout(timeout)
         progress = Progress(len(items), "Uploading inputs", show_progress)

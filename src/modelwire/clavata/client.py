@@ -114,16 +114,9 @@ def _evaluate_one_proto(
 
 
 def _per_call(timeout: Any, what: str = "timeout") -> Any:
-    """A per-call timeout: DEFAULT (the client's), None (no deadline) or positive seconds."""
+    """A per-call timeout checked now (the transport checks it only when the call is made, which
+    for a lazy pager is its first page): DEFAULT (the client's), None or positive seconds."""
     return timeout if timeout is DEFAULT else check_timeout(timeout, what=what)
-
-
-def _check_max_items(max_items: Any) -> int | None:
-    if max_items is not None and (
-        isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
-    ):
-        raise UsageError(f"max_items must be an int >= 0 (or None for all), got {max_items!r}")
-    return max_items
 
 
 def _job(response: gateway_pb2.CreateJobResponse | gateway_pb2.GetJobResponse) -> Job:
@@ -243,17 +236,15 @@ class ClavataClient(_ClavataBase):
             _ops.EVALUATE,
             pb,
             EvaluateResponse.from_proto,
-            timeout=_per_call(stream_timeout, "stream_timeout"),
-            message_timeout=check_timeout(message_timeout, what="message_timeout"),
+            timeout=stream_timeout,
+            message_timeout=message_timeout,
         )
 
     def evaluate_one(
         self, request: EvaluateOneRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> EvaluateOneResponse:
         """Evaluate one piece of content as a job; `report` is None if the job has no result yet."""
-        response = self._t.unary(
-            _ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=_per_call(timeout)
-        )
+        response = self._t.unary(_ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=timeout)
         return EvaluateOneResponse.from_job(_job(response))
 
     def create_job(
@@ -261,11 +252,11 @@ class ClavataClient(_ClavataBase):
     ) -> Job:
         """Create a job; returns it PENDING unless the request waits for completion."""
         pb = _as_proto(request, CreateJobRequest, gateway_pb2.CreateJobRequest, **build)
-        return _job(self._t.unary(_ops.CREATE_JOB, pb, timeout=_per_call(timeout)))
+        return _job(self._t.unary(_ops.CREATE_JOB, pb, timeout=timeout))
 
     def get_job(self, request: GetJobRequest | str | Job, *, timeout: float | None = DEFAULT) -> Job:
         """A job with its results, by GetJobRequest, job uuid or Job."""
-        return _job(self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=_per_call(timeout)))
+        return _job(self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=timeout))
 
     def wait_for_job(self, job: Job | str, *, timeout: float | None = 60.0) -> Job:
         """Poll until the job is COMPLETED, FAILED or CANCELED; JobTimeoutError after `timeout`
@@ -297,7 +288,7 @@ class ClavataClient(_ClavataBase):
             _JOB_PAGES,
             shape_item=Job.from_proto,
             shape_page=ListJobsResponse.shape,
-            max_items=_check_max_items(max_items),
+            max_items=max_items,
         )
 
     def evaluate_labels(
@@ -305,9 +296,7 @@ class ClavataClient(_ClavataBase):
     ) -> EvaluateLabelsResponse:
         """Evaluate one piece of content against 1-10 label versions (beta)."""
         pb = _as_proto(request, EvaluateLabelsRequest, _ops.EVALUATE_LABELS.request_type, **build)
-        return EvaluateLabelsResponse.from_proto(
-            self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=_per_call(timeout))
-        )
+        return EvaluateLabelsResponse.from_proto(self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout))
 
     def close(self) -> None:
         self._t.close()
@@ -355,27 +344,25 @@ class AsyncClavataClient(_ClavataBase):
             _ops.EVALUATE,
             pb,
             EvaluateResponse.from_proto,
-            timeout=_per_call(stream_timeout, "stream_timeout"),
-            message_timeout=check_timeout(message_timeout, what="message_timeout"),
+            timeout=stream_timeout,
+            message_timeout=message_timeout,
         )
 
     async def evaluate_one(
         self, request: EvaluateOneRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> EvaluateOneResponse:
-        response = await self._t.unary(
-            _ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=_per_call(timeout)
-        )
+        response = await self._t.unary(_ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=timeout)
         return EvaluateOneResponse.from_job(_job(response))
 
     async def create_job(
         self, request: CreateJobRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> Job:
         pb = _as_proto(request, CreateJobRequest, gateway_pb2.CreateJobRequest, **build)
-        response = await self._t.unary(_ops.CREATE_JOB, pb, timeout=_per_call(timeout))
+        response = await self._t.unary(_ops.CREATE_JOB, pb, timeout=timeout)
         return _job(response)
 
     async def get_job(self, request: GetJobRequest | str | Job, *, timeout: float | None = DEFAULT) -> Job:
-        response = await self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=_per_call(timeout))
+        response = await self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=timeout)
         return _job(response)
 
     async def wait_for_job(self, job: Job | str, *, timeout: float | None = 60.0) -> Job:
@@ -401,7 +388,7 @@ class AsyncClavataClient(_ClavataBase):
             _JOB_PAGES,
             shape_item=Job.from_proto,
             shape_page=ListJobsResponse.shape,
-            max_items=_check_max_items(max_items),
+            max_items=max_items,
         )
 
     async def evaluate_labels(
@@ -409,7 +396,7 @@ class AsyncClavataClient(_ClavataBase):
     ) -> EvaluateLabelsResponse:
         pb = _as_proto(request, EvaluateLabelsRequest, _ops.EVALUATE_LABELS.request_type, **build)
         return EvaluateLabelsResponse.from_proto(
-            await self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=_per_call(timeout))
+            await self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout)
         )
 
     async def close(self) -> None:
