@@ -1,5 +1,6 @@
 """`modelwire serve --db` killed (SIGKILL) mid-run and restarted on the same port and database:
-bulk uploads, streams and jobs lose nothing, duplicate nothing, and account for every item.
+bulk uploads, streams, jobs and Decthings add_entries lose nothing, duplicate nothing, and account
+for every item.
 
 Loopback only; each test bounds its waits. The server is a real subprocess, as users run it.
 """
@@ -15,18 +16,28 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
+import numpy as np
 import pytest
 
 from modelwire._core.errors import ApiError, ModelwireError
 from modelwire._core.writes import WriteSummary
 from modelwire.clarifai import App, User
 from modelwire.clavata import ClavataClient, CreateJobRequest, EvaluateRequest
+from modelwire.decthings import DecthingsClientSync, DecthingsTensor
 from modelwire.emulator import Emulator
 
 KEY = "kill-restart-key-0123456789"
 KILLS: list[str] = []  # what the suite survived, for the run's summary line
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 class Server:
@@ -34,20 +45,22 @@ class Server:
 
     def __init__(self, db: Path) -> None:
         self.db = db
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port, self.http_port = _free_port(), _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         command = [sys.executable, "-m", "modelwire.cli", "serve", "--port", str(self.port)]
-        command += ["--db", str(self.db), "--api-key", KEY]
+        command += ["--http-port", str(self.http_port), "--db", str(self.db), "--api-key", KEY]
         self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
+        waiting = [self.port, self.http_port]
         while time.monotonic() < deadline:
             with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+                if probe.connect_ex(("127.0.0.1", waiting[0])) == 0:
+                    waiting.pop(0)
+                    if not waiting:
+                        return
+                    continue
             if self.proc.poll() is not None:
                 raise RuntimeError(f"modelwire serve exited with {self.proc.returncode}")
             time.sleep(0.05)
@@ -169,6 +182,60 @@ def test_a_stream_cut_by_a_kill_keeps_what_arrived_and_resumes(server: Server) -
             client.evaluate(EvaluateRequest(content=content[len(received) :], policy_id="demo-policy"))
         )
         assert len(received) + len(rest) == len(content)
+
+
+def _entries(dataset_id: str, indexes: list[int]) -> dict[str, Any]:
+    inputs = [DecthingsTensor(np.asarray([i, -i], dtype=np.float32), "f32", [2]) for i in indexes]
+    targets = [DecthingsTensor([float(i)], "f32", []) for i in indexes]
+    return {
+        "datasetId": dataset_id,
+        "keys": [{"key": "input", "data": inputs}, {"key": "target", "data": targets}],
+    }
+
+
+def _entry_count(client: DecthingsClientSync, dataset_id: str) -> int:
+    (info,) = client.dataset.get_datasets({"filter": {"ids": [dataset_id]}})["datasets"]
+    return int(info["entries"]["count"])
+
+
+def test_a_split_add_entries_through_a_kill_accounts_for_every_entry(server: Server) -> None:
+    # Decthings entries carry no ids, so a rerun cannot be deduplicated by the server: the summary
+    # must say exactly which entries to send again (failed) and which may have landed (unknown).
+    client = DecthingsClientSync(api_key=KEY, http_server_address=f"http://127.0.0.1:{server.http_port}/v0")
+    try:
+        keys = [
+            {"name": "input", "rules": {"shape": [2], "allowedTypes": ["f32"]}},
+            {"name": "target", "rules": {"shape": [], "allowedTypes": ["f32"]}},
+        ]
+        dataset_id = client.dataset.create_dataset({"name": "killed", "description": "", "keys": keys})[
+            "datasetId"
+        ]
+        total = 40_000
+        params = _entries(dataset_id, list(range(total)))
+        restart = server.kill_and_restart_later("add_entries", after=0.3, down_for=0.5)
+        summary: WriteSummary | None
+        try:
+            client.dataset.add_entries(params, timeout=60)
+            summary = None
+        except ModelwireError as err:
+            summary = err.summary
+            assert summary is not None, "a split add_entries that stops must say what landed"
+        restart.join(30)
+        stored = _entry_count(client, dataset_id)
+        if summary is None:  # the kill fell between requests and was waited out
+            assert stored == total
+            return
+        keys_seen = sorted(int(k) for k in [*summary.uploaded, *summary.failed, *summary.unknown])
+        assert keys_seen == list(range(total)), "every entry index exactly once"
+        assert len(summary.uploaded) <= stored <= len(summary.uploaded) + len(summary.unknown)
+        # Sending the failed entries again completes the dataset without duplicating any.
+        failed = sorted(int(k) for k in summary.failed)
+        if failed:
+            client.dataset.add_entries(_entries(dataset_id, failed), timeout=60)
+        final = _entry_count(client, dataset_id)
+        assert total - len(summary.unknown) <= final <= total
+    finally:
+        client.close()
 
 
 def test_summary_of_kills(request: pytest.FixtureRequest) -> None:
