@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ARGS   ?=
 
-.PHONY: install generate lint test demo serve bench compat clean
+.PHONY: install generate lint test test-floor test-published demo serve bench compat clean
 
 install: $(STAMP)
 
@@ -29,6 +29,25 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -q
 
+# The suite again on the oldest protobuf/grpcio we support (constraints/floor.txt) and on
+# protobuf 6 beside the published clients (the coexistence and drop-in tests run there).
+# Each venv is built once per pyproject/constraints change.
+test-floor:
+	@$(MAKE) --no-print-directory _side VENV_SIDE=.venv-floor SIDE_PIP="-c constraints/floor.txt -e .[test]"
+	.venv-floor/bin/python -m pytest -q -p no:cacheprovider $(ARGS)
+
+test-published:
+	@$(MAKE) --no-print-directory _side VENV_SIDE=.venv-published SIDE_PIP="-e .[test,published]"
+	.venv-published/bin/python -m pytest -q -p no:cacheprovider $(ARGS)
+
+_side:
+	@test -x $(VENV_SIDE)/bin/python || $(PYTHON) -m venv $(VENV_SIDE)
+	@stamp=$(VENV_SIDE)/.installed-$$(cat pyproject.toml constraints/*.txt | cksum | cut -d' ' -f1); \
+	if [ ! -f $$stamp ]; then \
+		$(VENV_SIDE)/bin/python -m pip install --quiet --upgrade pip && \
+		$(VENV_SIDE)/bin/python -m pip install --quiet $(SIDE_PIP) && \
+		rm -f $(VENV_SIDE)/.installed-* && touch $$stamp; fi
+
 demo: install
 	$(BIN)/python examples/clavata_demo.py
 
@@ -42,4 +61,4 @@ compat: install
 	$(BIN)/python scripts/compat.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist src/*.egg-info
+	rm -rf $(VENV) .venv-floor .venv-published .mypy_cache .ruff_cache .pytest_cache build dist src/*.egg-info

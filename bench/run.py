@@ -408,10 +408,9 @@ def _method_name(method: str | bytes) -> str:
 
 def _holds_no_items(response: Any) -> bool:
     """True when no repeated field of the response message is set (an empty page of a listing)."""
-    return not any(
-        (fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == fd.LABEL_REPEATED)
-        for fd, _ in response.ListFields()
-    )
+    from modelwire._core.wire import is_repeated
+
+    return not any(is_repeated(fd) for fd, _ in response.ListFields())
 
 
 @functools.cache

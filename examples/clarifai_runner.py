@@ -10,8 +10,8 @@ import os
 import time
 import uuid
 
-from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai import Runner, User
+from modelwire.clarifai.api import resources_pb2
 
 USER_ID = os.environ["CLARIFAI_USER_ID"]
 

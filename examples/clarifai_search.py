@@ -9,7 +9,8 @@ import os
 import time
 import uuid
 
-from modelwire.clarifai import Search, User  # was: from clarifai.client.search import Search
+from modelwire.clarifai.search import Search  # was: from clarifai.client.search import Search
+from modelwire.clarifai.user import User  # was: from clarifai.client.user import User
 
 USER_ID = os.environ["CLARIFAI_USER_ID"]
 APP_ID = f"search-demo-{uuid.uuid4().hex[:6]}"
@@ -30,18 +31,19 @@ while any(i.status.code != 30000 for i in inputs.list_inputs()):
 # Get successful inputs of type image or text
 search = Search(user_id=USER_ID, app_id=APP_ID, top_k=10, metric="cosine")
 res = search.query(filters=[{"input_types": ["image", "text"]}, {"input_status_code": 30000}])
-print("processed:", sorted(hit.input.id for hit in res))
+print("processed:", sorted(hit.input.id for page in res for hit in page.hits))  # a response per page
 
 # Vector search over inputs
 search = Search(user_id=USER_ID, app_id=APP_ID, top_k=2, metric="cosine")
-for hit in search.query(ranks=[{"text_raw": "a cat napping on a sofa"}]):
-    print(f"{hit.score:.3f} {hit.input.id}: {hit.input.data.text.raw}")
+for page in search.query(ranks=[{"text_raw": "a cat napping on a sofa"}]):
+    for hit in page.hits:
+        print(f"{hit.score:.3f} {hit.input.id}: {hit.input.data.text.raw}")
 
 # Ranks and filters together, euclidean this time
 search = Search(user_id=USER_ID, app_id=APP_ID, top_k=1, metric="euclidean")
-(best,) = search.query(
+(page,) = search.query(
     ranks=[{"text_raw": "sports car"}], filters=[{"concepts": [{"id": "car", "value": 1}]}]
 )
-print("best car:", best.input.id)
+print("best car:", page.hits[0].input.id)
 user.delete_app(APP_ID)
 user.close()

@@ -109,7 +109,7 @@ def test_lister_and_chunker(emulator: Emulator, user: User, api_key: str) -> Non
     lister = Lister(page_size=2)
     request_data = {"user_app_id": {"user_id": emulator.user_id}}
     items = list(lister.list_pages_generator(endpoint, service_pb2.ListAppsRequest, request_data))
-    assert len(items) >= 3 and all("id" in item for item in items)
+    assert len(items) >= 3 and all("app_id" in item and "id" not in item for item in items)  # as published
     assert (
         len(list(lister.list_pages_generator(endpoint, service_pb2.ListAppsRequest, request_data, page_no=1)))
         == 2

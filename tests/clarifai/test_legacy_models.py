@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from clarifai_helpers import calls
-from google.protobuf import struct_pb2
 from legacy_helpers import BLUE, GREEN, RED, legacy_fixture, png, png_file
 
 from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.clarifai.legacy import (
     ApiClientError,
     ApiError,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
 
 import pytest
 from PIL import Image
 
+from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire.clarifai import App, Inputs, Search, UserError
 
 DOCS = {
@@ -30,6 +32,11 @@ def _png(color: tuple[int, int, int], stripes: bool = False) -> bytes:
     return buffer.getvalue()
 
 
+def _hits(pages: Iterator[service_pb2.MultiSearchResponse]) -> list[resources_pb2.Hit]:
+    """The hits of every page `query` yields (one MultiSearchResponse per page, as published)."""
+    return [hit for page in pages for hit in page.hits]
+
+
 @pytest.fixture
 def indexed(app: App) -> App:
     inputs: Inputs = app.inputs()
@@ -49,7 +56,7 @@ def indexed(app: App) -> App:
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_text_rank_finds_similar_text(indexed: App, metric: str) -> None:
     search = indexed.search(top_k=2, metric=metric)
-    hits = list(search.query(ranks=[{"text_raw": "a cat napping on a sofa"}]))
+    hits = _hits(search.query(ranks=[{"text_raw": "a cat napping on a sofa"}]))
     assert {h.input.id for h in hits} == {"cat-1", "cat-2"}
     assert hits[0].score >= hits[1].score
     search.close()
@@ -57,31 +64,33 @@ def test_text_rank_finds_similar_text(indexed: App, metric: str) -> None:
 
 def test_image_rank_and_filters(indexed: App) -> None:
     search = indexed.search(top_k=1)
-    (hit,) = search.query(ranks=[{"image_bytes": _png((230, 30, 30))}])
+    (hit,) = _hits(search.query(ranks=[{"image_bytes": _png((230, 30, 30))}]))
     assert hit.input.id == "red-img"
-    texts_only = list(
+    texts_only = _hits(
         search.query(filters=[{"input_types": ["text"]}, {"concepts": [{"id": "car", "value": 1}]}])
     )
     assert [h.input.id for h in texts_only] == ["car-2"] or [h.input.id for h in texts_only] == ["car-1"]
-    by_meta = list(indexed.search(top_k=10).query(filters=[{"metadata": {"topic": "food"}}]))
+    by_meta = _hits(indexed.search(top_k=10).query(filters=[{"metadata": {"topic": "food"}}]))
     assert [h.input.id for h in by_meta] == ["food"]
     search.close()
 
 
 def test_top_k_returns_exactly_k_distinct_hits(indexed: App) -> None:
     for k in (1, 3, 7, 50):
-        hits = list(indexed.search(top_k=k).query())
+        hits = _hits(indexed.search(top_k=k).query())
         ids = [h.input.id for h in hits]
         assert len(ids) == min(k, 7) and len(set(ids)) == len(ids)
 
 
 def test_pagination_mode_pages_do_not_overlap(indexed: App) -> None:
     search = indexed.search(pagination=True)
-    first = [h.input.id for h in search.query(page_no=1, per_page=3)]
-    second = [h.input.id for h in search.query(page_no=2, per_page=3)]
-    everything = [h.input.id for h in search.query(per_page=3)]
+    first = [h.input.id for h in _hits(search.query(page_no=1, per_page=3))]
+    second = [h.input.id for h in _hits(search.query(page_no=2, per_page=3))]
+    everything = [h.input.id for h in _hits(search.query())]
     assert len(first) == 3 and not set(first) & set(second)
     assert everything[:6] == first + second and len(everything) == 7
+    # As published: per_page alone is one page (the first), not every page of that size.
+    assert [h.input.id for h in _hits(search.query(per_page=3))] == first
 
 
 def test_bad_queries_are_clear_errors(indexed: App) -> None:

@@ -8,9 +8,6 @@ from concurrent import futures
 
 import grpc
 import pytest
-from google.protobuf import any_pb2, struct_pb2
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 from modelwire._core.errors import (
     ApiError,
@@ -19,8 +16,11 @@ from modelwire._core.errors import (
     RpcErrorSummary,
     detail_any,
     from_rpc_error,
+    grpc_status,
     unpack_details,
 )
+from modelwire._gen.google.protobuf import any_pb2, struct_pb2
+from modelwire._gen.google.rpc import error_details_pb2, status_pb2
 
 METHOD = "/test.v1.Echo/Fail"
 
@@ -55,7 +55,7 @@ def target() -> Iterator[str]:
         if request == b"mismatch":  # a trailer that disagrees with the status must not hide the error
             context.set_trailing_metadata((("grpc-status-details-bin", _status().SerializeToString()),))
             context.abort(grpc.StatusCode.NOT_FOUND, "real message")
-        context.abort_with_status(rpc_status.to_status(_status()))
+        context.abort_with_status(grpc_status(_status()))
         return b""
 
     handler = grpc.method_handlers_generic_handler(

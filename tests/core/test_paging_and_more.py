@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from google.protobuf import timestamp_pb2
 
 from modelwire._core.batching import Chunker, chunked
 from modelwire._core.paging import AsyncPager, Page, PageNumber, Pager, PageToken
 from modelwire._core.wire import OpenStrEnum, enum_converter, from_timestamp, to_timestamp
 from modelwire._gen.clavata.gateway.v1 import gateway_pb2
 from modelwire._gen.clavata.shared.v1 import public_pb2
+from modelwire._gen.google.protobuf import timestamp_pb2
 
 JOBS = [public_pb2.Job(job_uuid=f"j{i}") for i in range(7)]
 

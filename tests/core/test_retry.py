@@ -6,11 +6,11 @@ import random
 
 import grpc
 import pytest
-from google.protobuf import duration_pb2
-from google.rpc import error_details_pb2
 
 from modelwire._core.errors import ApiError, UnavailableError
 from modelwire._core.retry import Attempts, Deadline, RetryPolicy
+from modelwire._gen.google.protobuf import duration_pb2
+from modelwire._gen.google.rpc import error_details_pb2
 
 
 def _error(code: grpc.StatusCode, retry_delay: float | None = None) -> ApiError:

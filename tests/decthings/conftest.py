@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from modelwire.decthings import DecthingsClient, DecthingsClientSync
-from modelwire.decthings.client import _LoopThread as LoopThread
+from modelwire.decthings._clients import _LoopThread as LoopThread
 from modelwire.emulator import Emulator
 
 NAMESPACES = (

@@ -258,6 +258,20 @@ client = DecthingsClient()
 asyncio.run(client.model.get_models({}))
 client.close()
 """,
+    "published shape, sync, not kept": """
+from modelwire.decthings.client_sync import DecthingsClientSync
+res, err = DecthingsClientSync().model.get_models({})
+assert err is None and res["models"]
+""",
+    "published shape, async, never closed, as the seed writes it": """
+import asyncio
+from modelwire.decthings.client import DecthingsClient
+client = DecthingsClient()
+async def main():
+    res, err = await client.model.get_models({})
+    assert err is None and res["models"]
+asyncio.run(main())
+""",
 }
 
 

@@ -366,8 +366,11 @@ def test_bad_media_elements(fmt: Any, data: Any, message: str) -> None:
 def test_media_data_accepts_bytes_like() -> None:
     image = DecthingsElementImage("png", bytearray(b"ab"))  # type: ignore[arg-type]
     audio = DecthingsElementAudio("wav", memoryview(b"cd"))  # type: ignore[arg-type]
-    assert image.data == b"ab" and type(image.data) is bytes
-    assert audio.data == b"cd" and type(audio.data) is bytes
+    assert image.data == b"ab" and isinstance(image.data, bytes)
+    assert audio.data == b"cd" and isinstance(audio.data, bytes)
+    # decthings-api 0.0.4 spells them as methods: format(), data().
+    assert image.format() == "png" and type(image.format()) is str
+    assert image.data() == b"ab" and type(image.data()) is bytes
 
 
 # --- malformed input --------------------------------------------------------------------------------

@@ -7,10 +7,10 @@ import io
 
 import numpy as np
 import pytest
-from google.protobuf import struct_pb2
 from PIL import Image
 
 from modelwire._gen.clarifai.api import resources_pb2 as R
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator.clarifai.builtin_models import (
     COLOUR_CONCEPTS,
     TEXT_CONCEPTS,

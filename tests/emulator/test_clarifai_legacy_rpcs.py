@@ -18,7 +18,6 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message_factory import GetMessageClass
 from PIL import Image
@@ -26,6 +25,7 @@ from PIL import Image
 from modelwire._gen.clarifai.api import resources_pb2 as R
 from modelwire._gen.clarifai.api import service_pb2, service_pb2_grpc
 from modelwire._gen.clarifai.api.status import status_code_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator import Emulator
 
 KEY = "clarifai-legacy-pat"

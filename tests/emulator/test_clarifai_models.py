@@ -16,7 +16,6 @@ from typing import Any
 import grpc
 import numpy as np
 import pytest
-from google.protobuf import struct_pb2
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message_factory import GetMessageClass
 from PIL import Image
@@ -24,6 +23,7 @@ from PIL import Image
 from modelwire._gen.clarifai.api import resources_pb2 as R
 from modelwire._gen.clarifai.api import service_pb2, service_pb2_grpc
 from modelwire._gen.clarifai.api.status import status_code_pb2, status_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator import Emulator
 from modelwire.emulator.clarifai.embeddings import embed_image, embed_text
 from modelwire.emulator.clarifai.learning import held_out

@@ -20,13 +20,13 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import struct_pb2
 from google.protobuf.message_factory import GetMessageClass
 from PIL import Image, ImageDraw
 
 from modelwire._gen.clarifai.api import resources_pb2 as R
 from modelwire._gen.clarifai.api import service_pb2, service_pb2_grpc
 from modelwire._gen.clarifai.api.status import status_code_pb2, status_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator import Emulator
 from modelwire.emulator.clarifai.models import ModelsArea
 

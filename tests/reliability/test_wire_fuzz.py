@@ -28,6 +28,7 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 from reliability_support import FuzzCounter, record
 
+from modelwire._core.wire import is_repeated
 from modelwire._gen.clarifai.api import service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire._gen.clavata.gateway.v1 import gateway_pb2, labels_pb2
@@ -158,7 +159,7 @@ def random_message(cls: type[Message], rng: random.Random, depth: int = 0) -> Me
     for field in rng.sample(fields, k=min(len(fields), rng.randrange(0, 6))):
         if field.message_type is not None and depth >= 2:
             continue
-        repeated = field.is_repeated
+        repeated = is_repeated(field)
         for _ in range(rng.randrange(0, 3) if repeated else 1):
             _set_random(msg, field, rng, depth, repeated)
     return msg

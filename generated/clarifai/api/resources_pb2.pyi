@@ -1205,6 +1205,47 @@ class ConceptQuery(_message.Message):
 Global___ConceptQuery: _TypeAlias = ConceptQuery  # noqa: Y015
 
 @_typing.final
+class ConceptRelation(_message.Message):
+    """A relation between two concepts of an app: predicate "hyponym" (the subject is a kind of the
+    object), "hypernym" (its inverse) or "synonym", in a knowledge graph ("" for the app's own).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_CONCEPT_FIELD_NUMBER: _builtins.int
+    OBJECT_CONCEPT_FIELD_NUMBER: _builtins.int
+    PREDICATE_FIELD_NUMBER: _builtins.int
+    KNOWLEDGE_GRAPH_ID_FIELD_NUMBER: _builtins.int
+    VISIBILITY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    predicate: _builtins.str
+    knowledge_graph_id: _builtins.str
+    @_builtins.property
+    def subject_concept(self) -> Global___Concept: ...
+    @_builtins.property
+    def object_concept(self) -> Global___Concept: ...
+    @_builtins.property
+    def visibility(self) -> Global___Visibility: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        subject_concept: Global___Concept | None = ...,
+        object_concept: Global___Concept | None = ...,
+        predicate: _builtins.str = ...,
+        knowledge_graph_id: _builtins.str = ...,
+        visibility: Global___Visibility | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object_concept", b"object_concept", "subject_concept", b"subject_concept", "visibility", b"visibility"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "knowledge_graph_id", b"knowledge_graph_id", "object_concept", b"object_concept", "predicate", b"predicate", "subject_concept", b"subject_concept", "visibility", b"visibility"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConceptRelation: _TypeAlias = ConceptRelation  # noqa: Y015
+
+@_typing.final
 class ConfusionMatrix(_message.Message):
     """Predicted against actual concepts."""
 
@@ -4448,6 +4489,33 @@ class Part(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Part: _TypeAlias = Part  # noqa: Y015
+
+@_typing.final
+class PatchAction(_message.Message):
+    """How a patch treats one part of a resource (App.metadata): op "merge", "overwrite" or "remove"."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OP_FIELD_NUMBER: _builtins.int
+    MERGE_CONFLICT_RESOLUTION_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    op: _builtins.str
+    merge_conflict_resolution: _builtins.str
+    path: _builtins.str
+    def __init__(
+        self,
+        *,
+        op: _builtins.str = ...,
+        merge_conflict_resolution: _builtins.str = ...,
+        path: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["merge_conflict_resolution", b"merge_conflict_resolution", "op", b"op", "path", b"path"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchAction: _TypeAlias = PatchAction  # noqa: Y015
 
 @_typing.final
 class Point(_message.Message):

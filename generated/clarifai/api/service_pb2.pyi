@@ -103,7 +103,7 @@ Global___GetAppRequest: _TypeAlias = GetAppRequest  # noqa: Y015
 
 @_typing.final
 class SingleAppResponse(_message.Message):
-    """Response of GetApp."""
+    """Response of GetApp and PatchApp."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -212,7 +212,7 @@ Global___ListAppsRequest: _TypeAlias = ListAppsRequest  # noqa: Y015
 
 @_typing.final
 class MultiAppResponse(_message.Message):
-    """Response of ListApps and PostApps."""
+    """Response of ListApps, PostApps and PatchApps."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -283,6 +283,78 @@ class DeleteAppRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteAppRequest: _TypeAlias = DeleteAppRequest  # noqa: Y015
+
+@_typing.final
+class PatchAppRequest(_message.Message):
+    """Request of PatchApp."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    APP_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    METADATA_ACTION_FIELD_NUMBER: _builtins.int
+    REINDEX_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    reindex: _builtins.bool
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def app(self) -> _resources_pb2.App: ...
+    @_builtins.property
+    def metadata_action(self) -> _resources_pb2.PatchAction: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        app: _resources_pb2.App | None = ...,
+        action: _builtins.str = ...,
+        metadata_action: _resources_pb2.PatchAction | None = ...,
+        reindex: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "metadata_action", b"metadata_action", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "app", b"app", "metadata_action", b"metadata_action", "reindex", b"reindex", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchAppRequest: _TypeAlias = PatchAppRequest  # noqa: Y015
+
+@_typing.final
+class PatchAppsRequest(_message.Message):
+    """Request of PatchApps."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    APPS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    METADATA_ACTION_FIELD_NUMBER: _builtins.int
+    REINDEX_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    reindex: _builtins.bool
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def apps(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.App]: ...
+    @_builtins.property
+    def metadata_action(self) -> _resources_pb2.PatchAction: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        apps: _abc.Iterable[_resources_pb2.App] | None = ...,
+        action: _builtins.str = ...,
+        metadata_action: _resources_pb2.PatchAction | None = ...,
+        reindex: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["metadata_action", b"metadata_action", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "apps", b"apps", "metadata_action", b"metadata_action", "reindex", b"reindex", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchAppsRequest: _TypeAlias = PatchAppsRequest  # noqa: Y015
 
 @_typing.final
 class GetConceptRequest(_message.Message):
@@ -480,6 +552,127 @@ class PostConceptsSearchesRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PostConceptsSearchesRequest: _TypeAlias = PostConceptsSearchesRequest  # noqa: Y015
+
+@_typing.final
+class ListConceptRelationsRequest(_message.Message):
+    """Request of ListConceptRelations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    CONCEPT_ID_FIELD_NUMBER: _builtins.int
+    PREDICATE_FIELD_NUMBER: _builtins.int
+    KNOWLEDGE_GRAPH_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    concept_id: _builtins.str
+    predicate: _builtins.str
+    knowledge_graph_id: _builtins.str
+    page: _builtins.int
+    per_page: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        concept_id: _builtins.str = ...,
+        predicate: _builtins.str = ...,
+        knowledge_graph_id: _builtins.str = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concept_id", b"concept_id", "knowledge_graph_id", b"knowledge_graph_id", "page", b"page", "per_page", b"per_page", "predicate", b"predicate", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListConceptRelationsRequest: _TypeAlias = ListConceptRelationsRequest  # noqa: Y015
+
+@_typing.final
+class MultiConceptRelationResponse(_message.Message):
+    """Response of ListConceptRelations and PostConceptRelations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    CONCEPT_RELATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def concept_relations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.ConceptRelation]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        concept_relations: _abc.Iterable[_resources_pb2.ConceptRelation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concept_relations", b"concept_relations", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiConceptRelationResponse: _TypeAlias = MultiConceptRelationResponse  # noqa: Y015
+
+@_typing.final
+class PostConceptRelationsRequest(_message.Message):
+    """Request of PostConceptRelations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    CONCEPT_ID_FIELD_NUMBER: _builtins.int
+    CONCEPT_RELATIONS_FIELD_NUMBER: _builtins.int
+    concept_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def concept_relations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.ConceptRelation]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        concept_id: _builtins.str = ...,
+        concept_relations: _abc.Iterable[_resources_pb2.ConceptRelation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concept_id", b"concept_id", "concept_relations", b"concept_relations", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostConceptRelationsRequest: _TypeAlias = PostConceptRelationsRequest  # noqa: Y015
+
+@_typing.final
+class DeleteConceptRelationsRequest(_message.Message):
+    """Request of DeleteConceptRelations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    CONCEPT_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    concept_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        concept_id: _builtins.str = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["concept_id", b"concept_id", "ids", b"ids", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteConceptRelationsRequest: _TypeAlias = DeleteConceptRelationsRequest  # noqa: Y015
 
 @_typing.final
 class GetInputRequest(_message.Message):
@@ -1180,7 +1373,7 @@ Global___ListDatasetsRequest: _TypeAlias = ListDatasetsRequest  # noqa: Y015
 
 @_typing.final
 class MultiDatasetResponse(_message.Message):
-    """Response of ListDatasets and PostDatasets."""
+    """Response of ListDatasets, PostDatasets and PatchDatasets."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1229,6 +1422,35 @@ class PostDatasetsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PostDatasetsRequest: _TypeAlias = PostDatasetsRequest  # noqa: Y015
+
+@_typing.final
+class PatchDatasetsRequest(_message.Message):
+    """Request of PatchDatasets."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    DATASETS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def datasets(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Dataset]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        datasets: _abc.Iterable[_resources_pb2.Dataset] | None = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "datasets", b"datasets", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchDatasetsRequest: _TypeAlias = PatchDatasetsRequest  # noqa: Y015
 
 @_typing.final
 class DeleteDatasetsRequest(_message.Message):
@@ -2689,7 +2911,7 @@ Global___ListWorkflowsRequest: _TypeAlias = ListWorkflowsRequest  # noqa: Y015
 
 @_typing.final
 class MultiWorkflowResponse(_message.Message):
-    """Response of ListWorkflows and PostWorkflows."""
+    """Response of ListWorkflows, PostWorkflows and PatchWorkflows."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -2738,6 +2960,35 @@ class PostWorkflowsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PostWorkflowsRequest: _TypeAlias = PostWorkflowsRequest  # noqa: Y015
+
+@_typing.final
+class PatchWorkflowsRequest(_message.Message):
+    """Request of PatchWorkflows."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    WORKFLOWS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def workflows(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Workflow]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        workflows: _abc.Iterable[_resources_pb2.Workflow] | None = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "user_app_id", b"user_app_id", "workflows", b"workflows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchWorkflowsRequest: _TypeAlias = PatchWorkflowsRequest  # noqa: Y015
 
 @_typing.final
 class DeleteWorkflowsRequest(_message.Message):

@@ -6,7 +6,7 @@ import warnings
 from modelwire._gen.clarifai.api import service_pb2 as clarifai_dot_api_dot_service__pb2
 from modelwire._gen.clarifai.api.status import status_pb2 as clarifai_dot_api_dot_status_dot_status__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.80.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -62,6 +62,16 @@ class V2Stub:
                 request_serializer=clarifai_dot_api_dot_service__pb2.DeleteAppRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
                 _registered_method=True)
+        self.PatchApp = channel.unary_unary(
+                '/clarifai.api.V2/PatchApp',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PatchAppRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.SingleAppResponse.FromString,
+                _registered_method=True)
+        self.PatchApps = channel.unary_unary(
+                '/clarifai.api.V2/PatchApps',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PatchAppsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiAppResponse.FromString,
+                _registered_method=True)
         self.GetConcept = channel.unary_unary(
                 '/clarifai.api.V2/GetConcept',
                 request_serializer=clarifai_dot_api_dot_service__pb2.GetConceptRequest.SerializeToString,
@@ -86,6 +96,21 @@ class V2Stub:
                 '/clarifai.api.V2/PostConceptsSearches',
                 request_serializer=clarifai_dot_api_dot_service__pb2.PostConceptsSearchesRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_service__pb2.MultiConceptResponse.FromString,
+                _registered_method=True)
+        self.ListConceptRelations = channel.unary_unary(
+                '/clarifai.api.V2/ListConceptRelations',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListConceptRelationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiConceptRelationResponse.FromString,
+                _registered_method=True)
+        self.PostConceptRelations = channel.unary_unary(
+                '/clarifai.api.V2/PostConceptRelations',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PostConceptRelationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiConceptRelationResponse.FromString,
+                _registered_method=True)
+        self.DeleteConceptRelations = channel.unary_unary(
+                '/clarifai.api.V2/DeleteConceptRelations',
+                request_serializer=clarifai_dot_api_dot_service__pb2.DeleteConceptRelationsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
                 _registered_method=True)
         self.GetInput = channel.unary_unary(
                 '/clarifai.api.V2/GetInput',
@@ -165,6 +190,11 @@ class V2Stub:
         self.PostDatasets = channel.unary_unary(
                 '/clarifai.api.V2/PostDatasets',
                 request_serializer=clarifai_dot_api_dot_service__pb2.PostDatasetsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiDatasetResponse.FromString,
+                _registered_method=True)
+        self.PatchDatasets = channel.unary_unary(
+                '/clarifai.api.V2/PatchDatasets',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PatchDatasetsRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_service__pb2.MultiDatasetResponse.FromString,
                 _registered_method=True)
         self.DeleteDatasets = channel.unary_unary(
@@ -312,6 +342,11 @@ class V2Stub:
                 request_serializer=clarifai_dot_api_dot_service__pb2.PostWorkflowsRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_service__pb2.MultiWorkflowResponse.FromString,
                 _registered_method=True)
+        self.PatchWorkflows = channel.unary_unary(
+                '/clarifai.api.V2/PatchWorkflows',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PatchWorkflowsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiWorkflowResponse.FromString,
+                _registered_method=True)
         self.DeleteWorkflows = channel.unary_unary(
                 '/clarifai.api.V2/DeleteWorkflows',
                 request_serializer=clarifai_dot_api_dot_service__pb2.DeleteWorkflowsRequest.SerializeToString,
@@ -436,6 +471,20 @@ class V2Servicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PatchApp(self, request, context):
+        """Updates one app (action: overwrite or remove).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchApps(self, request, context):
+        """Updates apps of the user (action: overwrite or remove).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetConcept(self, request, context):
         """Concepts
         Returns one concept.
@@ -467,6 +516,27 @@ class V2Servicer:
 
     def PostConceptsSearches(self, request, context):
         """Finds concepts by name, optionally through a model or workflow.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConceptRelations(self, request, context):
+        """Lists concept relations (of one concept, seen from it, or all of the app), a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostConceptRelations(self, request, context):
+        """Relates a subject concept to object concepts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteConceptRelations(self, request, context):
+        """Deletes relations of a concept.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -583,6 +653,13 @@ class V2Servicer:
 
     def PostDatasets(self, request, context):
         """Creates datasets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchDatasets(self, request, context):
+        """Updates datasets (action: merge, overwrite or remove).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -794,6 +871,13 @@ class V2Servicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PatchWorkflows(self, request, context):
+        """Updates workflows (action: merge, overwrite or remove).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteWorkflows(self, request, context):
         """Deletes workflows.
         """
@@ -936,6 +1020,16 @@ def add_V2Servicer_to_server(servicer, server):
                     request_deserializer=clarifai_dot_api_dot_service__pb2.DeleteAppRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
             ),
+            'PatchApp': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchApp,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PatchAppRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.SingleAppResponse.SerializeToString,
+            ),
+            'PatchApps': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchApps,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PatchAppsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiAppResponse.SerializeToString,
+            ),
             'GetConcept': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConcept,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.GetConceptRequest.FromString,
@@ -960,6 +1054,21 @@ def add_V2Servicer_to_server(servicer, server):
                     servicer.PostConceptsSearches,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.PostConceptsSearchesRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_service__pb2.MultiConceptResponse.SerializeToString,
+            ),
+            'ListConceptRelations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConceptRelations,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListConceptRelationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiConceptRelationResponse.SerializeToString,
+            ),
+            'PostConceptRelations': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostConceptRelations,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PostConceptRelationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiConceptRelationResponse.SerializeToString,
+            ),
+            'DeleteConceptRelations': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteConceptRelations,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.DeleteConceptRelationsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
             ),
             'GetInput': grpc.unary_unary_rpc_method_handler(
                     servicer.GetInput,
@@ -1039,6 +1148,11 @@ def add_V2Servicer_to_server(servicer, server):
             'PostDatasets': grpc.unary_unary_rpc_method_handler(
                     servicer.PostDatasets,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.PostDatasetsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiDatasetResponse.SerializeToString,
+            ),
+            'PatchDatasets': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchDatasets,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PatchDatasetsRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_service__pb2.MultiDatasetResponse.SerializeToString,
             ),
             'DeleteDatasets': grpc.unary_unary_rpc_method_handler(
@@ -1184,6 +1298,11 @@ def add_V2Servicer_to_server(servicer, server):
             'PostWorkflows': grpc.unary_unary_rpc_method_handler(
                     servicer.PostWorkflows,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.PostWorkflowsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiWorkflowResponse.SerializeToString,
+            ),
+            'PatchWorkflows': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchWorkflows,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PatchWorkflowsRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_service__pb2.MultiWorkflowResponse.SerializeToString,
             ),
             'DeleteWorkflows': grpc.unary_unary_rpc_method_handler(
@@ -1415,6 +1534,60 @@ class V2:
             _registered_method=True)
 
     @staticmethod
+    def PatchApp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchApp',
+            clarifai_dot_api_dot_service__pb2.PatchAppRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.SingleAppResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchApps(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchApps',
+            clarifai_dot_api_dot_service__pb2.PatchAppsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiAppResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetConcept(request,
             target,
             options=(),
@@ -1539,6 +1712,87 @@ class V2:
             '/clarifai.api.V2/PostConceptsSearches',
             clarifai_dot_api_dot_service__pb2.PostConceptsSearchesRequest.SerializeToString,
             clarifai_dot_api_dot_service__pb2.MultiConceptResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConceptRelations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListConceptRelations',
+            clarifai_dot_api_dot_service__pb2.ListConceptRelationsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiConceptRelationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostConceptRelations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostConceptRelations',
+            clarifai_dot_api_dot_service__pb2.PostConceptRelationsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiConceptRelationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteConceptRelations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteConceptRelations',
+            clarifai_dot_api_dot_service__pb2.DeleteConceptRelationsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1970,6 +2224,33 @@ class V2:
             target,
             '/clarifai.api.V2/PostDatasets',
             clarifai_dot_api_dot_service__pb2.PostDatasetsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiDatasetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchDatasets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchDatasets',
+            clarifai_dot_api_dot_service__pb2.PatchDatasetsRequest.SerializeToString,
             clarifai_dot_api_dot_service__pb2.MultiDatasetResponse.FromString,
             options,
             channel_credentials,
@@ -2753,6 +3034,33 @@ class V2:
             target,
             '/clarifai.api.V2/PostWorkflows',
             clarifai_dot_api_dot_service__pb2.PostWorkflowsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiWorkflowResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchWorkflows(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchWorkflows',
+            clarifai_dot_api_dot_service__pb2.PatchWorkflowsRequest.SerializeToString,
             clarifai_dot_api_dot_service__pb2.MultiWorkflowResponse.FromString,
             options,
             channel_credentials,

@@ -52,6 +52,10 @@ class V2Stub:
     """Creates apps."""
     DeleteApp: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteAppRequest, _status_pb2.BaseResponse]
     """Deletes an app and everything in it."""
+    PatchApp: _grpc.UnaryUnaryMultiCallable[_service_pb2.PatchAppRequest, _service_pb2.SingleAppResponse]
+    """Updates one app (action: overwrite or remove)."""
+    PatchApps: _grpc.UnaryUnaryMultiCallable[_service_pb2.PatchAppsRequest, _service_pb2.MultiAppResponse]
+    """Updates apps of the user (action: overwrite or remove)."""
     GetConcept: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetConceptRequest, _service_pb2.SingleConceptResponse]
     """Concepts
     Returns one concept.
@@ -64,6 +68,12 @@ class V2Stub:
     """Updates concepts."""
     PostConceptsSearches: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostConceptsSearchesRequest, _service_pb2.MultiConceptResponse]
     """Finds concepts by name, optionally through a model or workflow."""
+    ListConceptRelations: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListConceptRelationsRequest, _service_pb2.MultiConceptRelationResponse]
+    """Lists concept relations (of one concept, seen from it, or all of the app), a page at a time."""
+    PostConceptRelations: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostConceptRelationsRequest, _service_pb2.MultiConceptRelationResponse]
+    """Relates a subject concept to object concepts."""
+    DeleteConceptRelations: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteConceptRelationsRequest, _status_pb2.BaseResponse]
+    """Deletes relations of a concept."""
     GetInput: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetInputRequest, _service_pb2.SingleInputResponse]
     """Inputs
     Returns one input.
@@ -104,6 +114,8 @@ class V2Stub:
     """Lists datasets, a page at a time."""
     PostDatasets: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostDatasetsRequest, _service_pb2.MultiDatasetResponse]
     """Creates datasets."""
+    PatchDatasets: _grpc.UnaryUnaryMultiCallable[_service_pb2.PatchDatasetsRequest, _service_pb2.MultiDatasetResponse]
+    """Updates datasets (action: merge, overwrite or remove)."""
     DeleteDatasets: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteDatasetsRequest, _status_pb2.BaseResponse]
     """Deletes datasets."""
     ListDatasetInputs: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListDatasetInputsRequest, _service_pb2.MultiDatasetInputResponse]
@@ -168,6 +180,8 @@ class V2Stub:
     """Lists workflows, a page at a time."""
     PostWorkflows: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostWorkflowsRequest, _service_pb2.MultiWorkflowResponse]
     """Creates workflows."""
+    PatchWorkflows: _grpc.UnaryUnaryMultiCallable[_service_pb2.PatchWorkflowsRequest, _service_pb2.MultiWorkflowResponse]
+    """Updates workflows (action: merge, overwrite or remove)."""
     DeleteWorkflows: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteWorkflowsRequest, _status_pb2.BaseResponse]
     """Deletes workflows."""
     ListWorkflowVersions: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListWorkflowVersionsRequest, _service_pb2.MultiWorkflowVersionResponse]
@@ -226,6 +240,10 @@ class V2AsyncStub(V2Stub):
     """Creates apps."""
     DeleteApp: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteAppRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
     """Deletes an app and everything in it."""
+    PatchApp: _aio.UnaryUnaryMultiCallable[_service_pb2.PatchAppRequest, _service_pb2.SingleAppResponse]  # type: ignore[assignment]
+    """Updates one app (action: overwrite or remove)."""
+    PatchApps: _aio.UnaryUnaryMultiCallable[_service_pb2.PatchAppsRequest, _service_pb2.MultiAppResponse]  # type: ignore[assignment]
+    """Updates apps of the user (action: overwrite or remove)."""
     GetConcept: _aio.UnaryUnaryMultiCallable[_service_pb2.GetConceptRequest, _service_pb2.SingleConceptResponse]  # type: ignore[assignment]
     """Concepts
     Returns one concept.
@@ -238,6 +256,12 @@ class V2AsyncStub(V2Stub):
     """Updates concepts."""
     PostConceptsSearches: _aio.UnaryUnaryMultiCallable[_service_pb2.PostConceptsSearchesRequest, _service_pb2.MultiConceptResponse]  # type: ignore[assignment]
     """Finds concepts by name, optionally through a model or workflow."""
+    ListConceptRelations: _aio.UnaryUnaryMultiCallable[_service_pb2.ListConceptRelationsRequest, _service_pb2.MultiConceptRelationResponse]  # type: ignore[assignment]
+    """Lists concept relations (of one concept, seen from it, or all of the app), a page at a time."""
+    PostConceptRelations: _aio.UnaryUnaryMultiCallable[_service_pb2.PostConceptRelationsRequest, _service_pb2.MultiConceptRelationResponse]  # type: ignore[assignment]
+    """Relates a subject concept to object concepts."""
+    DeleteConceptRelations: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteConceptRelationsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Deletes relations of a concept."""
     GetInput: _aio.UnaryUnaryMultiCallable[_service_pb2.GetInputRequest, _service_pb2.SingleInputResponse]  # type: ignore[assignment]
     """Inputs
     Returns one input.
@@ -278,6 +302,8 @@ class V2AsyncStub(V2Stub):
     """Lists datasets, a page at a time."""
     PostDatasets: _aio.UnaryUnaryMultiCallable[_service_pb2.PostDatasetsRequest, _service_pb2.MultiDatasetResponse]  # type: ignore[assignment]
     """Creates datasets."""
+    PatchDatasets: _aio.UnaryUnaryMultiCallable[_service_pb2.PatchDatasetsRequest, _service_pb2.MultiDatasetResponse]  # type: ignore[assignment]
+    """Updates datasets (action: merge, overwrite or remove)."""
     DeleteDatasets: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteDatasetsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
     """Deletes datasets."""
     ListDatasetInputs: _aio.UnaryUnaryMultiCallable[_service_pb2.ListDatasetInputsRequest, _service_pb2.MultiDatasetInputResponse]  # type: ignore[assignment]
@@ -342,6 +368,8 @@ class V2AsyncStub(V2Stub):
     """Lists workflows, a page at a time."""
     PostWorkflows: _aio.UnaryUnaryMultiCallable[_service_pb2.PostWorkflowsRequest, _service_pb2.MultiWorkflowResponse]  # type: ignore[assignment]
     """Creates workflows."""
+    PatchWorkflows: _aio.UnaryUnaryMultiCallable[_service_pb2.PatchWorkflowsRequest, _service_pb2.MultiWorkflowResponse]  # type: ignore[assignment]
+    """Updates workflows (action: merge, overwrite or remove)."""
     DeleteWorkflows: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteWorkflowsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
     """Deletes workflows."""
     ListWorkflowVersions: _aio.UnaryUnaryMultiCallable[_service_pb2.ListWorkflowVersionsRequest, _service_pb2.MultiWorkflowVersionResponse]  # type: ignore[assignment]
@@ -429,6 +457,22 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         """Deletes an app and everything in it."""
 
     @_abc_1.abstractmethod
+    def PatchApp(
+        self,
+        request: _service_pb2.PatchAppRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.SingleAppResponse, _abc.Awaitable[_service_pb2.SingleAppResponse]]:
+        """Updates one app (action: overwrite or remove)."""
+
+    @_abc_1.abstractmethod
+    def PatchApps(
+        self,
+        request: _service_pb2.PatchAppsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiAppResponse, _abc.Awaitable[_service_pb2.MultiAppResponse]]:
+        """Updates apps of the user (action: overwrite or remove)."""
+
+    @_abc_1.abstractmethod
     def GetConcept(
         self,
         request: _service_pb2.GetConceptRequest,
@@ -469,6 +513,30 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_service_pb2.MultiConceptResponse, _abc.Awaitable[_service_pb2.MultiConceptResponse]]:
         """Finds concepts by name, optionally through a model or workflow."""
+
+    @_abc_1.abstractmethod
+    def ListConceptRelations(
+        self,
+        request: _service_pb2.ListConceptRelationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiConceptRelationResponse, _abc.Awaitable[_service_pb2.MultiConceptRelationResponse]]:
+        """Lists concept relations (of one concept, seen from it, or all of the app), a page at a time."""
+
+    @_abc_1.abstractmethod
+    def PostConceptRelations(
+        self,
+        request: _service_pb2.PostConceptRelationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiConceptRelationResponse, _abc.Awaitable[_service_pb2.MultiConceptRelationResponse]]:
+        """Relates a subject concept to object concepts."""
+
+    @_abc_1.abstractmethod
+    def DeleteConceptRelations(
+        self,
+        request: _service_pb2.DeleteConceptRelationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Deletes relations of a concept."""
 
     @_abc_1.abstractmethod
     def GetInput(
@@ -605,6 +673,14 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_service_pb2.MultiDatasetResponse, _abc.Awaitable[_service_pb2.MultiDatasetResponse]]:
         """Creates datasets."""
+
+    @_abc_1.abstractmethod
+    def PatchDatasets(
+        self,
+        request: _service_pb2.PatchDatasetsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiDatasetResponse, _abc.Awaitable[_service_pb2.MultiDatasetResponse]]:
+        """Updates datasets (action: merge, overwrite or remove)."""
 
     @_abc_1.abstractmethod
     def DeleteDatasets(
@@ -843,6 +919,14 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_service_pb2.MultiWorkflowResponse, _abc.Awaitable[_service_pb2.MultiWorkflowResponse]]:
         """Creates workflows."""
+
+    @_abc_1.abstractmethod
+    def PatchWorkflows(
+        self,
+        request: _service_pb2.PatchWorkflowsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiWorkflowResponse, _abc.Awaitable[_service_pb2.MultiWorkflowResponse]]:
+        """Updates workflows (action: merge, overwrite or remove)."""
 
     @_abc_1.abstractmethod
     def DeleteWorkflows(

@@ -6,17 +6,9 @@
 """Generated protocol buffer code."""
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
-from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-_runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    7,
-    35,
-    1,
-    '',
-    'decthings/v0/errors.proto'
-)
+from modelwire._gen import POOL as _modelwire_pool
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
@@ -25,7 +17,7 @@ _sym_db = _symbol_database.Default()
 from modelwire._gen.decthings.v0 import options_pb2 as decthings_dot_v0_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64\x65\x63things/v0/errors.proto\x12\x0c\x64\x65\x63things.v0\x1a\x1a\x64\x65\x63things/v0/options.proto\"\xd3\x0c\n\x05\x45rror\x12\xb9\n\n\x04\x63ode\x18\x01 \x01(\tB\xaa\n\xf2\xbb\x18\xa5\nbad_credentials|too_many_requests|payment_required|unknown|invalid_parameter|quota_exceeded|server_overloaded|access_denied|limit_exceeded|not_subscribed|dataset_not_found|dataset_key_not_found|incorrect_version_id|index_out_of_range|name_already_used|model_not_found|model_already_created|invalid_executor_type|not_enough_space|image_not_found|snapshot_not_found|snapshot_no_longer_exists|state_not_found|state_is_active|state_already_created|state_key_not_found|model_to_mount_not_found|state_for_model_to_mount_not_found|snapshot_for_model_to_mount_not_found|model_to_mount_no_longer_exists|invalid_executable|invalid_executable_file|read_executable_file_failed|training_session_not_found|training_session_not_running|training_session_running|evaluation_not_found|persistent_launcher_not_found|persistent_launcher_being_deleted|debug_session_not_found|debug_session_terminated|instantiated_model_not_found|state_data_not_found|not_remote_inspector|exception|spawned_command_not_found|terminal_session_not_found|language_server_not_found|ESTALE|ENOENT|ENOTDIR|EFBIG|EISDIR|EEXIST|ENOSPC|EINVAL|ENOTEMPTY|EPERM|team_not_found|user_not_found|role_not_found|member_not_found|invite_already_accepted|model_not_owned|dataset_not_owned|role_name_already_used|role_used|cannot_be_owner|user_is_owned|notification_not_found\x12\x1b\n\x0eparameter_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06reason\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ndataset_id\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x18\n\x0b\x64\x61taset_key\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x1f\n\x12\x64\x61taset_version_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x1e\n\x11\x65xception_details\x18\x07 \x01(\tH\x05\x88\x01\x01\x42\x11\n\x0f_parameter_nameB\t\n\x07_reasonB\r\n\x0b_dataset_idB\x0e\n\x0c_dataset_keyB\x15\n\x13_dataset_version_idB\x14\n\x12_exception_detailsb\x06proto3')
+DESCRIPTOR = _modelwire_pool.AddSerializedFile(b'\n\x19\x64\x65\x63things/v0/errors.proto\x12\x0c\x64\x65\x63things.v0\x1a\x1a\x64\x65\x63things/v0/options.proto\"\xd3\x0c\n\x05\x45rror\x12\xb9\n\n\x04\x63ode\x18\x01 \x01(\tB\xaa\n\xf2\xbb\x18\xa5\nbad_credentials|too_many_requests|payment_required|unknown|invalid_parameter|quota_exceeded|server_overloaded|access_denied|limit_exceeded|not_subscribed|dataset_not_found|dataset_key_not_found|incorrect_version_id|index_out_of_range|name_already_used|model_not_found|model_already_created|invalid_executor_type|not_enough_space|image_not_found|snapshot_not_found|snapshot_no_longer_exists|state_not_found|state_is_active|state_already_created|state_key_not_found|model_to_mount_not_found|state_for_model_to_mount_not_found|snapshot_for_model_to_mount_not_found|model_to_mount_no_longer_exists|invalid_executable|invalid_executable_file|read_executable_file_failed|training_session_not_found|training_session_not_running|training_session_running|evaluation_not_found|persistent_launcher_not_found|persistent_launcher_being_deleted|debug_session_not_found|debug_session_terminated|instantiated_model_not_found|state_data_not_found|not_remote_inspector|exception|spawned_command_not_found|terminal_session_not_found|language_server_not_found|ESTALE|ENOENT|ENOTDIR|EFBIG|EISDIR|EEXIST|ENOSPC|EINVAL|ENOTEMPTY|EPERM|team_not_found|user_not_found|role_not_found|member_not_found|invite_already_accepted|model_not_owned|dataset_not_owned|role_name_already_used|role_used|cannot_be_owner|user_is_owned|notification_not_found\x12\x1b\n\x0eparameter_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06reason\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x17\n\ndataset_id\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x18\n\x0b\x64\x61taset_key\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x1f\n\x12\x64\x61taset_version_id\x18\x06 \x01(\tH\x04\x88\x01\x01\x12\x1e\n\x11\x65xception_details\x18\x07 \x01(\tH\x05\x88\x01\x01\x42\x11\n\x0f_parameter_nameB\t\n\x07_reasonB\r\n\x0b_dataset_idB\x0e\n\x0c_dataset_keyB\x15\n\x13_dataset_version_idB\x14\n\x12_exception_detailsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

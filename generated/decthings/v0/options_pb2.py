@@ -6,26 +6,18 @@
 """Generated protocol buffer code."""
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
-from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-_runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    7,
-    35,
-    1,
-    '',
-    'decthings/v0/options.proto'
-)
+from modelwire._gen import POOL as _modelwire_pool
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
+from modelwire._gen.google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64\x65\x63things/v0/options.proto\x12\x0c\x64\x65\x63things.v0\x1a google/protobuf/descriptor.proto\"\x08\n\x06Tensor*\\\n\tTransport\x12\x1e\n\x1aTRANSPORT_HTTP_UNSPECIFIED\x10\x00\x12\x10\n\x0cTRANSPORT_WS\x10\x01\x12\x1d\n\x19TRANSPORT_WS_IF_AVAILABLE\x10\x02:L\n\ttransport\x12\x1e.google.protobuf.MethodOptions\x18\xb4\x87\x03 \x01(\x0e\x32\x17.decthings.v0.Transport:1\n\x08literals\x12\x1d.google.protobuf.FieldOptions\x18\xbe\x87\x03 \x01(\t:-\n\x04\x62lob\x12\x1d.google.protobuf.FieldOptions\x18\xbf\x87\x03 \x01(\x08:4\n\x0bpython_type\x12\x1d.google.protobuf.FieldOptions\x18\xc0\x87\x03 \x01(\t:6\n\roptional_list\x12\x1d.google.protobuf.FieldOptions\x18\xc1\x87\x03 \x01(\x08:0\n\x05\x65vent\x12\x1f.google.protobuf.MessageOptions\x18\xc8\x87\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _modelwire_pool.AddSerializedFile(b'\n\x1a\x64\x65\x63things/v0/options.proto\x12\x0c\x64\x65\x63things.v0\x1a google/protobuf/descriptor.proto\"\x08\n\x06Tensor*\\\n\tTransport\x12\x1e\n\x1aTRANSPORT_HTTP_UNSPECIFIED\x10\x00\x12\x10\n\x0cTRANSPORT_WS\x10\x01\x12\x1d\n\x19TRANSPORT_WS_IF_AVAILABLE\x10\x02:L\n\ttransport\x12\x1e.google.protobuf.MethodOptions\x18\xb4\x87\x03 \x01(\x0e\x32\x17.decthings.v0.Transport:1\n\x08literals\x12\x1d.google.protobuf.FieldOptions\x18\xbe\x87\x03 \x01(\t:-\n\x04\x62lob\x12\x1d.google.protobuf.FieldOptions\x18\xbf\x87\x03 \x01(\x08:4\n\x0bpython_type\x12\x1d.google.protobuf.FieldOptions\x18\xc0\x87\x03 \x01(\t:6\n\roptional_list\x12\x1d.google.protobuf.FieldOptions\x18\xc1\x87\x03 \x01(\x08:0\n\x05\x65vent\x12\x1f.google.protobuf.MessageOptions\x18\xc8\x87\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

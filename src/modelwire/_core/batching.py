@@ -10,6 +10,7 @@ from itertools import islice
 from typing import Any, Generic, TypeVar
 
 from modelwire._core.config import is_int_at_least
+from modelwire._core.errors import UsageError
 
 T = TypeVar("T")
 
@@ -24,19 +25,29 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 class Chunker(Generic[T]):
-    """`Chunker(seq, size).chunk()` -> a list of lists of at most `size` items (any iterable)."""
+    """`Chunker(seq, size).chunk()` -> a list of lists of at most `size` items (any iterable).
 
-    def __init__(self, seq: Iterable[T], chunk_size: int) -> None:
-        if not is_int_at_least(chunk_size, 1):
-            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    `size` is the published Clarifai SDK's name; `chunk_size=` (this class's earlier name) still
+    works, and `chunk_size` reads the same value."""
+
+    def __init__(self, seq: Iterable[T], size: int | None = None, *, chunk_size: int | None = None) -> None:
+        if size is not None and chunk_size is not None:
+            raise UsageError("Chunker takes size= (or its old name chunk_size=), not both")
+        chosen = size if size is not None else chunk_size
+        if chosen is None or not is_int_at_least(chosen, 1):
+            raise UsageError(f"Chunker size must be a positive integer, got {chosen!r}")
         self.seq = seq
-        self.chunk_size = chunk_size
+        self.size = chosen
+
+    @property
+    def chunk_size(self) -> int:
+        return self.size
 
     def chunk(self) -> list[list[T]]:
-        return list(chunked(self.seq, self.chunk_size))
+        return list(chunked(self.seq, self.size))
 
     def __iter__(self) -> Iterator[list[T]]:
-        return chunked(self.seq, self.chunk_size)
+        return chunked(self.seq, self.size)
 
 
 def progress_enabled(requested: bool | None) -> bool:

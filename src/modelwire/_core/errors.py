@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import grpc
-from google.protobuf import any_pb2, message
-from google.rpc import error_details_pb2, status_pb2
+from google.protobuf import message
+
+from modelwire._gen.google.protobuf import any_pb2
+from modelwire._gen.google.rpc import error_details_pb2, status_pb2
 
 if TYPE_CHECKING:
     from modelwire._core.config import Secret
@@ -325,6 +327,22 @@ def parse_status(trailers: Mapping[str, str | bytes]) -> status_pb2.Status | Non
     except message.DecodeError:
         log.warning("modelwire: ignoring an undecodable %s trailer", STATUS_DETAILS_KEY)
         return None
+
+
+class _Status(grpc.Status):
+    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: tuple[Any, ...]) -> None:
+        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+
+def grpc_status(status: status_pb2.Status) -> grpc.Status:
+    """The server side of parse_status: a `grpc.Status` for `context.abort_with_status` that
+    carries `status` in the trailer (what grpcio-status' `to_status` does, without importing
+    googleapis' google.rpc into the default descriptor pool)."""
+    codes = {code.value[0]: code for code in grpc.StatusCode}
+    if status.code not in codes:
+        raise ValueError(f"not a gRPC status code: {status.code}")
+    trailer = ((STATUS_DETAILS_KEY, status.SerializeToString()),)
+    return _Status(codes[status.code], status.message, trailer)
 
 
 # A specializer may turn a generic ApiError into a provider's more specific one (or return None).

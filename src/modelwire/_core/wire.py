@@ -13,9 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-from google.protobuf import timestamp_pb2
-
 from modelwire._core.errors import ModelwireError
+from modelwire._gen.google.protobuf import timestamp_pb2
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -26,6 +25,13 @@ def from_timestamp(message: Any, field_name: str) -> datetime | None:
         return None
     ts: timestamp_pb2.Timestamp = getattr(message, field_name)
     return datetime.fromtimestamp(ts.seconds, timezone.utc).replace(microsecond=ts.nanos // 1000)
+
+
+def is_repeated(field: Any) -> bool:
+    """Whether a FieldDescriptor is repeated: protobuf 6.31+ says so directly (and deprecates
+    `label`), protobuf 5 only through `label`."""
+    flag = getattr(field, "is_repeated", None)
+    return bool(flag) if flag is not None else bool(field.label == field.LABEL_REPEATED)
 
 
 def to_timestamp(value: datetime) -> timestamp_pb2.Timestamp:

@@ -16,6 +16,7 @@ from google.protobuf import message, message_factory
 from modelwire._core.config import env, first_set
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._core.transport import CallSettings, Op
+from modelwire._core.wire import is_repeated
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire.clarifai._auth import DEFAULT_BASE, Connection, Credentials, endpoint_from_base_url
 from modelwire.clarifai.errors import MIXED_STATUS, SUCCESS, UserError, status_failure
@@ -40,6 +41,7 @@ _SAFE_POSTS = frozenset(
 )
 
 C = TypeVar("C", bound="BaseClient")
+_NO_USER_ID = "user_id is required: pass user_id='...' (or a Clarifai URL), or set CLARIFAI_USER_ID"
 
 
 @functools.cache
@@ -59,7 +61,7 @@ def _has_item_statuses(response: Any) -> bool:
     """True when a per-item response reports each item's own status (so callers can act on them)."""
     for field in response.DESCRIPTOR.fields:
         item_type = field.message_type
-        if field.is_repeated and item_type is not None and "status" in item_type.fields_by_name:
+        if is_repeated(field) and item_type is not None and "status" in item_type.fields_by_name:
             return any(item.status.code for item in getattr(response, field.name))
     return False
 
@@ -74,7 +76,9 @@ def _inspector(secrets: tuple[Any, ...]) -> Callable[[Op[Any, Any], Any], Any]:
         per_item = called.path.rsplit("/", 1)[-1] in _PER_ITEM and (
             code == MIXED_STATUS or _has_item_statuses(response)
         )
-        return status_failure(response.status, called.path, allow_mixed=per_item, secrets=secrets)
+        return status_failure(
+            response.status, called.path, allow_mixed=per_item, secrets=secrets, response=response
+        )
 
     return inspect
 
@@ -87,6 +91,10 @@ def client_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 class BaseClient:
     """Credentials, the shared connection and the ids every request carries."""
+
+    # Objects that are useful without a user (Inputs' builders, Dataset's export of a local
+    # archive) may be made without one, as published; their first RPC then asks for it.
+    _user_id_optional = False
 
     def __init__(
         self,
@@ -115,11 +123,9 @@ class BaseClient:
             )
             self._conn = Connection(endpoint_from_base_url(self.base_url), credentials, settings)
             self._conn.base_url = self.base_url
-        chosen = first_set(user_id, env("CLARIFAI_USER_ID"))
-        if not chosen:
-            raise UserError(
-                "user_id is required: pass user_id='...' (or a Clarifai URL), or set CLARIFAI_USER_ID"
-            )
+        chosen = first_set(user_id, env("CLARIFAI_USER_ID")) or ""
+        if not chosen and not self._user_id_optional:
+            raise UserError(_NO_USER_ID)
         self.user_id = chosen
         self.app_id = app_id
         self.user_app_id = resources_pb2.UserAppIDSet(user_id=chosen, app_id=app_id)
@@ -128,6 +134,8 @@ class BaseClient:
 
     def _grpc_request(self, name: str, request: message.Message) -> Any:
         """Call V2 RPC `name`; raises ApiError for a failed status."""
+        if not self.user_id:
+            raise UserError(f"{name}: {_NO_USER_ID}")
         return self._conn.transport.unary(op(name), request)
 
     def _request(self, name: str, _app_id: str | None = None, **fields: Any) -> Any:

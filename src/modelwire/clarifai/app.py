@@ -13,9 +13,9 @@ from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
 from modelwire.clarifai._base import BaseClient, client_options, op
 from modelwire.clarifai._proto import from_kwargs
-from modelwire.clarifai._resources import Module
 from modelwire.clarifai.errors import UserError
 from modelwire.clarifai.model import TRAINABLE_MODEL_TYPES, Model
+from modelwire.clarifai.module import Module
 from modelwire.clarifai.user import _check_filters
 from modelwire.clarifai.workflow import Workflow
 

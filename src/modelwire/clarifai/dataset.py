@@ -19,9 +19,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, overload, runtime_checkable
 
-from google.protobuf import json_format, message, struct_pb2
+from google.protobuf import json_format, message
 
 from modelwire._core.batching import Chunker
 from modelwire._core.errors import ModelwireError
@@ -29,6 +29,7 @@ from modelwire._core.polling import poll
 from modelwire._core.writes import account_failed_batch, attach_summary
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
 from modelwire.clarifai._base import BaseClient, client_options
 from modelwire.clarifai._download import fetch
@@ -39,6 +40,8 @@ from modelwire.clarifai.inputs import MAX_UPLOAD_BATCH_SIZE, Inputs, UploadSumma
 log = logging.getLogger("modelwire.clarifai")
 
 ARCHIVE_MIMETYPE = b"application/x.clarifai-data+protobuf"
+# What get_upload_status(pre_upload=True) returns: (inputs by type, annotation counts).
+UploadStats = tuple[dict[str, int], dict[str, int]]
 TASKS = (
     "visual_classification",
     "text_classification",
@@ -84,7 +87,14 @@ class ClarifaiDataLoader(Protocol):
 
 
 class Dataset(BaseClient):
-    """`Dataset(url="https://clarifai.com/{user}/{app}/datasets/{id}")` or by ids."""
+    """`Dataset(url="https://clarifai.com/{user}/{app}/datasets/{id}")` or by ids.
+
+    `Dataset()` without ids is enough to export a local archive
+    (`Dataset().export(save_path=..., local_archive_path=...)`, as published); calls to the API
+    then ask for the ids they need.
+    """
+
+    _user_id_optional = True
 
     def __init__(
         self,
@@ -102,10 +112,6 @@ class Dataset(BaseClient):
             user_id, app_id = parsed["user_id"], parsed["app_id"]
             dataset_id = parsed.get("resource_id", dataset_id)
             version_id = parsed.get("version_id", version_id)
-        if not dataset_id:
-            raise UserError(
-                "Dataset needs dataset_id='...' or url='https://clarifai.com/<user>/<app>/datasets/<id>'"
-            )
         info = kwargs.pop("dataset_info", None)
         options = client_options(kwargs)
         super().__init__(
@@ -116,8 +122,6 @@ class Dataset(BaseClient):
             token=token,
             **options,
         )
-        if not self.app_id:
-            raise UserError("Dataset needs app_id='...' (or a URL)")
         self.id = dataset_id
         self.dataset_info: resources_pb2.Dataset = info or from_kwargs(
             resources_pb2.Dataset, {"id": dataset_id, **kwargs}, what="Dataset"
@@ -129,6 +133,24 @@ class Dataset(BaseClient):
     def close(self) -> None:
         self._inputs.close()
         super().close()
+
+    def _require_ids(self, what: str) -> None:
+        """Everything but a local export is scoped to this dataset: say what is missing before
+        sending anything (an upload without a dataset id would land outside the dataset)."""
+        missing = [
+            n
+            for n, v in (("dataset_id", self.id), ("app_id", self.app_id), ("user_id", self.user_id))
+            if not v
+        ]
+        if missing:
+            raise UserError(
+                f"{what} needs {', '.join(missing)}: make the Dataset with dataset_id=, app_id= "
+                "and user_id= (or url='https://clarifai.com/<user>/<app>/datasets/<id>')"
+            )
+
+    def _grpc_request(self, name: str, request: message.Message) -> Any:
+        self._require_ids(name)
+        return super()._grpc_request(name, request)
 
     def __repr__(self) -> str:
         version = f", version_id={self.version_id!r}" if self.version_id else ""
@@ -172,6 +194,7 @@ class Dataset(BaseClient):
         show_progress: bool | None = None,
     ) -> UploadSummary:
         """Upload every item of `dataloader` (inputs, then boxes/polygons as annotations)."""
+        self._require_ids("upload_dataset")
         task = getattr(dataloader, "task", None)
         if task not in TASKS:
             raise UserError(f"dataloader.task must be one of {list(TASKS)}, got {task!r}")
@@ -180,6 +203,8 @@ class Dataset(BaseClient):
             built, annots = self._from_features(task, dataloader[index], index)
             inputs.append(built)
             annotations += annots
+        # As published: counts before the upload, so the status after it shows what was added.
+        before = self.get_upload_status(delete_version=True, pre_upload=True) if get_upload_status else None
         try:
             summary = self._inputs.upload_inputs_bulk(
                 inputs, min(batch_size, MAX_UPLOAD_BATCH_SIZE), show_progress=show_progress
@@ -205,7 +230,8 @@ class Dataset(BaseClient):
             path.write_text("".join(f"{k}\t{v}\n" for k, v in summary.failed.items()))
             log.warning("wrote %d upload failure(s) to %s", len(summary.failed), path)
         if get_upload_status:
-            log.info("upload status: %s", self.get_upload_status())
+            status = self.get_upload_status(dataloader, delete_version=True, pre_upload_stats=before)
+            log.info("upload status: %s", status)
         return summary
 
     def _from_features(self, task: str, item: Any, index: int) -> tuple[resources_pb2.Input, list[Any]]:
@@ -260,6 +286,7 @@ class Dataset(BaseClient):
         batch_size: int = MAX_UPLOAD_BATCH_SIZE,
         show_progress: bool | None = None,
     ) -> UploadSummary:
+        self._require_ids("upload_from_csv")
         inputs = self._inputs.get_inputs_from_csv(
             csv_path, input_type, csv_type, dataset_id=self.id, labels=labels
         )
@@ -273,6 +300,7 @@ class Dataset(BaseClient):
         batch_size: int = MAX_UPLOAD_BATCH_SIZE,
         show_progress: bool | None = None,
     ) -> UploadSummary:
+        self._require_ids("upload_from_folder")
         if input_type not in ("image", "text"):
             raise UserError(f"input_type must be 'image' or 'text', got {input_type!r}")
         build = (
@@ -284,16 +312,46 @@ class Dataset(BaseClient):
             build(folder_path, dataset_id=self.id, labels=labels), batch_size, show_progress=show_progress
         )
 
+    @overload
     def get_upload_status(
         self,
         dataloader: ClarifaiDataLoader | None = None,
         delete_version: bool = False,
         timeout: int = 600,
-        pre_upload_stats: tuple[dict[str, int], dict[str, int]] | None = None,
+        pre_upload_stats: UploadStats | None = None,
+        pre_upload: Literal[False] = False,
+    ) -> dict[str, Any]: ...
+
+    @overload
+    def get_upload_status(
+        self,
+        dataloader: ClarifaiDataLoader | None = None,
+        delete_version: bool = False,
+        timeout: int = 600,
+        pre_upload_stats: UploadStats | None = None,
+        *,
+        pre_upload: Literal[True],
+    ) -> UploadStats: ...
+
+    def get_upload_status(
+        self,
+        dataloader: ClarifaiDataLoader | None = None,
+        delete_version: bool = False,
+        timeout: int = 600,
+        pre_upload_stats: UploadStats | None = None,
         pre_upload: bool = False,
-    ) -> dict[str, Any]:
-        """Counts of the dataset's inputs by type and by concept, from a new dataset version."""
+    ) -> dict[str, Any] | UploadStats:
+        """The dataset's counts, from a new dataset version.
+
+        With `pre_upload=True`, as published: `(inputs, annotations)`, the inputs by type and the
+        annotation counts (`concepts`, `bboxes`, `polygons`); take it before an upload and pass
+        it back after as `pre_upload_stats=` to see what the upload added. Otherwise a dict:
+        `inputs` and `annotations` as above, `INPUT_TYPE` and `CONCEPT_ID` (inputs per type and per
+        concept), `version_id`, and, when given, `uploaded_inputs` / `uploaded_annotations` (the
+        counts minus `pre_upload_stats`) and `expected_inputs` (the dataloader's length)."""
+        before = _check_pre_upload_stats(pre_upload_stats)
         version = self.create_version(description="SDK Upload Status")
+        ready = version.dataset_info.version.status.code == status_code_pb2.DATASET_VERSION_READY
 
         def groups() -> list[Any]:
             response = self._request(
@@ -302,17 +360,33 @@ class Dataset(BaseClient):
             return list(response.dataset_version_metrics_groups)
 
         try:
-            # Metrics appear once the version is processed; past the timeout, report what there is.
-            groups_found = poll(groups, bool, timeout=timeout, on_timeout=lambda last, _: _Partial(last))
+            # Metrics appear once the version is processed (a ready version's are final, even
+            # when empty); past the timeout, report what there is.
+            groups_found = poll(
+                groups,
+                lambda found: ready or bool(found),
+                timeout=timeout,
+                on_timeout=lambda last, _: _Partial(last),
+            )
         except _Partial as partial:
             groups_found = partial.groups
         finally:
             if delete_version:
                 self.delete_version(version.version_id)
-        stats: dict[str, Any] = {"version_id": version.version_id}
+        inputs, annotations = version_stats(groups_found)
+        if pre_upload:
+            return inputs, annotations
+        stats: dict[str, Any] = {
+            "version_id": version.version_id,
+            "inputs": inputs,
+            "annotations": annotations,
+        }
         for group in groups_found:
             kind = resources_pb2.DatasetVersionMetricsGroupType.Name(group.type)
             stats.setdefault(kind, {})[_group_key(group.value)] = int(group.metrics.inputs_count.value)
+        if before is not None:
+            stats["uploaded_inputs"] = {k: v - before[0].get(k, 0) for k, v in inputs.items()}
+            stats["uploaded_annotations"] = {k: v - before[1].get(k, 0) for k, v in annotations.items()}
         if dataloader is not None:
             stats["expected_inputs"] = len(dataloader)
         return stats
@@ -377,6 +451,39 @@ class Dataset(BaseClient):
             for i, name, c in zip(inputs, names, contents, strict=True)
         ]
         return _write_export(Path(save_path), entries)
+
+
+def version_stats(groups: Sequence[resources_pb2.DatasetVersionMetricsGroup]) -> UploadStats:
+    """(inputs by type, annotation counts) from a version's metrics groups, read as the published
+    SDK reads them: string-valued groups other than concepts count inputs; each concept group
+    adds its positive tags, boxes and polygons."""
+    inputs: dict[str, int] = {}
+    annotations = {"concepts": 0, "bboxes": 0, "polygons": 0}
+    for group in groups:
+        if group.value.WhichOneof("kind") != "string_value":
+            continue
+        metrics = group.metrics
+        if group.type == resources_pb2.CONCEPT_ID:
+            annotations["concepts"] += int(metrics.positive_input_tags_count.value)
+            annotations["bboxes"] += int(metrics.bounding_boxes_count.value)
+            annotations["polygons"] += int(metrics.polygons_count.value)
+        else:
+            inputs[group.value.string_value] = int(metrics.inputs_count.value)
+    return inputs, annotations
+
+
+def _check_pre_upload_stats(value: Any) -> UploadStats | None:
+    shape_ok = (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(part, dict) and all(isinstance(n, int) for n in part.values()) for part in value)
+    )
+    if value is not None and not shape_ok:
+        raise UserError(
+            "pre_upload_stats must be what get_upload_status(pre_upload=True) returned: "
+            f"(inputs by type, annotation counts), got {value!r}"
+        )
+    return None if value is None else (value[0], value[1])
 
 
 def _group_key(value: struct_pb2.Value) -> str:

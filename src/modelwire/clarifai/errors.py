@@ -18,6 +18,7 @@ from modelwire._core import errors as core
 from modelwire._gen.clarifai.api.status import status_code_pb2
 
 _NAMES: dict[int, str] = {v.number: v.name for v in status_code_pb2.StatusCode.DESCRIPTOR.values}
+_BY_NAME = frozenset(_NAMES.values())
 SUCCESS = status_code_pb2.SUCCESS
 MIXED_STATUS = status_code_pb2.MIXED_STATUS
 
@@ -64,26 +65,97 @@ def grpc_code_for(code: int) -> grpc.StatusCode:
 
 class ApiError(core.ApiError):
     """The Clarifai API reported a failure: `status_code` (e.g. 21200), `status_name`
-    (e.g. "MODEL_DOES_NOT_EXIST"), `description`, `details`, `req_id`, and the RPC in `method`.
-    It is also the core error for the nearest gRPC code (see `code`)."""
+    (e.g. "MODEL_DOES_NOT_EXIST"), `description`, `status_details`, `req_id`, the RPC's name in
+    `resource` and its path in `method`, and the whole `response` when there is one. It is also
+    the core error for the nearest gRPC code (see `code`).
 
-    def __init__(self, status: Any, method: str, secrets: tuple[Any, ...] = ()) -> None:
+    `ApiError(resource, params, method, response=None)` is the published constructor (clarifai
+    12.x and 2.x), kept for code and tests that raise or build one; `error_code`,
+    `error_desc` and `error_details` are the published names of code, description and details.
+    """
+
+    def __init__(
+        self,
+        resource: str,
+        params: Any = None,
+        method: str = "",
+        response: Any = None,
+        *,
+        status: Any = None,
+        secrets: tuple[Any, ...] = (),
+    ) -> None:
         from modelwire._core.config import redact
 
-        self.status_code = int(status.code)
-        self.status_name = status_name(self.status_code)
-        self.description = redact(status.description, secrets)
-        self.status_details = redact(status.details, secrets)
-        self.req_id = status.req_id or None
+        if status is None:
+            status = _status_of(response)
+        self.resource = resource
+        self.params = params if params is not None else {}
+        self.response = response
+        self.status_code = int(getattr(status, "code", 0) or 0)
+        self.status_name = status_name(self.status_code) if self.status_code else "UNKNOWN"
+        self.description = redact(str(getattr(status, "description", "") or ""), secrets)
+        self.status_details = redact(str(getattr(status, "details", "") or ""), secrets)
+        self.req_id = str(getattr(status, "req_id", "") or "") or None
         text = f"{self.status_name} ({self.status_code}): {self.description}"
         if self.status_details:
             text += f" - {self.status_details}"
-        super().__init__(text, code=grpc_code_for(self.status_code), method=method, request_id=self.req_id)
+        if not method.startswith("/"):  # built by hand, e.g. ApiError("/v2/models", {}, "POST")
+            failed = f"{method} {resource} FAILED".strip()
+            text = f"{failed}: {text}" if self.status_code else failed
+        code = grpc_code_for(self.status_code) if self.status_code else grpc.StatusCode.UNKNOWN
+        super().__init__(text, code=code, method=method, request_id=self.req_id)
+
+    @classmethod
+    def from_status(
+        cls, status: Any, method: str, *, response: Any = None, secrets: tuple[Any, ...] = ()
+    ) -> ApiError:
+        """The error for a failed `status` of the RPC at path `method` (how the SDK builds one)."""
+        return cls(method.rsplit("/", 1)[-1], None, method, response, status=status, secrets=secrets)
 
     @property
-    def resource(self) -> str:
-        """The RPC's name, e.g. "GetModel" (the published SDK's `resource`)."""
-        return self.method.rsplit("/", 1)[-1]
+    def error_code(self) -> int:
+        return self.status_code
+
+    @property
+    def error_desc(self) -> str:
+        return self.description
+
+    @property
+    def error_details(self) -> str:
+        return self.status_details
+
+
+def _status_of(response: Any) -> Any:
+    """The status in a response given to the published constructor: a V2 response message, a
+    `requests.Response` (2.x: its JSON body) or that body as a dict; None when there is none."""
+    if response is None:
+        return None
+    if hasattr(response, "DESCRIPTOR"):
+        return getattr(response, "status", None)
+    body = response
+    if callable(getattr(response, "json", None)):
+        try:
+            body = response.json()
+        except ValueError:  # a body that is not JSON has no status to read
+            return None
+    status = body.get("status") if isinstance(body, dict) else None
+    if not isinstance(status, dict):
+        return None
+    return _DictStatus(status)
+
+
+class _DictStatus:
+    """A status read from JSON (`{"code": 21200, "description": ..., "details": ...}`)."""
+
+    def __init__(self, fields: dict[str, Any]) -> None:
+        code = fields.get("code", 0)
+        if isinstance(code, str) and not code.isdigit():  # the enum name, as MessageToDict gives it
+            self.code = int(status_code_pb2.StatusCode.Value(code)) if code in _BY_NAME else 0
+        else:
+            self.code = int(code or 0)
+        self.description = fields.get("description", "")
+        self.details = fields.get("details", "")
+        self.req_id = fields.get("req_id", "")
 
 
 class ApiClientError(core.ModelwireError):
@@ -95,10 +167,16 @@ class UserError(core.UsageError):
 
 
 def status_failure(
-    status: Any, method: str, *, allow_mixed: bool = False, secrets: tuple[Any, ...] = ()
+    status: Any,
+    method: str,
+    *,
+    allow_mixed: bool = False,
+    secrets: tuple[Any, ...] = (),
+    response: Any = None,
 ) -> ApiError | None:
     """None when `status` is a success, or `allow_mixed` says the items carry the outcome."""
     code = int(status.code)
     if code in (SUCCESS, 0) or allow_mixed:
         return None
-    return core.coded_subclass(ApiError, grpc_code_for(code), "Clarifai")(status, method, secrets)
+    cls = core.coded_subclass(ApiError, grpc_code_for(code), "Clarifai")
+    return cls.from_status(status, method, response=response, secrets=secrets)

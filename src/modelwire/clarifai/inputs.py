@@ -15,12 +15,12 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf.message import Message
 
 from modelwire._core.batching import Progress, chunked
 from modelwire._core.config import check_timeout, is_int_at_least
@@ -38,6 +38,7 @@ from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._base import BaseClient
 from modelwire.clarifai._download import fetch
+from modelwire.clarifai._proto import merge_into, of_type, to_messages
 from modelwire.clarifai.errors import ApiClientError, ApiError, UserError
 
 log = logging.getLogger("modelwire.clarifai")
@@ -47,6 +48,12 @@ MAX_RETRIES = 2
 INPUT_SUCCESS = status_code_pb2.INPUT_DOWNLOAD_SUCCESS
 _PENDING = {status_code_pb2.INPUT_DOWNLOAD_PENDING, status_code_pb2.INPUT_DOWNLOAD_IN_PROGRESS}
 _KINDS = ("image", "video", "audio", "text")
+_PARTS: dict[str, Any] = {
+    "image": resources_pb2.Image,
+    "video": resources_pb2.Video,
+    "audio": resources_pb2.Audio,
+    "text": resources_pb2.Text,
+}
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
 
@@ -76,16 +83,6 @@ def clean_input_id(name: str) -> str:
     return cleaned[:48] or uuid.uuid4().hex
 
 
-def _struct(metadata: dict[str, Any] | None) -> struct_pb2.Struct | None:
-    if metadata is None:
-        return None
-    if not isinstance(metadata, dict):
-        raise UserError(f"metadata must be a dict, got {type(metadata).__name__}")
-    value = struct_pb2.Struct()
-    value.update(metadata)
-    return value
-
-
 def _read(path: str | os.PathLike[str], what: str) -> bytes:
     try:
         return Path(path).read_bytes()
@@ -94,7 +91,13 @@ def _read(path: str | os.PathLike[str], what: str) -> bytes:
 
 
 class Inputs(BaseClient):
-    """Inputs of one app: `Inputs(user_id, app_id, base_url, pat, token)`."""
+    """Inputs of one app: `Inputs(user_id, app_id, base_url, pat, token)`.
+
+    The `get_*` builders are static (`Inputs.get_text_input(...)`, as published): they make
+    messages locally and need no client, so an `Inputs()` without a user_id is fine for them.
+    """
+
+    _user_id_optional = True
 
     def __init__(
         self,
@@ -127,7 +130,7 @@ class Inputs(BaseClient):
         geo_info: Sequence[float] | None = None,
         labels: Sequence[str] | None = None,
         label_ids: Sequence[str] | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Mapping[str, Any] | Message | None = None,
     ) -> resources_pb2.Input:
         if not input_id or not isinstance(input_id, str):
             raise UserError(f"input_id must be a non-empty str, got {input_id!r}")
@@ -145,22 +148,22 @@ class Inputs(BaseClient):
             for i, label in enumerate(labels):
                 concept_id = label_ids[i] if label_ids is not None else label
                 data.concepts.add(id=concept_id, name=label, value=1.0)
-        struct = _struct(metadata)
-        if struct is not None:
-            data.metadata.CopyFrom(struct)
+        if metadata is not None:
+            merge_into(data.metadata, metadata, what="metadata")  # a dict or a Struct of any origin
         return resources_pb2.Input(id=input_id, data=data, dataset_ids=[dataset_id] if dataset_id else [])
 
     @staticmethod
-    def _one_source(kind: str, values: dict[str, Any]) -> tuple[str, Any]:
-        given = [(k, v) for k, v in values.items() if v is not None]
-        if len(given) != 1:
-            names = ", ".join(values)
-            raise UserError(f"pass exactly one of {names} ({len(given)} given)")
-        return given[0]
+    def _sources(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The given sources by kind ("image", ...): one or more, as published (an input may carry
+        an image and a video, say); none is an error naming what to pass."""
+        given = {name.removesuffix(f"_{kind}"): v for name, v in values.items() if v is not None}
+        if not given:
+            raise UserError(f"pass at least one of {', '.join(values)}")
+        return given
 
+    @staticmethod
     @bad_input_as(UserError)
     def get_input_from_url(
-        self,
         input_id: str,
         image_url: str | None = None,
         video_url: str | None = None,
@@ -169,19 +172,19 @@ class Inputs(BaseClient):
         dataset_id: str | None = None,
         **kwargs: Any,
     ) -> resources_pb2.Input:
-        name, url = self._one_source(
+        urls = Inputs._sources(
             "url",
             {"image_url": image_url, "video_url": video_url, "audio_url": audio_url, "text_url": text_url},
         )
-        kind = name.removesuffix("_url")
-        parts: dict[str, Any] = {"image": resources_pb2.Image, "video": resources_pb2.Video}
-        parts.update(audio=resources_pb2.Audio, text=resources_pb2.Text)
-        message: Any = parts[kind](url=url)
-        return self._get_proto(input_id, dataset_id, **{f"{kind}pb": message}, **kwargs)
+        for kind, url in urls.items():
+            if not isinstance(url, str):
+                raise UserError(f"{kind}_url must be a str, got {type(url).__name__}")
+        parts = {f"{kind}pb": _PARTS[kind](url=url) for kind, url in urls.items()}
+        return Inputs._get_proto(input_id, dataset_id, **parts, **kwargs)
 
+    @staticmethod
     @bad_input_as(UserError)
     def get_input_from_bytes(
-        self,
         input_id: str,
         image_bytes: bytes | None = None,
         video_bytes: bytes | None = None,
@@ -192,25 +195,22 @@ class Inputs(BaseClient):
     ) -> resources_pb2.Input:
         given = {"image_bytes": image_bytes, "video_bytes": video_bytes, "audio_bytes": audio_bytes}
         given["text_bytes"] = text_bytes
-        name, data = self._one_source("bytes", given)
-        if not isinstance(data, (bytes, bytearray)):
-            raise UserError(f"{name} must be bytes, got {type(data).__name__}")
-        kind = name.removesuffix("_bytes")
-        if kind == "text":
-            try:
-                return self._get_proto(
-                    input_id, dataset_id, textpb=resources_pb2.Text(raw=bytes(data).decode()), **kwargs
-                )
-            except UnicodeDecodeError:
-                raise UserError("text_bytes must be UTF-8 text") from None
-        part = {"image": resources_pb2.Image, "video": resources_pb2.Video, "audio": resources_pb2.Audio}[
-            kind
-        ]
-        return self._get_proto(input_id, dataset_id, **{f"{kind}pb": part(base64=bytes(data))}, **kwargs)
+        parts: dict[str, Any] = {}
+        for kind, data in Inputs._sources("bytes", given).items():
+            if not isinstance(data, (bytes, bytearray)):
+                raise UserError(f"{kind}_bytes must be bytes, got {type(data).__name__}")
+            if kind == "text":
+                try:
+                    parts["textpb"] = resources_pb2.Text(raw=bytes(data).decode())
+                except UnicodeDecodeError:
+                    raise UserError("text_bytes must be UTF-8 text") from None
+            else:
+                parts[f"{kind}pb"] = _PARTS[kind](base64=bytes(data))
+        return Inputs._get_proto(input_id, dataset_id, **parts, **kwargs)
 
+    @staticmethod
     @bad_input_as(UserError)
     def get_input_from_file(
-        self,
         input_id: str,
         image_file: str | None = None,
         video_file: str | None = None,
@@ -225,23 +225,22 @@ class Inputs(BaseClient):
             "audio_file": audio_file,
             "text_file": text_file,
         }
-        name, path = self._one_source("file", given)
-        kind = name.removesuffix("_file")
-        return self.get_input_from_bytes(
-            input_id, dataset_id=dataset_id, **{f"{kind}_bytes": _read(path, name)}, **kwargs
-        )
+        paths = Inputs._sources("file", given)
+        contents = {f"{kind}_bytes": _read(path, f"{kind}_file") for kind, path in paths.items()}
+        return Inputs.get_input_from_bytes(input_id, dataset_id=dataset_id, **contents, **kwargs)
 
+    @staticmethod
     @bad_input_as(UserError)
     def get_text_input(
-        self, input_id: str, raw_text: str, dataset_id: str | None = None, **kwargs: Any
+        input_id: str, raw_text: str, dataset_id: str | None = None, **kwargs: Any
     ) -> resources_pb2.Input:
         if not isinstance(raw_text, str):
             raise UserError(f"raw_text must be a str, got {type(raw_text).__name__}")
-        return self._get_proto(input_id, dataset_id, textpb=resources_pb2.Text(raw=raw_text), **kwargs)
+        return Inputs._get_proto(input_id, dataset_id, textpb=resources_pb2.Text(raw=raw_text), **kwargs)
 
+    @staticmethod
     @bad_input_as(UserError)
     def get_multimodal_input(
-        self,
         input_id: str,
         raw_text: str | None = None,
         text_bytes: bytes | None = None,
@@ -261,16 +260,17 @@ class Inputs(BaseClient):
             if image_url
             else resources_pb2.Image(base64=image_bytes or b"")
         )
-        return self._get_proto(
+        return Inputs._get_proto(
             input_id, dataset_id, imagepb=image, textpb=resources_pb2.Text(raw=text), **kwargs
         )
 
+    @staticmethod
     def get_image_inputs_from_folder(
-        self, folder_path: str, dataset_id: str | None = None, labels: bool = False
+        folder_path: str, dataset_id: str | None = None, labels: bool = False
     ) -> list[resources_pb2.Input]:
         """One image input per image file; with labels, the folder's name is each input's concept."""
         return [
-            self.get_input_from_bytes(
+            Inputs.get_input_from_bytes(
                 clean_input_id(path.name),
                 image_bytes=path.read_bytes(),
                 dataset_id=dataset_id,
@@ -279,11 +279,12 @@ class Inputs(BaseClient):
             for path in _files(folder_path, _IMAGE_SUFFIXES)
         ]
 
+    @staticmethod
     def get_text_inputs_from_folder(
-        self, folder_path: str, dataset_id: str | None = None, labels: bool = False
+        folder_path: str, dataset_id: str | None = None, labels: bool = False
     ) -> list[resources_pb2.Input]:
         return [
-            self.get_input_from_bytes(
+            Inputs.get_input_from_bytes(
                 clean_input_id(path.name),
                 text_bytes=path.read_bytes(),
                 dataset_id=dataset_id,
@@ -292,9 +293,9 @@ class Inputs(BaseClient):
             for path in _files(folder_path, {".txt"})
         ]
 
+    @staticmethod
     def get_inputs_from_csv(
-        self,
-        csv_path: str = "",
+        csv_path: str,
         input_type: str = "text",
         csv_type: str = "raw",
         dataset_id: str | None = None,
@@ -328,11 +329,11 @@ class Inputs(BaseClient):
             if row.get("geopoints"):
                 extra["geo_info"] = _geo_cell(row["geopoints"], csv_path, line)
             if csv_type == "raw":
-                inputs.append(self.get_text_input(input_id, value, **extra))
+                inputs.append(Inputs.get_text_input(input_id, value, **extra))
             elif csv_type == "url":
-                inputs.append(self.get_input_from_url(input_id, **{f"{input_type}_url": value}, **extra))
+                inputs.append(Inputs.get_input_from_url(input_id, **{f"{input_type}_url": value}, **extra))
             else:
-                inputs.append(self.get_input_from_file(input_id, **{f"{input_type}_file": value}, **extra))
+                inputs.append(Inputs.get_input_from_file(input_id, **{f"{input_type}_file": value}, **extra))
         return inputs
 
     @staticmethod
@@ -395,7 +396,8 @@ class Inputs(BaseClient):
                 "use upload_inputs_bulk (or a Dataset upload) for more"
             )
         job_id = uuid.uuid4().hex
-        response = self._request("PostInputs", inputs=list(inputs), inputs_add_job_id=job_id)
+        items = to_messages(inputs, resources_pb2.Input, what="inputs")  # clarifai-grpc's ones too
+        response = self._request("PostInputs", inputs=items, inputs_add_job_id=job_id)
         failed = _item_failures(response.inputs)
         if failed:
             # Never hand back a job id as if all were well: say which inputs the API refused.
@@ -599,8 +601,9 @@ class Inputs(BaseClient):
         """Upload annotations; returns those that failed (empty when all succeeded)."""
         if not batch_annot:
             return []
+        annotations = to_messages(batch_annot, resources_pb2.Annotation, what="batch_annot")
         try:
-            response = self._request("PostAnnotations", annotations=list(batch_annot))
+            response = self._request("PostAnnotations", annotations=annotations)
         except ApiError as exc:
             log.warning("annotation upload failed: %s", exc)
             return list(batch_annot)
@@ -691,11 +694,12 @@ def _checked_inputs(inputs: Iterable[resources_pb2.Input]) -> list[resources_pb2
             f"inputs must be a list of Input messages (Inputs.get_text_input), got {type(inputs).__name__}"
         )
     items = list(inputs)
-    wrong = next((i for i in items if not isinstance(i, resources_pb2.Input)), None)
+    wrong = next((i for i in items if not of_type(i, resources_pb2.Input)), None)
     if wrong is not None:
         raise UserError(
             f"inputs must be Input messages (built with Inputs.get_*_input), got a {type(wrong).__name__}"
         )
+    items = to_messages(items, resources_pb2.Input, what="inputs")  # clarifai-grpc's ones too
     ids = [i.id for i in items]
     if any(not i for i in ids) or len(set(ids)) != len(ids):
         raise UserError("bulk uploads need a unique, non-empty id on every input (retries rely on it)")

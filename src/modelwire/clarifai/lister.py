@@ -15,6 +15,8 @@ from google.protobuf import json_format
 
 from modelwire._core.batching import Chunker
 from modelwire._core.paging import Page, PageNumber, Pager
+from modelwire._core.wire import is_repeated
+from modelwire.clarifai._proto import merge_into
 from modelwire.clarifai.errors import UserError
 
 DEFAULT_PAGE_SIZE = 16  # the Clarifai SDK's default when only page_no is given
@@ -26,7 +28,7 @@ __all__ = ["Chunker", "Lister", "list_items"]
 def _field(response: Any) -> str:
     """The repeated field of a list response (the one that is not `status`)."""
     for field in response.DESCRIPTOR.fields:
-        if field.name != "status" and field.is_repeated:
+        if field.name != "status" and is_repeated(field):
             return str(field.name)
     raise UserError(f"{response.DESCRIPTOR.full_name} has no repeated field to list")
 
@@ -59,6 +61,7 @@ def list_items(
     per_page: int | None = None,
     default_per_page: int = 128,
     single_page_size: int = DEFAULT_PAGE_SIZE,
+    shape_page: Callable[[Any, list[Any]], Page[Any]] = lambda response, items: Page(items, response),
 ) -> Iterator[Any]:
     """Items of a page-numbered listing: only page `page_no` when given, else all pages, lazily.
 
@@ -75,7 +78,7 @@ def list_items(
         request,
         strategy,
         shape_item=shape,
-        shape_page=lambda response, items: Page(items, response),
+        shape_page=shape_page,
         max_items=request.per_page if page_no else None,
     )
     return iter(pager)
@@ -96,18 +99,36 @@ class Lister:
         page_no: int | None = None,
         per_page: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Yield each listed item as a dict (proto field names), fetching pages as needed."""
-        request = json_format.ParseDict(request_data, proto_message())
-        yield from list_items(
+        """Yield each listed item as a dict (proto field names), fetching pages as needed.
+
+        `request_data` holds the request's fields as the published SDK builds them: plain values,
+        dicts, or messages of any origin (e.g. a clarifai-grpc `UserAppIDSet`). As published, an
+        item's `id` is renamed `<resource>_id` (`app_id` for ListApps, `model_id`, ...); a listing
+        of dataset inputs yields each input, its id as `dataset_input_id`."""
+        request = proto_message()
+        merge_into(request, request_data, what="request_data")
+        return list_items(
             endpoint,
             request,
-            shape=_to_dict,
             page_no=page_no,
             per_page=per_page,
             default_per_page=self.default_page_size,
             single_page_size=self.default_page_size,
+            shape_page=_keyed_page,
         )
 
 
-def _to_dict(item: Any) -> dict[str, Any]:
-    return json_format.MessageToDict(item, preserving_proto_field_name=True)
+def _keyed_page(response: Any, items: list[Any]) -> Page[Any]:
+    field = _field(response)
+    return Page([_keyed(field, item) for item in items], response)
+
+
+def _keyed(field: str, item: Any) -> dict[str, Any]:
+    """The published SDK's item dict: `id` becomes `<resource>_id` (the list field, singular);
+    a dataset input is its input."""
+    if field == "dataset_inputs":
+        item = item.input
+    shaped = json_format.MessageToDict(item, preserving_proto_field_name=True)
+    if "id" in shaped:
+        shaped[f"{field[:-1]}_id"] = shaped.pop("id")
+    return shaped

@@ -8,23 +8,29 @@ input order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from modelwire._core.batching import chunked, run_batches
 from modelwire._core.polling import poll
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2, status_pb2
+from modelwire._gen.google.protobuf import struct_pb2
+from modelwire.clarifai._base import op
 from modelwire.clarifai._content import input_from_bytes, input_from_file, input_from_url
-from modelwire.clarifai._proto import from_kwargs
+from modelwire.clarifai._proto import from_kwargs, of_type, to_message, to_messages
 from modelwire.clarifai._resources import _Resource
-from modelwire.clarifai.errors import ApiClientError, UserError
+from modelwire.clarifai.errors import ApiClientError, UserError, status_failure
 
 MAX_MODEL_PREDICT_INPUTS = 128
+# What predict accepts for its overrides: dicts, or the messages themselves (from any origin).
+InferenceParams = Mapping[str, Any] | Message
+OutputConfigLike = Mapping[str, Any] | Message
 TRAINABLE_MODEL_TYPES = (
     "visual-classifier",
     "visual-detector",
@@ -53,14 +59,31 @@ def merge_outputs(responses: Sequence[service_pb2.MultiOutputResponse]) -> servi
     return merged
 
 
-def _struct(values: dict[str, Any] | None, what: str) -> struct_pb2.Struct | None:
-    if not values:
+def _struct(values: Mapping[str, Any] | Message | None, what: str) -> struct_pb2.Struct | None:
+    """A dict (or a google.protobuf.Struct of any origin) as our Struct; None when empty."""
+    if values is None:
         return None
-    if not isinstance(values, dict):
-        raise UserError(f"{what} must be a dict, got {type(values).__name__}")
-    struct = struct_pb2.Struct()
-    struct.update(values)
-    return struct
+    if not isinstance(values, Mapping) and not of_type(values, struct_pb2.Struct):
+        raise UserError(f"{what} must be a dict (or a google.protobuf.Struct), got {type(values).__name__}")
+    struct = to_message(values, struct_pb2.Struct, what=what)
+    return struct if struct.fields else None
+
+
+def check_all_failed(response: Any, name: str) -> Any:
+    """`response`, unless every item failed (status FAILURE): then the ApiError the published SDK
+    raises for it, naming the first item's failure. MIXED_STATUS is a result to read per item."""
+    if response.status.code != status_code_pb2.FAILURE:
+        return response
+    status = type(response.status)()
+    status.CopyFrom(response.status)
+    items = response.outputs if hasattr(response, "outputs") else response.results
+    first = next((item.status for item in items if item.status.code), None)
+    if first is not None:
+        reason = first.description + (f": {first.details}" if first.details else "")
+        status.details = "; ".join(filter(None, [status.details, f"first failure: {reason}"]))
+    error = status_failure(status, op(name).path, response=response)
+    assert error is not None  # FAILURE is a failure
+    raise error
 
 
 class Model(_Resource):
@@ -135,13 +158,14 @@ class Model(_Resource):
     # -- prediction ----------------------------------------------------------------------------------
 
     def _predict_model(
-        self, inference_params: dict[str, Any] | None, output_config: dict[str, Any] | None
+        self, inference_params: InferenceParams | None, output_config: OutputConfigLike | None
     ) -> resources_pb2.Model | None:
         """The `model` field of a predict request: only the overrides, nothing else."""
         params = _struct(inference_params, "inference_params")
         if params is None and not output_config:
             return None  # the common case costs nothing
-        config = from_kwargs(resources_pb2.OutputConfig, output_config or {}, what="output_config")
+        # A dict (its select_concepts may hold Concept messages) or an OutputConfig, any origin.
+        config = to_message(output_config or {}, resources_pb2.OutputConfig, what="output_config")
         model = resources_pb2.Model(id=self.id)
         model.model_version.id = self.version_id
         if params is not None:
@@ -153,17 +177,18 @@ class Model(_Resource):
     def predict(
         self,
         inputs: Sequence[resources_pb2.Input],
-        inference_params: dict[str, Any] | None = None,
-        output_config: dict[str, Any] | None = None,
+        inference_params: InferenceParams | None = None,
+        output_config: OutputConfigLike | None = None,
         *,
         max_workers: int = 4,
     ) -> service_pb2.MultiOutputResponse:
         """Predict on any number of inputs (chunked by 128, sent concurrently); outputs in input order.
 
-        output_config: min_value, max_concepts, select_concepts, ...; inference_params: the model's
-        own parameters. A failed item gives MIXED_STATUS with that output's status set.
+        output_config: min_value, max_concepts, select_concepts, ... (a dict or an OutputConfig);
+        inference_params: the model's own parameters (a dict or a Struct). A failed item gives
+        MIXED_STATUS with that output's status set; when every item failed, ApiError is raised.
         """
-        items = list(inputs)
+        items = to_messages(inputs, resources_pb2.Input, what="inputs")  # clarifai-grpc's too
         if not items:
             raise UserError("predict needs at least one input")
         model = self._predict_model(inference_params, output_config)
@@ -174,16 +199,17 @@ class Model(_Resource):
         def call(batch: list[resources_pb2.Input]) -> service_pb2.MultiOutputResponse:
             return self._request("PostModelOutputs", inputs=batch, **fields)  # type: ignore[no-any-return]
 
-        return merge_outputs(
+        merged = merge_outputs(
             run_batches(call, list(chunked(items, MAX_MODEL_PREDICT_INPUTS)), max_workers=max_workers)
         )
+        return check_all_failed(merged, "PostModelOutputs")  # type: ignore[no-any-return]
 
     def predict_by_bytes(
         self,
         input_bytes: bytes,
         input_type: str | None = None,
-        inference_params: dict[str, Any] | None = None,
-        output_config: dict[str, Any] | None = None,
+        inference_params: InferenceParams | None = None,
+        output_config: OutputConfigLike | None = None,
     ) -> service_pb2.MultiOutputResponse:
         """Predict on raw bytes; input_type (image, text, video, audio) is sniffed when omitted."""
         return self.predict([input_from_bytes(input_bytes, input_type)], inference_params, output_config)
@@ -192,8 +218,8 @@ class Model(_Resource):
         self,
         filepath: str,
         input_type: str | None = None,
-        inference_params: dict[str, Any] | None = None,
-        output_config: dict[str, Any] | None = None,
+        inference_params: InferenceParams | None = None,
+        output_config: OutputConfigLike | None = None,
     ) -> service_pb2.MultiOutputResponse:
         return self.predict([input_from_file(filepath, input_type)], inference_params, output_config)
 
@@ -201,8 +227,8 @@ class Model(_Resource):
         self,
         url: str,
         input_type: str | None = None,
-        inference_params: dict[str, Any] | None = None,
-        output_config: dict[str, Any] | None = None,
+        inference_params: InferenceParams | None = None,
+        output_config: OutputConfigLike | None = None,
     ) -> service_pb2.MultiOutputResponse:
         return self.predict([input_from_url(url, input_type)], inference_params, output_config)
 

@@ -12,24 +12,27 @@ Each rank or filter is a dict; every documented key maps to the wire (`PostInput
 | input_dataset_ids (filters) | `input.dataset_ids` |
 | input_status_code (filters) | `input.status.code` |
 
-`query` yields `Hit`s (score, input). With `top_k` it returns exactly that many distinct hits
-(or fewer if the app has fewer), paging with one fixed page size so pages never overlap.
+`query` yields one `MultiSearchResponse` per page, as the published SDK does (`response.hits`:
+score, input). With `top_k` the pages hold exactly that many hits in all (or fewer if the app has
+fewer), paged with one fixed page size so pages never overlap.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from google.protobuf import struct_pb2
-
+from modelwire._core.paging import Page, Pager
 from modelwire._core.wire import bad_input_as
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
-from modelwire.clarifai._base import BaseClient
+from modelwire.clarifai._base import BaseClient, op
+from modelwire.clarifai._proto import merge_into, of_type
 from modelwire.clarifai.errors import UserError
 
 DEFAULT_TOP_K = 10
-MAX_PER_PAGE = 1000
+DEFAULT_PER_PAGE = 128  # pages of a full listing with pagination=True
+MAX_PER_PAGE = 1000  # the API's largest page, and the published SDK's size for page_no alone
 METRICS = {
     "cosine": resources_pb2.Search.COSINE_DISTANCE,
     "euclidean": resources_pb2.Search.EUCLIDEAN_DISTANCE,
@@ -60,11 +63,9 @@ def _data_for(spec: dict[str, Any], where: str) -> resources_pb2.Data | None:
             raise UserError(f"{where}: text_raw must be a non-empty str")
         data.text.raw = spec["text_raw"]
     if "metadata" in spec:
-        if not isinstance(spec["metadata"], dict):
-            raise UserError(f"{where}: metadata must be a dict")
-        struct = struct_pb2.Struct()
-        struct.update(spec["metadata"])
-        data.metadata.CopyFrom(struct)
+        if not isinstance(spec["metadata"], dict) and not of_type(spec["metadata"], type(data.metadata)):
+            raise UserError(f"{where}: metadata must be a dict (or a google.protobuf.Struct)")
+        merge_into(data.metadata, spec["metadata"], what=f"{where}: metadata")
     if "concepts" in spec:
         _add_concepts(data, spec["concepts"], where)
     if "geo_point" in spec:
@@ -175,6 +176,8 @@ class Search(BaseClient):
             raise UserError("Search needs app_id='...'")
         self.top_k = None if pagination else (top_k or DEFAULT_TOP_K)
         self.metric = metric
+        # The published attribute: the wire name of the metric ("COSINE_DISTANCE", ...).
+        self.metric_distance = resources_pb2.Search.Metric.Name(METRICS[metric])
         self.algorithm = algorithm
         self.pagination = pagination
 
@@ -191,50 +194,72 @@ class Search(BaseClient):
                 search.query.filters.append(built)
         return search
 
-    def _page(self, search: resources_pb2.Search, page: int, per_page: int) -> list[resources_pb2.Hit]:
-        pagination = service_pb2.Pagination(page=page, per_page=per_page)
-        return list(self._request("PostInputsSearches", searches=[search], pagination=pagination).hits)
-
     def query(
         self,
         ranks: Sequence[dict[str, Any]] | None = None,
         filters: Sequence[dict[str, Any]] | None = None,
         page_no: int | None = None,
         per_page: int | None = None,
-    ) -> Iterator[resources_pb2.Hit]:
-        """Yield hits, best first: `top_k` of them, or with pagination one page (page_no) or all."""
+    ) -> Iterator[service_pb2.MultiSearchResponse]:
+        """Yield one `MultiSearchResponse` per page of hits, best first, as published
+        (`for response in search.query(...): response.hits`).
+
+        With `top_k` the pages hold exactly `top_k` hits in all (fewer if the app has fewer). With
+        `pagination=True`: one page when `page_no` or `per_page` is given (page 1 and 1000 hits
+        unless told), else every page. A page without hits is not yielded."""
         search = self._search(ranks, filters)
         if self.top_k is not None:
             if page_no is not None or per_page is not None:
                 raise UserError("page_no/per_page need Search(pagination=True) (this search uses top_k)")
-            return self._top_k(search, self.top_k)
+            # One fixed page size, so pages never overlap; the pager trims the last to top_k.
+            return self._pages(search, 1, min(self.top_k, MAX_PER_PAGE), max_hits=self.top_k)
         for name, value in (("page_no", page_no), ("per_page", per_page)):
-            if value is not None and (not isinstance(value, int) or value < 1):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise UserError(f"{name} must be a positive int, got {value!r}")
-        size = min(per_page or 128, MAX_PER_PAGE)
-        if page_no is not None:
-            return iter(self._page(search, page_no, size))
-        return self._all_pages(search, size)
+        if per_page is not None and per_page > MAX_PER_PAGE:
+            raise UserError(f"per_page must be at most {MAX_PER_PAGE} (the API's limit), got {per_page}")
+        if page_no is None and per_page is None:
+            return self._pages(search, 1, DEFAULT_PER_PAGE, max_hits=None)
+        size = per_page or MAX_PER_PAGE
+        return self._pages(search, page_no or 1, size, max_hits=size)
 
-    def _top_k(self, search: resources_pb2.Search, top_k: int) -> Iterator[resources_pb2.Hit]:
-        size = min(top_k, MAX_PER_PAGE)
-        seen: set[str] = set()
-        page = 1
-        while len(seen) < top_k:
-            hits = self._page(search, page, size)
-            for hit in hits:
-                if hit.input.id not in seen and len(seen) < top_k:
-                    seen.add(hit.input.id)
-                    yield hit
-            if len(hits) < size:
-                return
-            page += 1
+    def _pages(
+        self, search: resources_pb2.Search, page: int, per_page: int, *, max_hits: int | None
+    ) -> Iterator[service_pb2.MultiSearchResponse]:
+        request = op("PostInputsSearches").request_type(
+            user_app_id=self.user_app_id,
+            searches=[search],
+            pagination=service_pb2.Pagination(page=page, per_page=per_page),
+        )
+        pager: Pager[Any, Page[Any]] = Pager(
+            functools.partial(self._grpc_request, "PostInputsSearches"),
+            request,
+            _SearchPages(),
+            shape_item=lambda hit: hit,
+            shape_page=_trimmed,
+            max_items=max_hits,
+        )
+        return (page.response for page in pager.pages() if page.items)
 
-    def _all_pages(self, search: resources_pb2.Search, size: int) -> Iterator[resources_pb2.Hit]:
-        page = 1
-        while True:
-            hits = self._page(search, page, size)
-            yield from hits
-            if len(hits) < size:
-                return
-            page += 1
+
+class _SearchPages:
+    """Numbered pages whose number sits in the request's `pagination` (not at its top level, where
+    the core's PageNumber looks): a page shorter than `per_page` is the last."""
+
+    def items(self, response: Any) -> Sequence[Any]:
+        return response.hits  # type: ignore[no-any-return]
+
+    def next_request(self, request: Any, response: Any) -> Any | None:
+        if len(response.hits) < request.pagination.per_page:
+            return None
+        following = type(request)()
+        following.CopyFrom(request)
+        following.pagination.page += 1
+        return following
+
+
+def _trimmed(response: Any, hits: list[Any]) -> Page[Any]:
+    """The page, its response holding only the hits the pager kept (the last of top_k)."""
+    if len(hits) < len(response.hits):
+        del response.hits[len(hits) :]
+    return Page(hits, response)

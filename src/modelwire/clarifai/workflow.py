@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
+from google.protobuf.message import Message
 
 from modelwire._core.batching import chunked
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._content import input_from_bytes, input_from_file, input_from_url
-from modelwire.clarifai._proto import from_kwargs
+from modelwire.clarifai._proto import to_message, to_messages
 from modelwire.clarifai._resources import _Resource
 from modelwire.clarifai.errors import UserError
+from modelwire.clarifai.model import check_all_failed
 
 MAX_WORKFLOW_PREDICT_INPUTS = 32
 
@@ -30,7 +32,7 @@ class Workflow(_Resource):
         url: str = "",
         workflow_id: str = "",
         workflow_version: dict[str, str] | None = None,
-        output_config: dict[str, Any] | None = None,
+        output_config: Mapping[str, Any] | Message | None = None,
         base_url: str | None = None,
         pat: str | None = None,
         token: str | None = None,
@@ -39,8 +41,10 @@ class Workflow(_Resource):
         version = (workflow_version or {}).get("id", "")
         info = kwargs.pop("workflow_info", None)
         super().__init__(url, workflow_id, version, base_url, pat, token, info, **kwargs)
-        self.output_config = dict(output_config if output_config is not None else {"min_value": 0})
-        from_kwargs(resources_pb2.OutputConfig, self.output_config, what="output_config")  # validate now
+        # A dict (as published; select_concepts may hold Concept messages) or an OutputConfig.
+        chosen = output_config if output_config is not None else {"min_value": 0}
+        self.output_config = dict(chosen) if isinstance(chosen, Mapping) else chosen
+        self._output_config = to_message(chosen, resources_pb2.OutputConfig, what="output_config")
 
     @property
     def workflow_info(self) -> resources_pb2.Workflow:
@@ -49,11 +53,14 @@ class Workflow(_Resource):
     def predict(
         self, inputs: Sequence[resources_pb2.Input], workflow_state_id: str | None = None
     ) -> service_pb2.PostWorkflowResultsResponse:
-        """Run the workflow on inputs (chunked by 32); one result per input, in input order."""
-        items = list(inputs)
+        """Run the workflow on inputs (chunked by 32); one result per input, in input order.
+
+        An input that failed gives MIXED_STATUS with its result's status set; when every input
+        failed, ApiError is raised (as published)."""
+        items = to_messages(inputs, resources_pb2.Input, what="inputs")  # clarifai-grpc's too
         if not items:
             raise UserError("predict needs at least one input")
-        config = from_kwargs(resources_pb2.OutputConfig, self.output_config, what="output_config")
+        config = self._output_config
         merged = service_pb2.PostWorkflowResultsResponse()
         codes = set()
         for batch in chunked(items, MAX_WORKFLOW_PREDICT_INPUTS):
@@ -69,10 +76,11 @@ class Workflow(_Resource):
             merged.workflow.CopyFrom(response.workflow)
             merged.workflow_state.CopyFrom(response.workflow_state)
             codes.add(response.status.code)
-        merged.status.code = (
-            status_code_pb2.SUCCESS if codes == {status_code_pb2.SUCCESS} else status_code_pb2.MIXED_STATUS
-        )
-        return merged
+        if len(codes) == 1:
+            merged.status.CopyFrom(response.status)  # one outcome for all: keep its words
+        else:
+            merged.status.code = status_code_pb2.MIXED_STATUS
+        return check_all_failed(merged, "PostWorkflowResults")  # type: ignore[no-any-return]
 
     def predict_by_bytes(
         self, input_bytes: bytes, input_type: str | None = None

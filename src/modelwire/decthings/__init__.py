@@ -12,10 +12,17 @@
 `DecthingsClientSync` has the same namespaces and methods, blocking. Params and results are the
 dicts of the Decthings docs, typed by the TypedDicts in `modelwire.decthings.types`; API errors
 raise (see `modelwire.decthings.errors` for the mapping from the published client's tuples).
+
+These raising clients are the recommended API. decthings-api 0.0.4's own shape, where every method
+returns `(result, error)`, lives at its module paths for code that should run unchanged:
+`modelwire.decthings.client` (DecthingsClient), `.client_sync` (DecthingsClientSync), `.tensor`,
+`.event`, and `.compat` for what the `decthings_api` package root exports. Both shapes run on one
+engine.
 """
 
 from typing import TYPE_CHECKING, Any
 
+from modelwire.decthings._codecs import DecthingsUsageError
 from modelwire.decthings.errors import (
     BadCredentialsError,
     DecthingsApiError,
@@ -40,15 +47,15 @@ from modelwire.decthings.tensor import (
 from modelwire.decthings.varint import MAX_VARINT, VarintError, decode_varint, encode_varint, varint_size
 
 if TYPE_CHECKING:
+    from modelwire.decthings._clients import DecthingsClient, DecthingsClientSync
     from modelwire.decthings._engine import ClientClosedError, DecthingsEvent
-    from modelwire.decthings.client import DecthingsClient, DecthingsClientSync
 
 # The clients load aiohttp and the generated surface; tensor-only users do not pay for that.
 _LAZY = {
     "ClientClosedError": "modelwire.decthings._engine",
     "DecthingsEvent": "modelwire.decthings._engine",
-    "DecthingsClient": "modelwire.decthings.client",
-    "DecthingsClientSync": "modelwire.decthings.client",
+    "DecthingsClient": "modelwire.decthings._clients",
+    "DecthingsClientSync": "modelwire.decthings._clients",
 }
 
 
@@ -77,6 +84,7 @@ __all__ = [
     "DecthingsTensor",
     "DecthingsTensorError",
     "DecthingsTensorType",
+    "DecthingsUsageError",
     "IncorrectVersionIdError",
     "InvalidParameterError",
     "ServerOverloadedError",

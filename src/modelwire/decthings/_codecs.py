@@ -28,8 +28,11 @@ Encoder = Callable[[str, Mapping[str, Any]], tuple[Any, list[bytes]]]
 Decoder = Callable[[str, Any, list[bytes]], Any]
 
 
-class DecthingsUsageError(UsageError):
-    """Params that cannot be sent as given; the message says what to change."""
+class DecthingsUsageError(UsageError, TypeError):
+    """Params that cannot be sent as given; the message says what to change.
+
+    Also a TypeError: decthings-api 0.0.4 raises TypeError for params it cannot send, and code
+    written for it may catch that."""
 
 
 def _is_tensor_list(value: object) -> bool:

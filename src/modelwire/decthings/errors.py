@@ -28,9 +28,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import grpc
-from google.rpc import error_details_pb2
 
 from modelwire._core import errors as core
+from modelwire._gen.google.rpc import error_details_pb2
 
 __all__ = [
     "BadCredentialsError",

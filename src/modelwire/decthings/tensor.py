@@ -110,8 +110,29 @@ class TensorFormatError(DecthingsTensorError):
     """Bytes that are not a valid serialized DecthingsTensor (truncated, corrupt, unknown type)."""
 
 
+class _CallableStr(str):
+    """A str that returns itself when called: see _MediaElement."""
+
+    __slots__ = ()
+
+    def __call__(self) -> str:
+        return str(self)
+
+
+class _CallableBytes(bytes):
+    """A bytes that returns itself when called: see _MediaElement."""
+
+    __slots__ = ()
+
+    def __call__(self) -> bytes:
+        return bytes(self)
+
+
 @dataclass(frozen=True, repr=False)
 class _MediaElement:
+    """`format` and `data` are attributes here and methods in decthings-api 0.0.4 (`el.format()`),
+    so their values are a str and a bytes that may also be called: both spellings work."""
+
     format: str
     data: bytes
 
@@ -126,10 +147,10 @@ class _MediaElement:
                 f"{name} format must be exactly 3 ASCII characters (like 'png'), got {fmt!r}"
             )
         data: object = self.data
-        if isinstance(data, (bytearray, memoryview)):
-            object.__setattr__(self, "data", bytes(data))
-        elif not isinstance(data, bytes):
+        if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecthingsTensorError(f"{name} data must be bytes, got {type(data).__name__}")
+        object.__setattr__(self, "format", _CallableStr(fmt))
+        object.__setattr__(self, "data", _CallableBytes(data))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(format={self.format!r}, data=<{len(self.data)} bytes>)"
@@ -328,9 +349,13 @@ class DecthingsTensor:
             array_dims = tuple(int(d) for d in data.shape)
             if dims is None:
                 dims = array_dims
-            elif dims != array_dims:
+            elif dims != array_dims and not (data.ndim == 1 and math.prod(dims) == data.size):
+                # A flat array is read into `shape` in row-major order, as a list is (and as
+                # decthings-api 0.0.4 reshapes it); any other mismatch, a transposed shape say, is
+                # more likely a mistake than a reshape.
                 raise DecthingsTensorError(
-                    f"shape {list(dims)} does not match the numpy array's shape {list(array_dims)}"
+                    f"shape {list(dims)} does not match the numpy array's shape {list(array_dims)} "
+                    "(a 1-D array of the same size is reshaped; pass arr.reshape(-1) to mean that)"
                 )
             if data_type in _FIXED_DTYPES:
                 flat = _fixed_from_array(data_type, data)

@@ -20,11 +20,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 import grpc
-from google.protobuf import duration_pb2
-from google.rpc import error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
-from modelwire._core.errors import detail_any
+from modelwire._core.errors import detail_any, grpc_status
+from modelwire._gen.google.protobuf import duration_pb2
+from modelwire._gen.google.rpc import error_details_pb2, status_pb2
 
 
 def _matches(pattern: str, method: str) -> bool:
@@ -54,7 +53,7 @@ class Fault:
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
 
     def abort(self, context: grpc.ServicerContext) -> None:
-        context.abort_with_status(rpc_status.to_status(self.status()))
+        context.abort_with_status(grpc_status(self.status()))
 
 
 class FaultInjector:

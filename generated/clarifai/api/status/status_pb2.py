@@ -6,17 +6,9 @@
 """Generated protocol buffer code."""
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
-from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-_runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    7,
-    35,
-    1,
-    '',
-    'clarifai/api/status/status.proto'
-)
+from modelwire._gen import POOL as _modelwire_pool
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
@@ -25,7 +17,7 @@ _sym_db = _symbol_database.Default()
 from modelwire._gen.clarifai.api.status import status_code_pb2 as clarifai_dot_api_dot_status_dot_status__code__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n clarifai/api/status/status.proto\x12\x13\x63larifai.api.status\x1a%clarifai/api/status/status_code.proto\"\xbc\x02\n\x06Status\x12-\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1f.clarifai.api.status.StatusCode\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x03 \x01(\t\x12\x13\n\x0bstack_trace\x18\x04 \x03(\t\x12\x19\n\x11percent_completed\x18\x05 \x01(\r\x12\x16\n\x0etime_remaining\x18\x06 \x01(\r\x12\x0e\n\x06req_id\x18\x07 \x01(\t\x12\x18\n\x10internal_details\x18\x08 \x01(\t\x12\x38\n\rredirect_info\x18\t \x01(\x0b\x32!.clarifai.api.status.RedirectInfo\x12\x17\n\x0f\x64\x65veloper_notes\x18\n \x01(\t\x12\x18\n\x10http_status_code\x18\x0b \x01(\r\"d\n\x0cRedirectInfo\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x15\n\rresource_type\x18\x02 \x01(\t\x12\x17\n\x0fold_resource_id\x18\x03 \x01(\t\x12\x17\n\x0fnew_resource_id\x18\x04 \x01(\t\";\n\x0c\x42\x61seResponse\x12+\n\x06status\x18\x01 \x01(\x0b\x32\x1b.clarifai.api.status.Statusb\x06proto3')
+DESCRIPTOR = _modelwire_pool.AddSerializedFile(b'\n clarifai/api/status/status.proto\x12\x13\x63larifai.api.status\x1a%clarifai/api/status/status_code.proto\"\xbc\x02\n\x06Status\x12-\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1f.clarifai.api.status.StatusCode\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x03 \x01(\t\x12\x13\n\x0bstack_trace\x18\x04 \x03(\t\x12\x19\n\x11percent_completed\x18\x05 \x01(\r\x12\x16\n\x0etime_remaining\x18\x06 \x01(\r\x12\x0e\n\x06req_id\x18\x07 \x01(\t\x12\x18\n\x10internal_details\x18\x08 \x01(\t\x12\x38\n\rredirect_info\x18\t \x01(\x0b\x32!.clarifai.api.status.RedirectInfo\x12\x17\n\x0f\x64\x65veloper_notes\x18\n \x01(\t\x12\x18\n\x10http_status_code\x18\x0b \x01(\r\"d\n\x0cRedirectInfo\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x15\n\rresource_type\x18\x02 \x01(\t\x12\x17\n\x0fold_resource_id\x18\x03 \x01(\t\x12\x17\n\x0fnew_resource_id\x18\x04 \x01(\t\";\n\x0c\x42\x61seResponse\x12+\n\x06status\x18\x01 \x01(\x0b\x32\x1b.clarifai.api.status.Statusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

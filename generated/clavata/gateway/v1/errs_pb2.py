@@ -6,26 +6,18 @@
 """Generated protocol buffer code."""
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
-from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-_runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    7,
-    35,
-    1,
-    '',
-    'clavata/gateway/v1/errs.proto'
-)
+from modelwire._gen import POOL as _modelwire_pool
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from modelwire._gen.google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63lavata/gateway/v1/errs.proto\x12\x12\x63lavata.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x82\x01\n\x0fPrecheckFailure\x12\x35\n\x04type\x18\x01 \x01(\x0e\x32\'.clavata.gateway.v1.PrecheckFailureType\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\'\n\x07\x64\x65tails\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value*\xba\x01\n\x13PrecheckFailureType\x12%\n!PRECHECK_FAILURE_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPRECHECK_FAILURE_TYPE_NCMEC\x10\x01\x12\x32\n.PRECHECK_FAILURE_TYPE_UNSUPPORTED_IMAGE_FORMAT\x10\x02\x12\'\n#PRECHECK_FAILURE_TYPE_INVALID_IMAGE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _modelwire_pool.AddSerializedFile(b'\n\x1d\x63lavata/gateway/v1/errs.proto\x12\x12\x63lavata.gateway.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x82\x01\n\x0fPrecheckFailure\x12\x35\n\x04type\x18\x01 \x01(\x0e\x32\'.clavata.gateway.v1.PrecheckFailureType\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\'\n\x07\x64\x65tails\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value*\xba\x01\n\x13PrecheckFailureType\x12%\n!PRECHECK_FAILURE_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bPRECHECK_FAILURE_TYPE_NCMEC\x10\x01\x12\x32\n.PRECHECK_FAILURE_TYPE_UNSUPPORTED_IMAGE_FORMAT\x10\x02\x12\'\n#PRECHECK_FAILURE_TYPE_INVALID_IMAGE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

@@ -6,17 +6,9 @@
 """Generated protocol buffer code."""
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
-from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-_runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    7,
-    35,
-    1,
-    '',
-    'clavata/gateway/v1/labels.proto'
-)
+from modelwire._gen import POOL as _modelwire_pool
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
@@ -26,7 +18,7 @@ from modelwire._gen.clavata.shared.v1 import public_pb2 as clavata_dot_shared_do
 from modelwire._gen.clavata.shared.v1 import shared_pb2 as clavata_dot_shared_dot_v1_dot_shared__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63lavata/gateway/v1/labels.proto\x12\x12\x63lavata.gateway.v1\x1a\x1e\x63lavata/shared/v1/public.proto\x1a\x1e\x63lavata/shared/v1/shared.proto\"\xf9\x02\n\x15\x45valuateLabelsRequest\x12\x34\n\x0c\x63ontent_data\x18\x02 \x01(\x0b\x32\x1e.clavata.shared.v1.ContentData\x12\x16\n\tthreshold\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x11label_version_ids\x18\x04 \x03(\t\x12&\n\x19include_evaluation_report\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x44\n\x12label_eval_options\x18\x06 \x01(\x0b\x32#.clavata.shared.v1.LabelEvalOptionsH\x02\x88\x01\x01\x12\x1b\n\x0eglobal_context\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\x0c\n\n_thresholdB\x1c\n\x1a_include_evaluation_reportB\x15\n\x13_label_eval_optionsB\x11\n\x0f_global_contextJ\x04\x08\x01\x10\x02R\x10label_version_id\"\xd2\x03\n\x16\x45valuateLabelsResponse\x12\x14\n\x0c\x63ontent_hash\x18\x01 \x01(\t\x12G\n\x07results\x18\x02 \x03(\x0b\x32\x36.clavata.gateway.v1.EvaluateLabelsResponse.LabelResult\x1a\xd8\x02\n\x0bLabelResult\x12\x18\n\x10label_version_id\x18\x01 \x01(\t\x12\x10\n\x08job_uuid\x18\x02 \x01(\t\x12\x0f\n\x05\x65rror\x18\x03 \x01(\tH\x00\x12W\n\nevaluation\x18\x04 \x01(\x0b\x32\x41.clavata.gateway.v1.EvaluateLabelsResponse.LabelResult.EvaluationH\x00\x12\x10\n\x08label_id\x18\x07 \x01(\t\x1a\x96\x01\n\nEvaluation\x12\r\n\x05score\x18\x01 \x01(\x01\x12+\n\x07outcome\x18\x02 \x01(\x0e\x32\x1a.clavata.shared.v1.Outcome\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x39\n\x06report\x18\x04 \x01(\x0b\x32).clavata.shared.v1.PolicyEvaluationReportB\x08\n\x06result2x\n\rLabelsService\x12g\n\x0e\x45valuateLabels\x12).clavata.gateway.v1.EvaluateLabelsRequest\x1a*.clavata.gateway.v1.EvaluateLabelsResponseb\x06proto3')
+DESCRIPTOR = _modelwire_pool.AddSerializedFile(b'\n\x1f\x63lavata/gateway/v1/labels.proto\x12\x12\x63lavata.gateway.v1\x1a\x1e\x63lavata/shared/v1/public.proto\x1a\x1e\x63lavata/shared/v1/shared.proto\"\xf9\x02\n\x15\x45valuateLabelsRequest\x12\x34\n\x0c\x63ontent_data\x18\x02 \x01(\x0b\x32\x1e.clavata.shared.v1.ContentData\x12\x16\n\tthreshold\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x19\n\x11label_version_ids\x18\x04 \x03(\t\x12&\n\x19include_evaluation_report\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x44\n\x12label_eval_options\x18\x06 \x01(\x0b\x32#.clavata.shared.v1.LabelEvalOptionsH\x02\x88\x01\x01\x12\x1b\n\x0eglobal_context\x18\x07 \x01(\tH\x03\x88\x01\x01\x42\x0c\n\n_thresholdB\x1c\n\x1a_include_evaluation_reportB\x15\n\x13_label_eval_optionsB\x11\n\x0f_global_contextJ\x04\x08\x01\x10\x02R\x10label_version_id\"\xd2\x03\n\x16\x45valuateLabelsResponse\x12\x14\n\x0c\x63ontent_hash\x18\x01 \x01(\t\x12G\n\x07results\x18\x02 \x03(\x0b\x32\x36.clavata.gateway.v1.EvaluateLabelsResponse.LabelResult\x1a\xd8\x02\n\x0bLabelResult\x12\x18\n\x10label_version_id\x18\x01 \x01(\t\x12\x10\n\x08job_uuid\x18\x02 \x01(\t\x12\x0f\n\x05\x65rror\x18\x03 \x01(\tH\x00\x12W\n\nevaluation\x18\x04 \x01(\x0b\x32\x41.clavata.gateway.v1.EvaluateLabelsResponse.LabelResult.EvaluationH\x00\x12\x10\n\x08label_id\x18\x07 \x01(\t\x1a\x96\x01\n\nEvaluation\x12\r\n\x05score\x18\x01 \x01(\x01\x12+\n\x07outcome\x18\x02 \x01(\x0e\x32\x1a.clavata.shared.v1.Outcome\x12\x11\n\tthreshold\x18\x03 \x01(\x01\x12\x39\n\x06report\x18\x04 \x01(\x0b\x32).clavata.shared.v1.PolicyEvaluationReportB\x08\n\x06result2x\n\rLabelsService\x12g\n\x0e\x45valuateLabels\x12).clavata.gateway.v1.EvaluateLabelsRequest\x1a*.clavata.gateway.v1.EvaluateLabelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

@@ -5,7 +5,7 @@ import warnings
 
 from modelwire._gen.clavata.gateway.v1 import labels_pb2 as clavata_dot_gateway_dot_v1_dot_labels__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.80.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

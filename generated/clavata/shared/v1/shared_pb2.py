@@ -6,17 +6,9 @@
 """Generated protocol buffer code."""
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
-from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-_runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    7,
-    35,
-    1,
-    '',
-    'clavata/shared/v1/shared.proto'
-)
+from modelwire._gen import POOL as _modelwire_pool
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
@@ -24,7 +16,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63lavata/shared/v1/shared.proto\x12\x11\x63lavata.shared.v1\"\xd2\x01\n\x10LabelEvalOptions\x12\x19\n\x0c\x62ypass_cache\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\texpedited\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0b\x62undle_size\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x16\n\tthreshold\x18\x04 \x01(\x01H\x03\x88\x01\x01\x12\x12\n\x05stack\x18\x05 \x01(\tH\x04\x88\x01\x01\x42\x0f\n\r_bypass_cacheB\x0c\n\n_expeditedB\x0e\n\x0c_bundle_sizeB\x0c\n\n_thresholdB\x08\n\x06_stackb\x06proto3')
+DESCRIPTOR = _modelwire_pool.AddSerializedFile(b'\n\x1e\x63lavata/shared/v1/shared.proto\x12\x11\x63lavata.shared.v1\"\xd2\x01\n\x10LabelEvalOptions\x12\x19\n\x0c\x62ypass_cache\x18\x01 \x01(\x08H\x00\x88\x01\x01\x12\x16\n\texpedited\x18\x02 \x01(\x08H\x01\x88\x01\x01\x12\x18\n\x0b\x62undle_size\x18\x03 \x01(\rH\x02\x88\x01\x01\x12\x16\n\tthreshold\x18\x04 \x01(\x01H\x03\x88\x01\x01\x12\x12\n\x05stack\x18\x05 \x01(\tH\x04\x88\x01\x01\x42\x0f\n\r_bypass_cacheB\x0c\n\n_expeditedB\x0e\n\x0c_bundle_sizeB\x0c\n\n_thresholdB\x08\n\x06_stackb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

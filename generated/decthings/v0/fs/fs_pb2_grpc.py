@@ -5,7 +5,7 @@ import warnings
 
 from modelwire._gen.decthings.v0.fs import fs_pb2 as decthings_dot_v0_dot_fs_dot_fs__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.80.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

@@ -6,17 +6,9 @@
 """Generated protocol buffer code."""
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
-from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-_runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC,
-    7,
-    35,
-    1,
-    '',
-    'decthings/v0/language/language.proto'
-)
+from modelwire._gen import POOL as _modelwire_pool
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
@@ -25,7 +17,7 @@ _sym_db = _symbol_database.Default()
 from modelwire._gen.decthings.v0 import options_pb2 as decthings_dot_v0_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$decthings/v0/language/language.proto\x12\x15\x64\x65\x63things.v0.language\x1a\x1a\x64\x65\x63things/v0/options.proto\"S\n\x19StartLanguageServerParams\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12$\n\x08language\x18\x02 \x01(\tB\x12\xf2\xbb\x18\x0ego|python|rust\"7\n\x19StartLanguageServerResult\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\"M\n\x1bWriteToLanguageServerParams\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x04\xf8\xbb\x18\x01\"\x1d\n\x1bWriteToLanguageServerResult\"9\n\x1bUnsubscribeFromEventsParams\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\"\x1d\n\x1bUnsubscribeFromEventsResult\"[\n\tExitEvent\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\x12(\n\x06reason\x18\x02 \x01(\tB\x18\xf2\xbb\x18\x14timedout|oom|unknown:\x08\xc2\xbc\x18\x04\x65xit\"E\n\tDataEvent\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x04\xf8\xbb\x18\x01:\x08\xc2\xbc\x18\x04\x64\x61ta2\x8e\x03\n\x08Language\x12y\n\x13StartLanguageServer\x12\x30.decthings.v0.language.StartLanguageServerParams\x1a\x30.decthings.v0.language.StartLanguageServerResult\x12\x7f\n\x15WriteToLanguageServer\x12\x32.decthings.v0.language.WriteToLanguageServerParams\x1a\x32.decthings.v0.language.WriteToLanguageServerResult\x12\x85\x01\n\x15UnsubscribeFromEvents\x12\x32.decthings.v0.language.UnsubscribeFromEventsParams\x1a\x32.decthings.v0.language.UnsubscribeFromEventsResult\"\x04\xa0\xbb\x18\x02\x62\x06proto3')
+DESCRIPTOR = _modelwire_pool.AddSerializedFile(b'\n$decthings/v0/language/language.proto\x12\x15\x64\x65\x63things.v0.language\x1a\x1a\x64\x65\x63things/v0/options.proto\"S\n\x19StartLanguageServerParams\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12$\n\x08language\x18\x02 \x01(\tB\x12\xf2\xbb\x18\x0ego|python|rust\"7\n\x19StartLanguageServerResult\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\"M\n\x1bWriteToLanguageServerParams\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x04\xf8\xbb\x18\x01\"\x1d\n\x1bWriteToLanguageServerResult\"9\n\x1bUnsubscribeFromEventsParams\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\"\x1d\n\x1bUnsubscribeFromEventsResult\"[\n\tExitEvent\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\x12(\n\x06reason\x18\x02 \x01(\tB\x18\xf2\xbb\x18\x14timedout|oom|unknown:\x08\xc2\xbc\x18\x04\x65xit\"E\n\tDataEvent\x12\x1a\n\x12language_server_id\x18\x01 \x01(\t\x12\x12\n\x04\x64\x61ta\x18\x02 \x01(\x0c\x42\x04\xf8\xbb\x18\x01:\x08\xc2\xbc\x18\x04\x64\x61ta2\x8e\x03\n\x08Language\x12y\n\x13StartLanguageServer\x12\x30.decthings.v0.language.StartLanguageServerParams\x1a\x30.decthings.v0.language.StartLanguageServerResult\x12\x7f\n\x15WriteToLanguageServer\x12\x32.decthings.v0.language.WriteToLanguageServerParams\x1a\x32.decthings.v0.language.WriteToLanguageServerResult\x12\x85\x01\n\x15UnsubscribeFromEvents\x12\x32.decthings.v0.language.UnsubscribeFromEventsParams\x1a\x32.decthings.v0.language.UnsubscribeFromEventsResult\"\x04\xa0\xbb\x18\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

@@ -5,7 +5,7 @@ import warnings
 
 from modelwire._gen.decthings.v0.persistent_launcher import persistent_launcher_pb2 as decthings_dot_v0_dot_persistent__launcher_dot_persistent__launcher__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.80.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 

@@ -2,14 +2,16 @@
 
     from modelwire.clarifai.legacy import ClarifaiApp, Image
 
-    app = ClarifaiApp(app_id="my-app")  # CLARIFAI_API_KEY (or CLARIFAI_PAT), CLARIFAI_USER_ID
+    app = ClarifaiApp(api_key="...")  # an app's API key names the app (or CLARIFAI_API_KEY)
+    # with a personal access token: ClarifaiApp(app_id="my-app", user_id="me", api_key="<PAT>")
     app.inputs.create_image(Image(url="https://samples.clarifai.com/metro-north.jpg", concepts=["train"]))
     print(app.tag_urls(["https://samples.clarifai.com/metro-north.jpg"])["outputs"][0]["data"]["concepts"])
 
 Names and parameters are the published 2.x client's; every call is a V2 RPC made by the modern
 SDK's machinery (one shared connection, deadlines, retries, typed errors). How each legacy
 feature maps onto V2 is documented in `client`, `inputs`, `models`, `search` and `types`; the
-gaps (crop, closed_environment, app secrets) fail with a UserError that says what to do instead.
+gaps (crop, closed_environment) fail with a UserError that says what to do instead, and an
+`app_secret` is ignored with a DeprecationWarning (V2 has no id/secret tokens).
 Methods that returned JSON return dicts with snake_case keys and integer status codes.
 """
 

@@ -67,9 +67,39 @@ def timestamp_text(msg: Any, field: str) -> str | None:
     return str(getattr(msg, field).ToJsonString()) if msg.HasField(field) else None
 
 
+# The ids a key-scoped client is built with, to pass the modern clients' checks for a user and an
+# app: its requests carry an empty user_app_id instead (see `key_scoped`). "me" is the API's alias
+# of the key's owner, so `user_id` stays true; the app has no name on this side.
+KEY_USER, KEY_APP = "me", "-"
+
+
+def key_scoped(client: C) -> C:
+    """Address `client` to the app its API key implies: requests carry an empty user_app_id, which
+    the server resolves from an app-scoped key (the 2.x norm: `ClarifaiApp(api_key=...)`)."""
+    client.user_id, client.app_id = KEY_USER, ""
+    client.user_app_id = resources_pb2.UserAppIDSet()
+    return client
+
+
+def is_key_scoped(client: BaseClient) -> bool:
+    """True when `client` works in the app its API key implies (no ids of its own)."""
+    return not (client.user_app_id.user_id or client.user_app_id.app_id)
+
+
+def app_name(client: BaseClient) -> str:
+    """`client`'s app, for messages."""
+    if is_key_scoped(client):
+        return "the API key's app"
+    return f"app {client.app_id!r} of user {client.user_id!r}"
+
+
 def scope_of(client: BaseClient, user_id: str, app_id: str) -> resources_pb2.UserAppIDSet | None:
-    """The scope to address a resource of user_id/app_id from `client` (None: client's own app)."""
+    """The scope to address a resource of user_id/app_id from `client` (None: client's own app).
+    An app-scoped key reaches only its own app besides the public models, so for a key-scoped
+    client every other owner is its own app, addressed as always by the empty user_app_id."""
     if (user_id, app_id) == (client.user_id, client.app_id):
+        return None
+    if is_key_scoped(client) and (user_id, app_id) != (PUBLIC.user_id, PUBLIC.app_id):
         return None
     return resources_pb2.UserAppIDSet(user_id=user_id, app_id=app_id)
 
@@ -86,8 +116,16 @@ def call(
 @contextmanager
 def derived(api: BaseClient, cls: type[C], **kwargs: Any) -> Iterator[C]:
     """A modern client on `api`'s connection for one operation, released right after (legacy
-    objects are made freely and never closed, so they must not hold the connection open)."""
+    objects are made freely and never closed, so they must not hold the connection open).
+    From a key-scoped `api`, a client of the key's own app is key-scoped too."""
+    own_app = (
+        is_key_scoped(api) and scope_of(api, kwargs.get("user_id", ""), kwargs.get("app_id", "")) is None
+    )
+    if own_app:
+        kwargs.update(user_id=KEY_USER, app_id=KEY_APP)
     client = api._derive(cls, **kwargs)
+    if own_app:
+        key_scoped(client)
     try:
         yield client
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -9,15 +11,31 @@ from modelwire._core.config import env, first_set
 from modelwire._core.errors import ConfigurationError
 from modelwire._core.polling import poll
 from modelwire._core.retry import RetryPolicy
+from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai.app import App
 from modelwire.clarifai.errors import ApiClientError, UserError
-from modelwire.clarifai.legacy._wire import MAX_BATCH
+from modelwire.clarifai.legacy._wire import KEY_APP, KEY_USER, MAX_BATCH, is_key_scoped, key_scoped
 from modelwire.clarifai.legacy.concepts import Concepts
 from modelwire.clarifai.legacy.inputs import Inputs
 from modelwire.clarifai.legacy.models import Models
 from modelwire.clarifai.legacy.types import Image
 
 DEFAULT_WAIT = 600.0  # seconds a wait_until_* helper waits at most by default
+
+
+def _key_app(**options: Any) -> App:
+    """The App an app-scoped API key implies (its requests carry an empty user_app_id)."""
+    app = key_scoped(App(app_id=KEY_APP, user_id=KEY_USER, **options))
+    app.id = ""
+    app.app_info = resources_pb2.App()
+    return app
+
+
+def _set_log_level(level: int | str) -> None:
+    try:
+        logging.getLogger("modelwire.clarifai").setLevel(level)
+    except (TypeError, ValueError):
+        raise UserError(f"log_level must be a logging level such as logging.DEBUG, got {level!r}") from None
 
 
 def _timeout(value: Any) -> float:
@@ -43,15 +61,21 @@ class ClarifaiApp:
     """One Clarifai application: `app.concepts`, `app.inputs`, `app.models` (and `app.api`, the
     modern `App` underneath, on the same connection).
 
-        app = ClarifaiApp(app_id="my-app")    # key from CLARIFAI_API_KEY, user from CLARIFAI_USER_ID
+        app = ClarifaiApp(api_key="...")      # an app's API key: the key names the app (2.x style)
+        app = ClarifaiApp(app_id="my-app", user_id="me", api_key="<personal access token>")
 
-    Credentials: `api_key=`, else CLARIFAI_API_KEY, else CLARIFAI_PAT: a personal access token
-    (or an app's API key). V2 addresses every call to `user_id/app_id` explicitly, so the app is
-    named by `app_id=` (else CLARIFAI_APP_ID) and its owner by `user_id=` (else CLARIFAI_USER_ID).
+    Credentials: `api_key=`, else CLARIFAI_API_KEY, else CLARIFAI_PAT. Without `app_id=` (nor
+    CLARIFAI_APP_ID) the key must be an app-scoped API key: requests then carry an empty
+    `user_app_id` and the API works in the key's app, as in 2.x. A personal access token reaches
+    every app of its user, so it needs `app_id=` and `user_id=` (else CLARIFAI_USER_ID); used
+    without them, the first call fails with the API's ApiError. Nothing is requested here: a wrong
+    key surfaces as ApiError on the first call.
+
     `base_url=` (else CLARIFAI_API_BASE, else https://api.clarifai.com) picks the endpoint, e.g.
-    the emulator's http://127.0.0.1:<port>. `app_secret` (the retired token exchange) is refused;
-    `quiet` is accepted and unused: this client never checks for upgrades. Nothing is requested
-    until a method needs it; `timeout` (per call) and `retry` are the modern client's options.
+    the emulator's http://127.0.0.1:<port>. `app_secret` (the retired id/secret token exchange)
+    is ignored with a DeprecationWarning. `quiet` is accepted and unused (this client never checks
+    for upgrades); `log_level`, when given, sets the level of the ``modelwire.clarifai`` logger.
+    `timeout` (per call) and `retry` are the modern client's options.
     """
 
     def __init__(
@@ -61,15 +85,19 @@ class ClarifaiApp:
         base_url: str | None = None,
         api_key: str | None = None,
         quiet: bool = True,
+        log_level: int | str | None = None,
         *,
         user_id: str | None = None,
         timeout: float | None = 60.0,
         retry: RetryPolicy | None = None,
     ) -> None:
         if app_secret is not None:
-            raise UserError(
-                "app_secret is not supported: Clarifai retired app id/secret tokens; pass api_key= "
-                "(a personal access token or an API key) and app_id= (the app to work in)"
+            # 2.x warned and then refused; V2 has no token exchange, so the secret has no use here.
+            warnings.warn(
+                "app_secret is ignored: Clarifai retired app id/secret tokens; authenticate with "
+                "api_key= (an app's API key, or a personal access token with app_id= and user_id=)",
+                DeprecationWarning,
+                stacklevel=2,
             )
         key = first_set(api_key, env("CLARIFAI_API_KEY"), env("CLARIFAI_PAT"))
         if not key:
@@ -77,12 +105,18 @@ class ClarifaiApp:
                 "No Clarifai API key: pass api_key='...' or set CLARIFAI_API_KEY (CLARIFAI_PAT is read too)"
             )
         chosen_app = first_set(app_id, env("CLARIFAI_APP_ID"))
-        if not chosen_app:
-            raise UserError("ClarifaiApp needs the app to work in: pass app_id='...' or set CLARIFAI_APP_ID")
+        if not chosen_app and user_id:
+            raise UserError(
+                "user_id= goes with app_id=: without an app, the app (and user) of the API key are used"
+            )
+        if log_level is not None:
+            _set_log_level(log_level)
         self.quiet = quiet
-        self.api = App(
-            app_id=chosen_app, user_id=user_id, base_url=base_url, pat=key, timeout=timeout, retry=retry
-        )
+        options: dict[str, Any] = {"base_url": base_url, "pat": key, "timeout": timeout, "retry": retry}
+        if chosen_app:
+            self.api = App(app_id=chosen_app, user_id=user_id, **options)
+        else:
+            self.api = _key_app(**options)
         self.auth = Auth(self.api)
         self.concepts = Concepts(self.api)
         self.inputs = Inputs(self.api)
@@ -164,5 +198,7 @@ class ClarifaiApp:
         self.close()
 
     def __repr__(self) -> str:
+        if is_key_scoped(self.api):
+            return f"ClarifaiApp(<the API key's app>, base_url={self.api.base_url!r})"
         ids = f"app_id={self.api.id!r}, user_id={self.api.user_id!r}"
         return f"ClarifaiApp({ids}, base_url={self.api.base_url!r})"

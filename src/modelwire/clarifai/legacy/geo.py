@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai.errors import UserError
@@ -54,27 +54,28 @@ class GeoPoint:
 
 @dataclass
 class GeoLimit:
-    """A range around a point: `GeoLimit("mile" | "kilometer" | "degree" | "radian", range)`."""
+    """A range around a point: `GeoLimit(limit_type="mile", limit_range=10)`, the type one of
+    mile, kilometer, degree or radian (2.x's defaults). As in 2.x, `limit_type` then holds the
+    API's name for the unit (``withinMiles``, ...), which is also accepted as input."""
+
+    convert_table: ClassVar[dict[str, str]] = dict(_LIMIT_TYPES)
 
     limit_type: str = "mile"
-    limit_range: float = 20
+    limit_range: float = 10
 
     def __post_init__(self) -> None:
         if self.limit_type not in _LIMIT_TYPES and self.limit_type not in _LIMIT_TYPES.values():
             raise UserError(f"limit_type must be one of {list(_LIMIT_TYPES)}, got {self.limit_type!r}")
+        self.limit_type = _LIMIT_TYPES.get(self.limit_type, self.limit_type)
         self.limit_range = _number(self.limit_range, "limit_range")
         if self.limit_range <= 0:
             raise UserError(f"limit_range must be above 0, got {self.limit_range}")
 
-    @property
-    def _wire_type(self) -> str:
-        return _LIMIT_TYPES.get(self.limit_type, self.limit_type)
-
     def _proto(self) -> resources_pb2.GeoLimit:
-        return resources_pb2.GeoLimit(type=self._wire_type, value=self.limit_range)
+        return resources_pb2.GeoLimit(type=self.limit_type, value=self.limit_range)
 
     def dict(self) -> dict[str, Any]:
-        return {"geo_limit": {"type": self._wire_type, "value": self.limit_range}}
+        return {"geo_limit": {"type": self.limit_type, "value": self.limit_range}}
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from modelwire._core.batching import chunked, run_batches
 from modelwire._core.errors import NotFoundError
-from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai.app import App
 from modelwire.clarifai.errors import UserError
@@ -51,12 +51,14 @@ from modelwire.clarifai.legacy.types import (
     id_list,
     label,
 )
+from modelwire.clarifai.lister import _check_page_args
 from modelwire.clarifai.model import Model as ModernModel
 
 ACTIONS = ("merge", "overwrite", "remove")
 OUTPUTS_MODEL = "general-image-recognition"  # Clarifai's general model, in clarifai/main
 _DELETED = ApiStatus(status_code_pb2.SUCCESS, "Ok")
 ConceptPair = ConceptLike | tuple[ConceptLike, bool]
+SearchResult = list[Input] | dict[str, Any]  # the matching inputs, or (raw=True) the response JSON
 
 
 def outputs_annotation_id(input_id: str) -> str:
@@ -256,7 +258,7 @@ class Inputs:
     def merge_concepts(
         self,
         input_id: str,
-        concepts: Sequence[ConceptLike] | None,
+        concepts: Sequence[ConceptLike] | None = None,
         not_concepts: Sequence[ConceptLike] | None = None,
         overwrite: bool = False,
     ) -> Input:
@@ -267,7 +269,7 @@ class Inputs:
     def add_concepts(
         self,
         input_id: str,
-        concepts: Sequence[ConceptLike] | None,
+        concepts: Sequence[ConceptLike] | None = None,
         not_concepts: Sequence[ConceptLike] | None = None,
     ) -> Input:
         return self.merge_concepts(input_id, concepts, not_concepts)
@@ -364,10 +366,21 @@ class Inputs:
 
     # -- searching ---------------------------------------------------------------------------------------
 
-    def search(self, qb: SearchQueryBuilder, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> list[Input]:
-        """One page of the inputs matching every term of `qb`, best first (each with its `score`)."""
+    def search(
+        self, qb: SearchQueryBuilder, page: int = 1, per_page: int = DEFAULT_PER_PAGE, raw: bool = False
+    ) -> SearchResult:
+        """One page of the inputs matching every term of `qb`, best first (each with its `score`);
+        with raw=True, that page's response as JSON (`hits`: score and input) instead."""
         if not isinstance(qb, SearchQueryBuilder):
             raise UserError(f"search takes a SearchQueryBuilder, got {type(qb).__name__}")
+        if raw:
+            _check_page_args(page, per_page)
+            response = self.api._request(
+                "PostInputsSearches",
+                searches=[resources_pb2.Search(query=qb._query())],
+                pagination=service_pb2.Pagination(page=page, per_page=per_page),
+            )
+            return as_json(response)
         hits = search_items(
             self.api,
             "PostInputsSearches",
@@ -380,12 +393,17 @@ class Inputs:
         return list(hits)
 
     def _search_terms(
-        self, terms: Sequence[SearchTerm], page: int, per_page: int, language: str | None = None
-    ) -> list[Input]:
+        self,
+        terms: Sequence[SearchTerm],
+        page: int,
+        per_page: int,
+        raw: bool,
+        language: str | None = None,
+    ) -> SearchResult:
         qb = SearchQueryBuilder(language)
         for term in terms:
             qb.add_term(term)
-        return self.search(qb, page, per_page)
+        return self.search(qb, page, per_page, raw)
 
     def search_by_annotated_concepts(
         self,
@@ -397,13 +415,14 @@ class Inputs:
         concept_ids: Sequence[str] | None = None,
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
-    ) -> list[Input]:
+        raw: bool = False,
+    ) -> SearchResult:
         """Inputs labelled with (value=False: not labelled with) every given concept."""
         terms = [
             InputSearchTerm(concept=name, concept_id=cid, value=v)
             for name, cid, v in _concept_terms(concept, concepts, value, values, concept_id, concept_ids)
         ]
-        return self._search_terms(terms, page, per_page)
+        return self._search_terms(terms, page, per_page, raw)
 
     def search_by_predicted_concepts(
         self,
@@ -416,13 +435,14 @@ class Inputs:
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
         lang: str | None = None,
-    ) -> list[Input]:
+        raw: bool = False,
+    ) -> SearchResult:
         """Inputs in which models see every given concept (names in `lang` when given)."""
         terms = [
             OutputSearchTerm(concept=name, concept_id=cid, value=v)
             for name, cid, v in _concept_terms(concept, concepts, value, values, concept_id, concept_ids)
         ]
-        return self._search_terms(terms, page, per_page, lang)
+        return self._search_terms(terms, page, per_page, raw, lang)
 
     def search_by_geo(
         self,
@@ -431,12 +451,13 @@ class Inputs:
         geo_box: GeoBox | None = None,
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
-    ) -> list[Input]:
-        """Inputs within `geo_limit` (default 20 miles) of `geo_point`, or inside `geo_box`."""
+        raw: bool = False,
+    ) -> SearchResult:
+        """Inputs within `geo_limit` (default 10 miles, as in 2.x) of `geo_point`, or inside `geo_box`."""
         if geo_point is not None and geo_limit is None:
-            geo_limit = GeoLimit("mile", 20)
+            geo_limit = GeoLimit()
         geo = Geo(geo_point=geo_point, geo_limit=geo_limit, geo_box=geo_box)
-        return self._search_terms([InputSearchTerm(geo=geo)], page, per_page)
+        return self._search_terms([InputSearchTerm(geo=geo)], page, per_page, raw)
 
     def search_by_image(
         self,
@@ -450,7 +471,8 @@ class Inputs:
         crop: Sequence[float] | None = None,
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
-    ) -> list[Input]:
+        raw: bool = False,
+    ) -> SearchResult:
         """Inputs visually similar to one image given by exactly one of the arguments."""
         if crop is not None:
             raise UserError(CROP_UNSUPPORTED)
@@ -478,21 +500,21 @@ class Inputs:
                 filename=filename,
             )
             term = _image_term(query)
-        return self._search_terms([term], page, per_page)
+        return self._search_terms([term], page, per_page, raw)
 
     def search_by_metadata(
-        self, metadata: dict[str, Any], page: int = 1, per_page: int = DEFAULT_PER_PAGE
-    ) -> list[Input]:
+        self, metadata: dict[str, Any], page: int = 1, per_page: int = DEFAULT_PER_PAGE, raw: bool = False
+    ) -> SearchResult:
         """Inputs whose metadata contains `metadata` (nested dicts match nested keys)."""
         if not isinstance(metadata, dict) or not metadata:
             raise UserError(f"metadata must be a non-empty dict, got {metadata!r}")
-        return self._search_terms([InputSearchTerm(metadata=metadata)], page, per_page)
+        return self._search_terms([InputSearchTerm(metadata=metadata)], page, per_page, raw)
 
     def search_by_original_url(
-        self, url: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE
-    ) -> list[Input]:
+        self, url: str, page: int = 1, per_page: int = DEFAULT_PER_PAGE, raw: bool = False
+    ) -> SearchResult:
         """Inputs added from exactly this URL."""
-        return self._search_terms([InputSearchTerm(url=url)], page, per_page)
+        return self._search_terms([InputSearchTerm(url=url)], page, per_page, raw)
 
 
 def _image_term(image: Image) -> OutputSearchTerm:

@@ -15,7 +15,9 @@ error, not a guess), then tried as a public model id. Making a ClarifaiApp costs
 
 What V2 no longer has:
 
-* ``closed_environment``: OutputConfig lost the field, so True is refused (False is what V2 does);
+* ``closed_environment``: V2's OutputConfig has no such field any more (the legacy API had
+  ``bool closed_environment = 2``; clarifai-grpc 12.6.0 neither declares nor reserves it), so True
+  is refused (False is what V2 does);
 * model feedback (PostModelFeedback): `send_concept_feedback` / `send_region_feedback` store the
   feedback as an annotation of the input in the app (added from `url` first if the app lacks it),
   with the model and the FeedbackInfo in ``annotation_info.feedback``.
@@ -39,6 +41,7 @@ from modelwire.clarifai.legacy._wire import (
     ITEM_OK,
     PUBLIC,
     api_error,
+    app_name,
     as_json,
     call,
     derived,
@@ -187,22 +190,17 @@ class Model:
     def delete_version(self, version_id: str) -> dict[str, Any]:
         return as_json(self._call("DeleteModelVersion", version_id=version_id))
 
-    def get_inputs(
-        self, version_id: str | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
-    ) -> list[Input]:
-        """One page of the inputs the model (or one version of it) trains on."""
-        listing = scoped_list(
-            self.api,
-            "ListModelInputs",
-            Input._from_proto,
-            self._scope,
-            items_field="inputs",
-            page_no=page,
-            per_page=per_page,
-            model_id=self.model_id,
-            version_id=version_id or "",
-        )
-        return list(listing)
+    def create_version(self) -> dict[str, Any]:
+        """A new version of the model, trained on its concepts as they are now (PostModelVersions,
+        not waited for: `train(sync=False)`); the response as JSON."""
+        return as_json(self._post_version())
+
+    def evaluate(self) -> dict[str, Any]:
+        """Evaluate this Model's version (PostModelVersionMetrics); the response as JSON. Needs
+        `model_version` (a Model from `train()` or `models.get()` of a trained model has it)."""
+        if not self.model_version:
+            raise UserError("evaluate needs the model's version: set model.model_version = '<version id>'")
+        return as_json(self._call("PostModelVersionMetrics", version_id=self.model_version))
 
     # -- concepts and settings --------------------------------------------------------------------------
 
@@ -243,6 +241,15 @@ class Model:
 
     # -- training ----------------------------------------------------------------------------------------
 
+    def _post_version(self) -> Any:
+        """PostModelVersions with the model's concepts and output config as they are now."""
+        self._apply(self._call("GetModel").model)
+        version = resources_pb2.ModelVersion()
+        output = _output_info(self._info)
+        version.output_info.data.concepts.extend(output.data.concepts)
+        version.output_info.output_config.CopyFrom(output.output_config)
+        return self._call("PostModelVersions", model_versions=[version])
+
     def train(self, sync: bool = True, timeout: float = 60) -> Model | dict[str, Any]:
         """Train a new version on the app's inputs labelled with the model's concepts. With sync,
         wait (polling with backoff, at most `timeout` seconds) and return the trained Model; an
@@ -250,12 +257,7 @@ class Model:
         the PostModelVersions response as JSON."""
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
             raise UserError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        self._apply(self._call("GetModel").model)  # train what the model is now
-        version = resources_pb2.ModelVersion()
-        output = _output_info(self._info)
-        version.output_info.data.concepts.extend(output.data.concepts)
-        version.output_info.output_config.CopyFrom(output.output_config)
-        response = self._call("PostModelVersions", model_versions=[version])
+        response = self._post_version()
         if not sync:
             return as_json(response)
         version_id = response.model.model_version.id
@@ -299,7 +301,14 @@ class Model:
         min_value: float | None,
         max_concepts: int | None,
         select_concepts: Sequence[ConceptLike] | None,
+        sample_ms: int | None = None,
     ) -> dict[str, Any]:
+        if sample_ms is not None and (
+            isinstance(sample_ms, bool) or not isinstance(sample_ms, int) or sample_ms <= 0
+        ):
+            raise UserError(
+                f"sample_ms must be a positive int (milliseconds between video frames), got {sample_ms!r}"
+            )
         if min_value is not None and not (isinstance(min_value, (int, float)) and 0 <= min_value <= 1):
             raise UserError(f"min_value must be between 0 and 1, got {min_value!r}")
         if max_concepts is not None and (
@@ -317,6 +326,7 @@ class Model:
             "min_value": min_value,
             "max_concepts": max_concepts,
             "select_concepts": selected or None,
+            "sample_ms": sample_ms,
         }
         chosen = {k: v for k, v in config.items() if v is not None}
         return self.predict([media], {"output_config": chosen} if chosen else None)
@@ -329,9 +339,10 @@ class Model:
         min_value: float | None = None,
         max_concepts: int | None = None,
         select_concepts: Sequence[ConceptLike] | None = None,
+        sample_ms: int | None = None,
     ) -> dict[str, Any]:
         media = Video(url=url) if is_video else Image(url=url)
-        return self._predict_one(media, lang, min_value, max_concepts, select_concepts)
+        return self._predict_one(media, lang, min_value, max_concepts, select_concepts, sample_ms)
 
     def predict_by_filename(
         self,
@@ -341,9 +352,10 @@ class Model:
         min_value: float | None = None,
         max_concepts: int | None = None,
         select_concepts: Sequence[ConceptLike] | None = None,
+        sample_ms: int | None = None,
     ) -> dict[str, Any]:
         media = Video(filename=filename) if is_video else Image(filename=filename)
-        return self._predict_one(media, lang, min_value, max_concepts, select_concepts)
+        return self._predict_one(media, lang, min_value, max_concepts, select_concepts, sample_ms)
 
     def predict_by_bytes(
         self,
@@ -353,12 +365,13 @@ class Model:
         min_value: float | None = None,
         max_concepts: int | None = None,
         select_concepts: Sequence[ConceptLike] | None = None,
+        sample_ms: int | None = None,
     ) -> dict[str, Any]:
         if not isinstance(raw_bytes, (bytes, bytearray)):
             raise UserError(f"raw_bytes must be bytes, got {type(raw_bytes).__name__}")
         encoded = b64encode(raw_bytes)
         media = Video(base64=encoded) if is_video else Image(base64=encoded)
-        return self._predict_one(media, lang, min_value, max_concepts, select_concepts)
+        return self._predict_one(media, lang, min_value, max_concepts, select_concepts, sample_ms)
 
     def predict_by_base64(
         self,
@@ -368,9 +381,10 @@ class Model:
         min_value: float | None = None,
         max_concepts: int | None = None,
         select_concepts: Sequence[ConceptLike] | None = None,
+        sample_ms: int | None = None,
     ) -> dict[str, Any]:
         media = Video(base64=base64_bytes) if is_video else Image(base64=base64_bytes)
-        return self._predict_one(media, lang, min_value, max_concepts, select_concepts)
+        return self._predict_one(media, lang, min_value, max_concepts, select_concepts, sample_ms)
 
     # -- feedback (annotations, see the module docstring) -------------------------------------------------
 
@@ -432,6 +446,36 @@ class Model:
         labels = Input(input_id, concepts, not_concepts, regions=regions, feedback_info=feedback_info)
         return self._feedback(input_id, url, labels, "region")
 
+    # Last in the class: below it, `dict[...]` in an annotation would name this method.
+    def dict(self) -> dict[str, Any]:
+        """The model as the legacy JSON (id, name, concepts and output config)."""
+        config = {
+            "concepts_mutually_exclusive": self.concepts_mutually_exclusive,
+            "closed_environment": self.closed_environment,
+        }
+        model: dict[str, Any] = {"id": self.model_id, "name": self.model_name}
+        model["output_info"] = {"output_config": config}
+        if self.concepts:
+            model["output_info"]["data"] = {"concepts": [{"id": c} for c in self.concepts]}
+        return {"model": model}
+
+    def get_inputs(
+        self, version_id: str | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+    ) -> list[Input]:
+        """One page of the inputs the model (or one version of it) trains on."""
+        listing = scoped_list(
+            self.api,
+            "ListModelInputs",
+            Input._from_proto,
+            self._scope,
+            items_field="inputs",
+            page_no=page,
+            per_page=per_page,
+            model_id=self.model_id,
+            version_id=version_id or "",
+        )
+        return list(listing)
+
     def __repr__(self) -> str:
         owner = f"{self.user_id}/{self.app_id}"
         return f"Model(model_id={self.model_id!r}, model_name={self.model_name!r}, owner={owner!r})"
@@ -485,8 +529,7 @@ class Models:
             "GetModel",
             status_code_pb2.MODEL_DOES_NOT_EXIST,
             "Model does not exist",
-            f"no model {what} in app {self.api.id!r} of user {self.api.user_id!r} "
-            "nor among Clarifai's public models",
+            f"no model {what} in {app_name(self.api)} nor among Clarifai's public models",
         )
 
     def _by_id(self, model_id: str) -> resources_pb2.Model:
@@ -628,6 +671,13 @@ class Models:
             return as_json(self.api._request("DeleteModelVersion", model_id=model_id, version_id=version_id))
         self._forget(model_id)
         return as_json(self.api._request("DeleteModels", ids=[model_id]))
+
+    def bulk_delete(self, model_ids: Sequence[str]) -> dict[str, Any]:
+        """Delete these models with all their versions; the response as JSON."""
+        ids = id_list(model_ids, "model_ids")
+        for model_id in ids:
+            self._forget(model_id)
+        return as_json(self.api._request("DeleteModels", ids=ids))
 
     def delete_all(self) -> dict[str, Any]:
         """Delete every model of the app (see ClarifaiApp.wait_until_models_delete_finish)."""

@@ -19,10 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.clarifai.errors import UserError
 from modelwire.clarifai.legacy._wire import as_json, from_float32, timestamp_text
 from modelwire.clarifai.legacy.geo import Geo
@@ -160,6 +161,9 @@ class BoundingBox:
                 f"got {values!r}"
             )
 
+    def dict(self) -> dict[str, Any]:
+        return {"bounding_box": asdict(self)}
+
     @classmethod
     def _from_proto(cls, box: resources_pb2.BoundingBox) -> BoundingBox:
         """The box as the API has it (not checked: a stored box may be degenerate)."""
@@ -183,6 +187,12 @@ class RegionInfo:
             raise UserError(
                 f"feedback_type must be one of {list(FEEDBACK_TYPES)}, got {self.feedback_type!r}"
             )
+
+    def dict(self) -> dict[str, Any]:
+        info: dict[str, Any] = self.bbox.dict() if self.bbox is not None else {}
+        if self.feedback_type is not None:
+            info["feedback"] = self.feedback_type
+        return {"region_info": info}
 
 
 class Region:
@@ -527,7 +537,9 @@ class ApiStatus:
         return cls(int(status.code), status.description, status.details)
 
     def dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As 2.x showed it: ``{"status": {"code", "description"}}`` (and ``details`` when set)."""
+        shown = {k: v for k, v in asdict(self).items() if k != "details" or v}
+        return {"status": shown}
 
 
 @dataclass
@@ -562,4 +574,5 @@ class InputCounts:
         )
 
     def dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """As 2.x showed it: ``{"counts": {"processed", "to_process", "errors", ...}}``."""
+        return {"counts": {k: v for k, v in asdict(self).items() if k not in ("code", "description")}}

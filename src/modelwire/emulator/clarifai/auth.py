@@ -3,8 +3,10 @@
 A request authenticates with metadata `authorization: Key <key>` or `x-clarifai-session-token:
 <token>`. The emulator's API key is a personal access token (PAT) of its user; it is accepted as a
 session token too. App keys (`KeyRing.create_app_key`) belong to one app: they may call only the
-app-scoped RPCs of that app and need no user_app_id (the key names both). Like the real API,
-failures are reported in the response status, not as gRPC errors.
+app-scoped RPCs of that app and need no user_app_id (the key names both: an empty user_app_id,
+or user_id "me", is resolved to them). A PAT names no app, so with an empty app_id an app-scoped
+RPC fails with CONN_INVALID_REQUEST. Like the real API, failures are reported in the response
+status, not as gRPC errors.
 """
 
 from __future__ import annotations
@@ -136,7 +138,12 @@ class KeyRing:
         if not scope.needs_app:
             return Caller(caller.user_id, "")
         if not caller.app_id:
-            raise ApiFailure(S.CONN_INVALID_REQUEST, f"{method} acts on an app: set user_app_id.app_id")
+            # Only an app key implies its app; a PAT reaches every app of its user, so it must name one.
+            raise ApiFailure(
+                S.CONN_INVALID_REQUEST,
+                f"{method} acts on an app: with a personal access token set user_app_id (user_id and "
+                "app_id), or authenticate with the app's API key, which implies its user and app",
+            )
         if not app_exists(caller.owner):
             raise ApiFailure(
                 S.CONN_DOES_NOT_EXIST, f"app {caller.app_id!r} of user {caller.user_id!r} does not exist"

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from google.protobuf import struct_pb2
-
 from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator.clarifai.indexing import label_concepts
 
 MIMETYPE = b"application/x.clarifai-data+protobuf"

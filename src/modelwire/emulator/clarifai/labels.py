@@ -25,11 +25,11 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from google.protobuf import struct_pb2
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator.clarifai.auth import Caller, Scope
 from modelwire.emulator.clarifai.context import Context, Route
 from modelwire.emulator.clarifai.failures import ApiFailure, Code, S, status

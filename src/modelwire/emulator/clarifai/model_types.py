@@ -26,9 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf import struct_pb2
-
 from modelwire._gen.clarifai.api import resources_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator.clarifai.learning import CENTROID, HOLDOUT_FRACTION, LOGISTIC
 
 FieldType = resources_pb2.ModelTypeField.ModelTypeFieldType

@@ -25,11 +25,11 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
-from google.protobuf import timestamp_pb2
 from numpy.typing import NDArray
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
+from modelwire._gen.google.protobuf import timestamp_pb2
 from modelwire.emulator.clarifai.content import content_kinds, has_content, process_input
 from modelwire.emulator.clarifai.embeddings import IMAGE_DIM, TEXT_DIM, embed_text
 from modelwire.emulator.clarifai.failures import ApiFailure, Code, S, status

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeVar
 
-from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
+from modelwire._gen.google.protobuf import timestamp_pb2
 from modelwire.emulator.clarifai.failures import ApiFailure, Code, S
 from modelwire.emulator.store import Store
 

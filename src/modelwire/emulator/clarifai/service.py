@@ -208,7 +208,11 @@ class ClarifaiEmulator:
         self._ctx.files.close()
 
     def create_app_key(self, app_id: str) -> str:
-        """A new API key that may call only the app-scoped RPCs of `app_id` (an existing app)."""
+        """A new API key that may call only the app-scoped RPCs of `app_id` (an existing app).
+
+        The key implies its user and app: requests may leave user_app_id empty, as the legacy
+        client does (`ClarifaiApp(api_key=emulator.clarifai.create_app_key("my-app"))`). Keys are
+        stored with the app and go when it is deleted. ValueError if the app does not exist."""
         owner = Owner(self.user_id, app_id)
         if self._ctx.records.get(APP, owner, app_id, resources_pb2.App) is None:
             raise ValueError(
@@ -232,7 +236,7 @@ class ClarifaiEmulator:
         if route is None:
             scope = Scope.PAT_USER if name in PAT_ONLY_RPCS else Scope.USER
             route = Route(scope, _not_implemented(name))
-        response_class = GetMessageClass(SERVICE.methods_by_name[name].output_type)
+        response_class: Any = GetMessageClass(SERVICE.methods_by_name[name].output_type)
 
         def serve(request: Any, context: grpc.ServicerContext) -> Message:
             metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from google.protobuf import timestamp_pb2
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
+from modelwire._gen.google.protobuf import timestamp_pb2
 from modelwire.emulator.clarifai.auth import Caller, Scope
 from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER
 from modelwire.emulator.clarifai.context import Route

@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from google.protobuf import struct_pb2
 from PIL import Image, UnidentifiedImageError
 
 from modelwire._gen.clavata.gateway.v1 import errs_pb2
 from modelwire._gen.clavata.shared.v1 import public_pb2
+from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.emulator.clavata.policy import content_hash
 
 __all__ = [

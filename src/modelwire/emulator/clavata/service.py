@@ -22,12 +22,9 @@ from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 import grpc
-from google.protobuf import timestamp_pb2
-from google.rpc import status_pb2
-from grpc_status import rpc_status
 
 from modelwire._core.config import is_loopback
-from modelwire._core.errors import detail_any
+from modelwire._core.errors import detail_any, grpc_status
 from modelwire._gen.clavata.gateway.v1 import (
     errs_pb2,
     gateway_pb2,
@@ -36,6 +33,8 @@ from modelwire._gen.clavata.gateway.v1 import (
     labels_pb2_grpc,
 )
 from modelwire._gen.clavata.shared.v1 import public_pb2
+from modelwire._gen.google.protobuf import timestamp_pb2
+from modelwire._gen.google.rpc import status_pb2
 from modelwire.emulator.clavata import policy as engine
 from modelwire.emulator.clavata.prechecks import ContentFetchError, fetch_url, precheck, precheck_image_bytes
 from modelwire.emulator.clavata.webhooks import WebhookDispatcher
@@ -76,7 +75,7 @@ class _Abort(Exception):
         status = status_pb2.Status(
             code=self.code.value[0], message=self.message, details=[detail_any(d) for d in self.details]
         )
-        context.abort_with_status(rpc_status.to_status(status))
+        context.abort_with_status(grpc_status(status))
         raise AssertionError("unreachable")  # abort_with_status always raises
 
 
