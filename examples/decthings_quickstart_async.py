@@ -4,8 +4,11 @@
     export DECTHINGS_API_KEY=dev-key DECTHINGS_HTTP_URL=http://127.0.0.1:8080/v0
     python examples/decthings_quickstart_async.py
 
-Differences from the published client: each call returns its result (an API error raises a typed
-exception instead of coming back as the second item of a tuple), and the docs' async snippet builds
+This uses the recommended raising client (`modelwire.decthings`); the mechanical rewrite
+(`decthings_api.client` -> `modelwire.decthings.client`) gives 0.0.4's `(result, error)` shape
+instead, see the README's migration section. Differences from the published client: each call
+returns its result (an API error raises a typed exception instead of coming back as the second
+item of a tuple), and the docs' async snippet builds
 `DecthingsTensor([], "i32", [])`, a scalar with no value, which is an error in both clients (shape
 [] holds exactly one element); the sync snippet's `[7]` is used instead.
 """
@@ -13,8 +16,8 @@ exception instead of coming back as the second item of a tuple), and the docs' a
 import asyncio  # noqa: I001 (one import per replaced line, as in the docs)
 import os
 
-from modelwire.decthings import DecthingsClient  # was: from decthings_api.client import DecthingsClient
-from modelwire.decthings import DecthingsTensor  # was: from decthings_api.tensor import DecthingsTensor
+from modelwire.decthings import DecthingsClient  # 0.0.4: from decthings_api.client import DecthingsClient
+from modelwire.decthings import DecthingsTensor  # 0.0.4: from decthings_api.tensor import DecthingsTensor
 
 client = DecthingsClient(api_key=os.environ["DECTHINGS_API_KEY"])
 

@@ -1,5 +1,7 @@
 """The Decthings docs' sync example with only the imports changed (and the placeholders filled in),
-without the docs' stray `await`s, which are a syntax error in a plain function.
+without the docs' stray `await`s, which are a syntax error in a plain function. It uses the
+recommended raising client (`modelwire.decthings`); the mechanical rewrite (`decthings_api.client_sync`
+-> `modelwire.decthings.client_sync`) keeps 0.0.4's `(result, error)` shape, see the README.
 
     export DECTHINGS_API_KEY=dev-key DECTHINGS_HTTP_URL=http://127.0.0.1:8080/v0
     python examples/decthings_quickstart_sync.py
@@ -7,8 +9,8 @@ without the docs' stray `await`s, which are a syntax error in a plain function.
 
 import os  # noqa: I001 (one import per replaced line, as in the docs)
 
-from modelwire.decthings import DecthingsClientSync  # was: from decthings_api.client_sync import ...
-from modelwire.decthings import DecthingsTensor  # was: from decthings_api.tensor import DecthingsTensor
+from modelwire.decthings import DecthingsClientSync  # 0.0.4: from decthings_api.client_sync import ...
+from modelwire.decthings import DecthingsTensor  # 0.0.4: from decthings_api.tensor import DecthingsTensor
 
 client = DecthingsClientSync(api_key=os.environ["DECTHINGS_API_KEY"])
 
