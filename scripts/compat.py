@@ -161,6 +161,15 @@ DECTHINGS_TARGET = Target(
     name="decthings", requirement="decthings-api==0.0.4", imports=(), package="decthings"
 )
 
+# Published SDKs whose Python surface, not their protos, tests/dropin/test_signatures.py compares
+# with ours (scripts/signatures.py dumps both sides); `make compat` does not run them. clarifai
+# 12.5.0's protos are clarifai-grpc's (checked above), and 2.x cannot share a venv with it (both
+# are the `clarifai` package). bench/run.py runs clarifai 12.5.0 in the same `clarifai-sdk` venv.
+SIGNATURE_TARGETS: tuple[Target, ...] = (
+    Target(name="clarifai-sdk", requirement="clarifai==12.5.0", imports=(), package=""),
+    Target(name="clarifai-legacy", requirement="clarifai==2.6.2", imports=(), package=""),
+)
+
 
 class CompatError(Exception):
     """A target could not be set up: the message says which and why."""

@@ -2,6 +2,12 @@
 
 modelwire serve [--host H] [--port P] [--http-port Q] [--api-key K] [--user-id U]
                 [--db PATH] [--clavata-policies FILE] [--content-dir DIR ...]
+modelwire migrate [--in-place] FILE...
+
+`migrate` applies the documented import rewrite (`modelwire.migrate.REWRITES`) to Python files:
+it prints the rewritten source (`-` reads stdin), or with --in-place rewrites the files. What to
+check by hand (a dotted `import` whose name changed, a published import with no equivalent) goes to
+stderr.
 
 A key passed with --api-key is never printed (the `export` lines show *** in its place); a
 generated key is printed once, since the user has no other way to learn it.
@@ -79,6 +85,42 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from modelwire.migrate import migration_notes, rewrite_imports
+
+    failed = False
+    for name in args.files:
+        label = "<stdin>" if name == "-" else name
+        try:
+            source = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"modelwire migrate: cannot read {label}: {reason}", file=sys.stderr)
+            failed = True
+            continue
+        rewritten = rewrite_imports(source)
+        for note in migration_notes(source):
+            print(f"{label}: {note}", file=sys.stderr)
+        if not args.in_place or name == "-":
+            if len(args.files) > 1:
+                print(f"# --- {label}")
+            sys.stdout.write(rewritten)
+            continue
+        if rewritten == source:
+            print(f"{label}: no imports to rewrite", file=sys.stderr)
+            continue
+        try:
+            Path(name).write_text(rewritten, encoding="utf-8")
+        except OSError as exc:
+            print(f"modelwire migrate: cannot write {label}: {exc.strerror or exc}", file=sys.stderr)
+            failed = True
+            continue
+        print(f"{label}: imports rewritten", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modelwire", description="modelwire SDK tools")
     parser.add_argument("--version", action="version", version=f"modelwire {__version__}")
@@ -112,6 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("-v", "--verbose", action="store_true", help="log every emulator event")
     serve.set_defaults(func=_serve)
+    migrate = sub.add_parser(
+        "migrate",
+        help="rewrite the imports of code written for the published clients to modelwire's",
+        description="Apply the documented import rewrite (clavata_sdk, clarifai.client.*, "
+        "clarifai.rest, clarifai_grpc, decthings_api -> modelwire) to Python files. Only import "
+        "statements change.",
+    )
+    migrate.add_argument("files", nargs="+", metavar="FILE", help="Python file to rewrite (- for stdin)")
+    migrate.add_argument(
+        "--in-place", action="store_true", help="rewrite the files instead of printing the result"
+    )
+    migrate.set_defaults(func=_migrate)
     return parser
 
 

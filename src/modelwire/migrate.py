@@ -39,40 +39,58 @@ class Rewrite:
     note: str = ""
 
 
-_CLARIFAI_MODULES = ("user", "app", "dataset", "input", "model", "workflow", "module", "search", "lister")
+_DECTHINGS = "decthings-api 0.0.4: methods return `(result, error)`, as published"
 
 REWRITES: tuple[Rewrite, ...] = (
-    Rewrite("clavata_sdk", "modelwire.clavata", "clavata-sdk; `ClavataClient` is synchronous, see below"),
+    Rewrite(
+        "clavata_sdk",
+        "modelwire.clavata",
+        "clavata-sdk: `ClavataClient` blocks (`async for` over `evaluate` works too); "
+        "`AsyncClavataClient` is the awaited one",
+    ),
     Rewrite(
         "clarifai.client",
         "modelwire.clarifai",
-        "clarifai 12.x; the package's re-exports of the seed-documented classes",
+        "clarifai 12.x: what the package exports "
+        "(User, App, Dataset, Inputs, Model, Workflow, Search, Lister)",
     ),
     *(
         Rewrite(f"clarifai.client.{name}", f"modelwire.clarifai.{name}", "clarifai 12.x")
-        for name in _CLARIFAI_MODULES
+        for name in ("user", "app", "dataset", "input", "model", "workflow")
     ),
+    Rewrite(
+        "clarifai.client.module",
+        "modelwire.clarifai.module",
+        "the SDK reference's `Module` (clarifai 12.5.0 has no such module)",
+    ),
+    Rewrite("clarifai.client.search", "modelwire.clarifai.search", "clarifai 12.x"),
+    Rewrite("clarifai.client.lister", "modelwire.clarifai.lister", "clarifai 12.x"),
     Rewrite(
         "clarifai.client.runner",
         "modelwire.clarifai.runner",
-        "the documented remote-inference `Runner` (12.5.0's module of that name holds a compute runner)",
+        "the SDK reference's remote-inference `Runner` (clarifai 12.5.0's module of that name holds "
+        "a compute runner)",
     ),
     Rewrite("clarifai.errors", "modelwire.clarifai.errors", "clarifai 12.x and 2.x"),
-    Rewrite("clarifai.rest", "modelwire.clarifai.legacy", "clarifai 2.x `ClarifaiApp`"),
-    Rewrite("clarifai.rest.client", "modelwire.clarifai.legacy", "clarifai 2.x `ClarifaiApp`"),
-    Rewrite("clarifai_grpc.grpc.api", "modelwire.clarifai.api", "clarifai-grpc: `resources_pb2`, `service_pb2`"),
+    Rewrite(
+        "clarifai.rest",
+        "modelwire.clarifai.legacy",
+        "clarifai 2.x: `ClarifaiApp`, `Image`, geo, search terms",
+    ),
+    Rewrite("clarifai.rest.client", "modelwire.clarifai.legacy", "clarifai 2.x, as above"),
+    Rewrite(
+        "clarifai_grpc.grpc.api",
+        "modelwire.clarifai.api",
+        "clarifai-grpc: `resources_pb2`, `service_pb2`, `service_pb2_grpc`",
+    ),
     Rewrite(
         "clarifai_grpc.grpc.api.status",
         "modelwire.clarifai.api.status",
         "clarifai-grpc: `status_pb2`, `status_code_pb2`",
     ),
-    Rewrite(
-        "decthings_api",
-        "modelwire.decthings.compat",
-        "decthings-api 0.0.4: methods return `(result, error)`",
-    ),
-    Rewrite("decthings_api.client", "modelwire.decthings.client", "decthings-api 0.0.4, as above"),
-    Rewrite("decthings_api.client_sync", "modelwire.decthings.client_sync", "decthings-api 0.0.4, as above"),
+    Rewrite("decthings_api", "modelwire.decthings.compat", _DECTHINGS),
+    Rewrite("decthings_api.client", "modelwire.decthings.client", _DECTHINGS),
+    Rewrite("decthings_api.client_sync", "modelwire.decthings.client_sync", _DECTHINGS),
     Rewrite("decthings_api.tensor", "modelwire.decthings.tensor", "decthings-api 0.0.4"),
     Rewrite("decthings_api.event", "modelwire.decthings.event", "decthings-api 0.0.4"),
 )
@@ -120,7 +138,7 @@ def _rewrite(source: str) -> tuple[str, list[str]]:
     edits: list[_Edit] = []
     notes: list[str] = []
     for node, start, end in _import_statements(source, lines):
-        statement_edits, statement_notes = _rewrite_statement(node, _slice(lines, start, end), start)
+        statement_edits, statement_notes = _rewrite_statement(node, _slice(lines, start, end), start, end)
         edits += statement_edits
         notes += [f"line {start[0]}: {note}" for note in statement_notes]
     if not edits:
@@ -202,33 +220,37 @@ def _slice(lines: list[str], start: _Point, end: _Point) -> str:
 
 
 def _dotted_names(text: str, origin: _Point) -> list[tuple[str, _Point, _Point]]:
-    """The dotted module names of an import statement's text, each with its place in the source:
-    after `from`, or each one after `import` (up to its `as`)."""
-    names: list[tuple[str, _Point, _Point]] = []
-    current: list[tokenize.TokenInfo] = []
-    collecting = False
+    """The module names of one import statement's text with their places in the source: the one
+    after `from`, or each one after `import` (without its `as` name)."""
 
     def place(point: _Point) -> _Point:
         row, col = point
         return (origin[0] + row - 1, origin[1] + col if row == 1 else col)
 
+    tokens = [
+        t
+        for t in tokenize.generate_tokens(io.StringIO(text).readline)
+        if t.type in (tokenize.NAME, tokenize.OP)
+    ]
+    names: list[tuple[str, _Point, _Point]] = []
+    current: list[tokenize.TokenInfo] = []
+    wanted = True
+
     def close() -> None:
         if current:
-            dotted = "".join(t.string for t in current)
-            names.append((dotted, place(current[0].start), place(current[-1].end)))
-        current.clear()
+            names.append(
+                ("".join(t.string for t in current), place(current[0].start), place(current[-1].end))
+            )
+            current.clear()
 
-    for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.NAME and token.string in ("from", "import") and not current:
-            collecting = token.string == "from" or not names or text.lstrip().startswith("import")
-            if token.string == "import" and text.lstrip().startswith("from"):
-                break  # the names after `from M import` are not modules of the statement
-            continue
-        if collecting and (token.type == tokenize.NAME and token.string != "as" or token.string == "."):
+    for token in tokens[1:]:
+        if tokens[0].string == "from" and token.type == tokenize.NAME and token.string == "import":
+            break
+        if token.string in (",", "as"):
+            close()
+            wanted = token.string == ","
+        elif wanted and (token.type == tokenize.NAME or token.string == "."):
             current.append(token)
-            continue
-        close()
-        collecting = token.type == tokenize.OP and token.string == ","
     close()
     return names
 
@@ -242,13 +264,13 @@ def _is_published(module: str) -> bool:
 
 
 def _rewrite_statement(
-    node: ast.Import | ast.ImportFrom, text: str, origin: _Point
+    node: ast.Import | ast.ImportFrom, text: str, start: _Point, end: _Point
 ) -> tuple[list[_Edit], list[str]]:
-    """Edits that rewrite one import statement (the module names only, so its layout and
+    """Edits that rewrite one import statement (its module names only, so its layout and
     comments stay), and the notes it earns."""
     if isinstance(node, ast.Import):
-        return _rewrite_import(node, _dotted_names(text, origin))
-    return _rewrite_import_from(node, text, origin)
+        return _rewrite_import(node, _dotted_names(text, start))
+    return _rewrite_import_from(node, text, start, end)
 
 
 def _rewrite_import(
@@ -256,7 +278,7 @@ def _rewrite_import(
 ) -> tuple[list[_Edit], list[str]]:
     edits: list[_Edit] = []
     notes: list[str] = []
-    for alias, (_, start, end) in zip(node.names, places):
+    for alias, (_, start, end) in zip(node.names, places, strict=True):
         target = _TABLE.get(alias.name)
         if target is None:
             if _is_published(alias.name):
@@ -274,13 +296,20 @@ def _rewrite_import(
     return edits, notes
 
 
-def _rewrite_import_from(node: ast.ImportFrom, text: str, origin: _Point) -> tuple[list[_Edit], list[str]]:
+def _rewrite_import_from(
+    node: ast.ImportFrom, text: str, origin: _Point, end: _Point
+) -> tuple[list[_Edit], list[str]]:
     module = node.module or ""
     if node.level or not module:  # relative imports are the code's own
         return [], []
     target = _TABLE.get(module)
-    # `from decthings_api import client`: names that are themselves modules in the table.
-    submodules = {a.name for a in node.names if f"{module}.{a.name}" in _TABLE}
+    # `from decthings_api import client`: names that are modules in the table, which the
+    # module's own rewrite would not reach (modelwire.decthings.compat has no `client`).
+    submodules = {
+        a.name
+        for a in node.names
+        if _TABLE.get(f"{module}.{a.name}", f"{target}.{a.name}") != f"{target}.{a.name}"
+    }
     notes: list[str] = []
     if target is None and _is_published(module) and len(submodules) < len(node.names):
         shown = ", ".join(a.name for a in node.names if a.name not in submodules)
@@ -288,8 +317,8 @@ def _rewrite_import_from(node: ast.ImportFrom, text: str, origin: _Point) -> tup
     if not submodules:
         if target is None:
             return [], notes
-        _, start, end = _dotted_names(text, origin)[0]
-        return [_Edit(start, end, target)], notes
+        _, name_start, name_end = _dotted_names(text, origin)[0]
+        return [_Edit(name_start, name_end, target)], notes
     # Split: one statement per module name, one for the rest (layout is not kept here).
     statements: list[str] = []
     rest = [a for a in node.names if a.name not in submodules]
@@ -301,6 +330,4 @@ def _rewrite_import_from(node: ast.ImportFrom, text: str, origin: _Point) -> tup
             parent, _, leaf = _TABLE[f"{module}.{alias.name}"].rpartition(".")
             asname = alias.asname or (alias.name if leaf != alias.name else None)
             statements.append(f"from {parent} import {_alias(leaf, asname)}")
-    end_line = origin[0] + text.count("\n")
-    end_col = len(text.rsplit("\n", 1)[-1]) + (origin[1] if "\n" not in text else 0)
-    return [_Edit(origin, (end_line, end_col), "; ".join(statements))], notes
+    return [_Edit(origin, end, "; ".join(statements))], notes

@@ -42,18 +42,7 @@ EMBEDDER = "decthings-text-embedder"
 REGRESSOR = "decthings-linear-regressor"
 MISSING_MODEL = "no-such-model"
 ONE_ENTRY = [{"key": "x", "data": [DecthingsTensor([1], "i32", [])]}]
-NAMESPACES = (
-    "dataset",
-    "debug",
-    "fs",
-    "language",
-    "model",
-    "persistent_launcher",
-    "spawned",
-    "team",
-    "terminal",
-    "user",
-)
+NAMESPACES = tuple(sorted(package.DecthingsClientSync.NAMESPACES))  # the recommended client's
 both = pytest.mark.parametrize("kind", ["sync", "async"])
 
 

@@ -590,7 +590,7 @@ def test_annotations_with_regions(api: Api) -> None:
     patched = api("PatchAnnotations", action="merge", annotations=[tagged]).annotations[0]
     assert [c.id for c in patched.data.concepts] == ["tag"] and len(patched.data.regions) == 1
     api("PatchAnnotations", S.CONN_DOES_NOT_EXIST, action="merge", annotations=[R.Annotation(id="nope")])
-    api("DeleteAnnotations", ids=["ann-box", "unknown"])
+    api("DeleteAnnotations", ids=["ann-box", "unknown"], input_ids=["pic", "pic"])
     assert [a.id for a in api("ListAnnotations").annotations] == [polygon_id]
     api("DeleteAnnotations", S.ANNOTATION_INVALID_ARGUMENT)
 

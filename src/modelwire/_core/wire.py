@@ -27,6 +27,28 @@ def from_timestamp(message: Any, field_name: str) -> datetime | None:
     return datetime.fromtimestamp(ts.seconds, timezone.utc).replace(microsecond=ts.nanos // 1000)
 
 
+# Well-known message types that stand for one value: a Python value rather than a dict of fields,
+# and set or merged as a whole (a BoolValue(false) must still set false).
+WELL_KNOWN_VALUES = frozenset(
+    f"google.protobuf.{name}"
+    for name in (
+        "Value",
+        "ListValue",
+        "Timestamp",
+        "Duration",
+        "BoolValue",
+        "BytesValue",
+        "DoubleValue",
+        "FloatValue",
+        "Int32Value",
+        "Int64Value",
+        "StringValue",
+        "UInt32Value",
+        "UInt64Value",
+    )
+)
+
+
 def is_repeated(field: Any) -> bool:
     """Whether a FieldDescriptor is repeated: protobuf 6.31+ says so directly (and deprecates
     `label`), protobuf 5 only through `label`."""

@@ -14,33 +14,14 @@ from typing import Any, TypeVar
 
 from google.protobuf import json_format, message
 
-from modelwire._core.wire import is_repeated
+from modelwire._core.wire import WELL_KNOWN_VALUES, is_repeated
 from modelwire.clarifai.errors import UserError
 
 M = TypeVar("M", bound=message.Message)
 
 # Well-known types whose natural Python form is not a dict of their fields (a Struct is any JSON
 # object, a Timestamp an RFC 3339 string, ...): json_format knows each one's form.
-_JSON_FORM = frozenset(
-    f"google.protobuf.{name}"
-    for name in (
-        "Struct",
-        "Value",
-        "ListValue",
-        "Timestamp",
-        "Duration",
-        "FieldMask",
-        "BoolValue",
-        "BytesValue",
-        "DoubleValue",
-        "FloatValue",
-        "Int32Value",
-        "Int64Value",
-        "StringValue",
-        "UInt32Value",
-        "UInt64Value",
-    )
-)
+_JSON_FORM = WELL_KNOWN_VALUES | {"google.protobuf.Struct", "google.protobuf.FieldMask"}
 
 
 def is_message(value: Any) -> bool:

@@ -1,9 +1,16 @@
-"""`App`: datasets, models, modules, workflows, concepts, inputs and search within one app."""
+"""`App`: datasets, models, modules, workflows, concepts (and their relations), inputs and search
+within one app.
+
+The `patch_*` methods take an `action` ("merge", "overwrite" or "remove") and the resource's
+fields as keyword arguments, as clarifai 12.5.0 does (`visibility=10`, `image_url=...` included),
+and return the patched resource as the API answers it (the published client rebuilt it from the
+arguments).
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +19,15 @@ import yaml
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
 from modelwire.clarifai._base import BaseClient, client_options, op
+from modelwire.clarifai._patching import (
+    ACTIONS,
+    PREDICATES,
+    check_action,
+    check_id,
+    check_ids,
+    resource_fields,
+    same_length,
+)
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai.errors import UserError
 from modelwire.clarifai.model import TRAINABLE_MODEL_TYPES, Model
@@ -94,6 +110,12 @@ class App(BaseClient):
     def delete_dataset(self, dataset_id: str) -> None:
         self._request("DeleteDatasets", dataset_ids=[dataset_id])
 
+    def patch_dataset(self, dataset_id: str, action: str = "merge", **kwargs: Any) -> Dataset:
+        """Patch a dataset (PatchDatasets): kwargs are Dataset fields (description, notes,
+        metadata, visibility=10, image_url=...); `action` is "merge", "overwrite" or "remove"."""
+        patch = _patch_of(resources_pb2.Dataset, dataset_id, action, kwargs, "patch_dataset")
+        return self._dataset(self._request("PatchDatasets", datasets=[patch], action=action).datasets[0])
+
     def list_datasets(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Dataset]:
         return self._list(
             "ListDatasets", self._dataset, page_no=page_no, per_page=per_page, items_field="datasets"
@@ -109,15 +131,27 @@ class App(BaseClient):
         model = from_kwargs(resources_pb2.Model, {"id": model_id, **kwargs}, what="create_model")
         return self._model(self._request("PostModels", models=[model]).model)
 
-    def model(self, model_id: str, model_version_id: str = "", **kwargs: Any) -> Model:
-        """The existing model (one GetModel; `user_id=`/`app_id=` reach another app's model)."""
+    def model(
+        self,
+        model_id: str,
+        model_version_id: str | dict[str, Any] = "",
+        *,
+        model_version: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Model:
+        """The existing model (one GetModel; `user_id=`/`app_id=` reach another app's model).
+
+        The version is the seed's `model_version_id=` or clarifai 12.5.0's `model_version={"id": ...}`
+        (a dict in second place, as 12.5.0 calls it positionally, counts as the latter).
+        """
+        version_id = _requested_version(model_version_id, model_version)
         other = {k: kwargs.pop(k) for k in ("user_id", "app_id") if k in kwargs}
+        if kwargs:
+            raise UserError(f"App.model: unknown argument(s) {sorted(kwargs)}; known: user_id, app_id")
         scope = resources_pb2.UserAppIDSet(
             user_id=other.get("user_id", self.user_id), app_id=other.get("app_id", self.id)
         )
-        request = op("GetModel").request_type(
-            user_app_id=scope, model_id=model_id, version_id=model_version_id
-        )
+        request = op("GetModel").request_type(user_app_id=scope, model_id=model_id, version_id=version_id)
         info = self._grpc_request("GetModel", request).model
         return self._derive(
             Model, model_id=info.id, model_info=info, user_id=scope.user_id, app_id=scope.app_id
@@ -125,6 +159,12 @@ class App(BaseClient):
 
     def delete_model(self, model_id: str) -> None:
         self._request("DeleteModels", ids=[model_id])
+
+    def patch_model(self, model_id: str, action: str = "merge", **kwargs: Any) -> Model:
+        """Patch a model (PatchModels): kwargs are Model fields (description, notes, toolkits,
+        use_cases, languages, metadata, visibility=10, image_url=...)."""
+        patch = _patch_of(resources_pb2.Model, model_id, action, kwargs, "patch_model")
+        return self._model(self._request("PatchModels", models=[patch], action=action).models[0])
 
     def list_models(
         self,
@@ -163,6 +203,19 @@ class App(BaseClient):
 
     def delete_workflow(self, workflow_id: str) -> None:
         self._request("DeleteWorkflows", ids=[workflow_id])
+
+    def patch_workflow(
+        self, workflow_id: str, action: str = "merge", config_filepath: str | None = None, **kwargs: Any
+    ) -> Workflow:
+        """Patch a workflow (PatchWorkflows): kwargs are Workflow fields (description, notes,
+        metadata, visibility=10, image_url=...); `config_filepath`, a YAML config as for
+        `create_workflow`, gives its nodes (a new workflow version)."""
+        if config_filepath:
+            if "nodes" in kwargs:
+                raise UserError("patch_workflow takes the nodes from config_filepath or nodes=, not both")
+            kwargs["nodes"] = list(workflow_from_yaml(config_filepath).nodes)
+        patch = _patch_of(resources_pb2.Workflow, workflow_id, action, kwargs, "patch_workflow")
+        return self._workflow(self._request("PatchWorkflows", workflows=[patch], action=action).workflows[0])
 
     def list_workflows(
         self,
@@ -240,8 +293,113 @@ class App(BaseClient):
     ) -> Iterator[resources_pb2.Concept]:
         return self._list("ListConcepts", page_no=page_no, per_page=per_page, items_field="concepts")
 
+    def create_concepts(self, concept_ids: Sequence[str], concepts: Sequence[str] = ()) -> None:
+        """Add concepts to the app (PostConcepts): one per id, named by `concepts` (one name per
+        id; the ids when not given)."""
+        ids = check_ids(concept_ids, "concept_ids")
+        names = check_ids(concepts, "concepts")
+        same_length("concepts", names, "concept id", ids)
+        if not ids:
+            raise UserError("create_concepts needs at least one concept id")
+        made = [resources_pb2.Concept(id=i, name=n) for i, n in zip(ids, names or ids, strict=True)]
+        self._request("PostConcepts", concepts=made)
+
+    def create_concept_relations(
+        self, subject_concept_id: str, object_concept_ids: Sequence[str], predicates: Sequence[str]
+    ) -> None:
+        """Relate a concept to others (PostConceptRelations): one predicate per object concept,
+        "hyponym" (the subject is a kind of the object), "hypernym" (its parent) or "synonym"."""
+        subject = check_id(subject_concept_id, "subject_concept_id")
+        objects = check_ids(object_concept_ids, "object_concept_ids")
+        predicates = check_ids(predicates, "predicates")
+        if not objects or len(predicates) != len(objects):
+            raise UserError(
+                "create_concept_relations needs one predicate per object concept, and at least one: "
+                f"got {len(objects)} object(s) and {len(predicates)} predicate(s)"
+            )
+        for index, predicate in enumerate(predicates):
+            if predicate not in PREDICATES:
+                raise UserError(f"predicates[{index}] must be one of {list(PREDICATES)}, got {predicate!r}")
+        relations = [
+            resources_pb2.ConceptRelation(object_concept=resources_pb2.Concept(id=o), predicate=p)
+            for o, p in zip(objects, predicates, strict=True)
+        ]
+        self._request("PostConceptRelations", concept_id=subject, concept_relations=relations)
+
+    def search_concept_relations(
+        self,
+        concept_id: str | None = None,
+        predicate: str | None = None,
+        page_no: int | None = None,
+        per_page: int | None = None,
+        show_tree: bool = False,
+    ) -> Iterator[resources_pb2.ConceptRelation]:
+        """The app's concept relations (ListConceptRelations), lazily: those of `concept_id` seen
+        from it, else each relation once; only `predicate` ones when given. With `show_tree`, the
+        hierarchy (parents over their kinds) is printed once the listing ends."""
+        if concept_id is not None:
+            check_id(concept_id, "concept_id")
+        if predicate is not None and predicate not in PREDICATES:
+            raise UserError(f"predicate must be one of {list(PREDICATES)} (or None), got {predicate!r}")
+        items: Iterator[resources_pb2.ConceptRelation] = self._list(
+            "ListConceptRelations",
+            page_no=page_no,
+            per_page=per_page,
+            items_field="concept_relations",
+            concept_id=concept_id or "",
+            predicate=predicate or "",
+        )
+        return _printing_tree(items) if show_tree else items
+
+    def delete_concept_relations(self, concept_id: str, concept_relation_ids: Sequence[str] = ()) -> None:
+        """Delete relations of a concept (DeleteConceptRelations); all of them when no ids are given."""
+        check_id(concept_id, "concept_id")
+        ids = check_ids(concept_relation_ids, "concept_relation_ids")
+        if not ids:
+            ids = [r.id for r in self.search_concept_relations(concept_id=concept_id)]
+            if not ids:
+                return  # nothing to delete
+        self._request("DeleteConceptRelations", concept_id=concept_id, ids=ids)
+
     def __repr__(self) -> str:
         return f"App(id={self.id!r}, user_id={self.user_id!r}, base_url={self.base_url!r})"
+
+
+def _patch_of(cls: type[Any], resource_id: str, action: str, kwargs: dict[str, Any], what: str) -> Any:
+    """The patch message of one resource (pure): its id, and its fields from kwargs."""
+    check_id(resource_id, f"{what}: the id")
+    check_action(action, ACTIONS, what)
+    return from_kwargs(cls, {**resource_fields(kwargs), "id": resource_id}, what=what)
+
+
+def concept_relations_tree(relations: Sequence[resources_pb2.ConceptRelation]) -> str:
+    """The hierarchy of `relations` as text: each parent (hypernym) over its kinds (hyponyms);
+    synonyms as concepts of their own, as the published SDK draws them."""
+    children: dict[str, list[str]] = {}
+    for relation in relations:
+        subject, obj = relation.subject_concept.id, relation.object_concept.id
+        if relation.predicate == "hyponym":
+            children.setdefault(obj, []).append(subject)
+        elif relation.predicate == "hypernym":
+            children.setdefault(subject, []).append(obj)
+        else:
+            children.setdefault(subject, [])
+            children.setdefault(obj, [])
+    lines = []
+    for parent, kinds in children.items():
+        lines.append(parent)
+        lines += [f"{'└──' if i == len(kinds) - 1 else '├──'} {kind}" for i, kind in enumerate(kinds)]
+    return "\n".join(lines)
+
+
+def _printing_tree(
+    items: Iterator[resources_pb2.ConceptRelation],
+) -> Iterator[resources_pb2.ConceptRelation]:
+    seen = []
+    for item in items:
+        seen.append(item)
+        yield item
+    print(concept_relations_tree(seen))
 
 
 def workflow_from_yaml(config_filepath: str | Path) -> resources_pb2.Workflow:
@@ -284,3 +442,21 @@ def describe_workflow(workflow: resources_pb2.Workflow) -> str:
         parents = ", ".join(i.node_id for i in node.node_inputs) or "input"
         lines.append(f"  {node.id}: {node.model.id} <- {parents}")
     return "\n".join(lines)
+
+
+def _requested_version(version_id: str | dict[str, Any], version: dict[str, Any] | None) -> str:
+    """The version App.model asks for: the seed's `model_version_id` or 12.5.0's `model_version`."""
+    if isinstance(version_id, dict) and version is None:
+        return _requested_version("", version_id)
+    if not isinstance(version_id, str):
+        raise UserError(f"model_version_id must be a str, got {version_id!r}")
+    if version is None:
+        return version_id
+    if not isinstance(version, dict) or not set(version) <= {"id"}:
+        raise UserError(f'model_version must be {{"id": "<version id>"}}, got {version!r}')
+    chosen = str(version.get("id", ""))
+    if version_id and chosen and chosen != version_id:
+        raise UserError(
+            f"model_version_id={version_id!r} and model_version={version!r} name different versions; pass one"
+        )
+    return version_id or chosen

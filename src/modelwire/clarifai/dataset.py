@@ -33,6 +33,7 @@ from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
 from modelwire.clarifai._base import BaseClient, client_options
 from modelwire.clarifai._download import fetch
+from modelwire.clarifai._patching import check_id
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai.errors import ApiClientError, UserError
 from modelwire.clarifai.inputs import MAX_UPLOAD_BATCH_SIZE, Inputs, UploadSummary
@@ -156,6 +157,12 @@ class Dataset(BaseClient):
         version = f", version_id={self.version_id!r}" if self.version_id else ""
         return f"Dataset(id={self.id!r}, app_id={self.app_id!r}, user_id={self.user_id!r}{version})"
 
+    @property
+    def version(self) -> resources_pb2.DatasetVersion:
+        """This dataset's version, as published (`dataset.version.id`; empty when none is chosen):
+        the items of `list_versions()` and `create_version()` carry theirs."""
+        return self.dataset_info.version
+
     # -- versions -------------------------------------------------------------------------------------
 
     def _versioned(self, version: resources_pb2.DatasetVersion) -> Dataset:
@@ -182,6 +189,14 @@ class Dataset(BaseClient):
             items_field="dataset_versions",
             dataset_id=self.id,
         )
+
+    def merge_dataset(self, merge_dataset_id: str) -> None:
+        """Add every input of dataset `merge_dataset_id` (of the same app) to this dataset
+        (PostDatasetInputs with a search for its inputs, as published); inputs already here stay."""
+        other = check_id(merge_dataset_id, "merge_dataset_id")
+        query = resources_pb2.Query()
+        query.filters.add().input.dataset_ids.append(other)
+        self._request("PostDatasetInputs", dataset_id=self.id, search=resources_pb2.Search(query=query))
 
     # -- uploads --------------------------------------------------------------------------------------
 

@@ -166,6 +166,32 @@ class UserError(core.UsageError):
     """Bad arguments: the message says what to change."""
 
 
+_DEDICATED_COMPUTE = (
+    "predictions are not routed to dedicated compute (compute clusters, nodepools, deployments) "
+    "here; leave it out and the model's own serving answers"
+)
+# Constructor arguments of clarifai 12.5.0 that modelwire does not offer, and what to do instead
+# (tests/dropin/signature_allowlist.yaml says why).
+NOT_OFFERED: dict[str, str] = {
+    "root_certificates_path": (
+        "the TLS channel trusts gRPC's root certificates; to trust another CA bundle, set the "
+        "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH environment variable (read by gRPC) to its PEM file"
+    ),
+    "compute_cluster_id": _DEDICATED_COMPUTE,
+    "nodepool_id": _DEDICATED_COMPUTE,
+    "deployment_id": _DEDICATED_COMPUTE,
+    "deployment_user_id": _DEDICATED_COMPUTE,
+}
+
+
+def reject_not_offered(kwargs: dict[str, Any], what: str) -> None:
+    """A UserError naming the first of `kwargs` that is a NOT_OFFERED argument (rather than the
+    generic "unknown field" it would meet later)."""
+    for name in kwargs:
+        if name in NOT_OFFERED:
+            raise UserError(f"{what}({name}=...) is not supported: {NOT_OFFERED[name]}")
+
+
 def status_failure(
     status: Any,
     method: str,

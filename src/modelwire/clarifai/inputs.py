@@ -38,6 +38,15 @@ from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._base import BaseClient
 from modelwire.clarifai._download import fetch
+from modelwire.clarifai._patching import (
+    ACTIONS,
+    OVERWRITE,
+    check_action,
+    check_id,
+    check_ids,
+    raise_for_item_failures,
+    same_length,
+)
 from modelwire.clarifai._proto import merge_into, of_type, to_messages
 from modelwire.clarifai.errors import ApiClientError, ApiError, UserError
 
@@ -662,6 +671,77 @@ class Inputs(BaseClient):
         ids = [i if isinstance(i, str) else i.id for i in inputs]
         for batch in chunked(ids, 1000):
             self._request("DeleteInputs", ids=batch)
+
+    # -- one input, patches, annotations by id ----------------------------------------------------------
+
+    def get_input(self, input_id: str) -> resources_pb2.Input:
+        """The input `input_id` (GetInput); an ApiError (a NotFoundError) when the app has none."""
+        response = self._request("GetInput", input_id=check_id(input_id, "input_id"))
+        item: resources_pb2.Input = response.input
+        return item
+
+    def patch_inputs(self, inputs: Sequence[resources_pb2.Input], action: str = "merge") -> None:
+        """Patch inputs' labels and metadata (PatchInputs, 128 a call): each Input names its `id`
+        and carries the `data` to merge, overwrite or remove. Items the API refuses raise one
+        ApiError naming them."""
+        items = to_messages(inputs, resources_pb2.Input, what="inputs")  # clarifai-grpc's ones too
+        self._patch("PatchInputs", items, action, "inputs")
+
+    def patch_annotations(
+        self, batch_annot: Sequence[resources_pb2.Annotation], action: str = "merge"
+    ) -> None:
+        """Patch annotations (PatchAnnotations, 128 a call), each named by its `id`."""
+        items = to_messages(batch_annot, resources_pb2.Annotation, what="batch_annot")
+        self._patch("PatchAnnotations", items, action, "annotations")
+
+    def _patch(self, name: str, items: list[Any], action: str, field: str) -> None:
+        check_action(action, ACTIONS, name)
+        if not items or not all(i.id for i in items):
+            raise UserError(f"{name} needs at least one item, and an id on each (it names what to patch)")
+        for batch in chunked(items, MAX_UPLOAD_BATCH_SIZE):
+            fields: dict[str, Any] = {field: batch, "action": action}
+            response = self._request(name, **fields)
+            raise_for_item_failures(name, response, getattr(response, field), lambda item: str(item.id))
+
+    def patch_concepts(
+        self,
+        concept_ids: Sequence[str],
+        labels: Sequence[str] = (),
+        values: Sequence[float] = (),
+        action: str = "overwrite",
+    ) -> None:
+        """Rename concepts of the app (PatchConcepts; "overwrite", the one action the API takes
+        for concepts): `labels` are the new names (the ids when not given), `values` optional."""
+        ids = check_ids(concept_ids, "concept_ids")
+        names = check_ids(labels, "labels")
+        same_length("labels", names, "concept id", ids)
+        if isinstance(values, (str, bytes)) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+        ):
+            raise UserError(f"values must be a list of numbers, got {values!r}")
+        same_length("values", list(values), "concept id", ids)
+        check_action(action, (OVERWRITE,), "patch_concepts")
+        if not ids:
+            raise UserError("patch_concepts needs at least one concept id")
+        concepts = [
+            resources_pb2.Concept(id=i, name=n, value=float(v))
+            for i, n, v in zip(ids, names or ids, list(values) or [1.0] * len(ids), strict=True)
+        ]
+        self._request("PatchConcepts", concepts=concepts, action=action)
+
+    def delete_annotations(self, input_ids: Sequence[str], annotation_ids: Sequence[str] = ()) -> None:
+        """Delete annotations (DeleteAnnotations): every annotation of `input_ids`, or with
+        `annotation_ids`, those annotations (one input id per annotation id, in the same order)."""
+        inputs = check_ids(input_ids, "input_ids")
+        annotations = check_ids(annotation_ids, "annotation_ids")
+        if not inputs:
+            raise UserError("delete_annotations needs at least one input id")
+        if annotations and len(annotations) != len(inputs):
+            raise UserError(
+                f"annotation_ids and input_ids must pair up (one input id per annotation id): got "
+                f"{len(annotations)} annotation id(s) and {len(inputs)} input id(s)"
+            )
+        self._request("DeleteAnnotations", ids=annotations, input_ids=inputs)
 
     def download_inputs(self, inputs: Iterable[resources_pb2.Input]) -> list[bytes]:
         """The content of each input: its bytes, its raw text, or what its URL serves."""

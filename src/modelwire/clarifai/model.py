@@ -25,7 +25,7 @@ from modelwire.clarifai._base import op
 from modelwire.clarifai._content import input_from_bytes, input_from_file, input_from_url
 from modelwire.clarifai._proto import from_kwargs, of_type, to_message, to_messages
 from modelwire.clarifai._resources import _Resource
-from modelwire.clarifai.errors import ApiClientError, UserError, status_failure
+from modelwire.clarifai.errors import ApiClientError, UserError, reject_not_offered, status_failure
 
 MAX_MODEL_PREDICT_INPUTS = 128
 # What predict accepts for its overrides: dicts, or the messages themselves (from any origin).
@@ -103,6 +103,7 @@ class Model(_Resource):
         token: str | None = None,
         **kwargs: Any,
     ) -> None:
+        reject_not_offered(kwargs, "Model")
         version = (model_version or {}).get("id", "")
         super().__init__(
             url, model_id, version, base_url, pat, token, kwargs.pop("model_info", None), **kwargs
@@ -265,8 +266,16 @@ class Model(_Resource):
                 return [option["id"] for option in field.get("model_type_enum_options", [])]
         return []
 
-    def get_params(self, template: str | None = None, save_to: str = "params.yaml") -> dict[str, Any]:
-        """The training parameters for this model type (and template), also written to `save_to`."""
+    def get_params(
+        self, template: str | None = None, save_to: str = "params.yaml", *, yaml_file: str | None = None
+    ) -> dict[str, Any]:
+        """The training parameters for this model type (and template), also written to `save_to`.
+
+        `yaml_file=` is the name the SDK reference documents (and its examples use) for `save_to`."""
+        if yaml_file is not None:
+            if save_to not in ("params.yaml", yaml_file):
+                raise UserError(f"save_to={save_to!r} and yaml_file={yaml_file!r} name two files; pass one")
+            save_to = yaml_file
         model_type = self._trainable_type()
         if template is None and model_type not in _NO_TEMPLATE:
             raise UserError(f"pass template= for model type {model_type!r}; see list_training_templates()")
@@ -426,10 +435,28 @@ class Model(_Resource):
         eval_id: str | None = None,
         extended_metrics: dict[str, Any] | None = None,
         eval_info: dict[str, Any] | None = None,
+        dataset: Any = None,
+        dataset_version_id: str | None = None,
     ) -> resources_pb2.EvalMetrics:
-        """Start evaluating this version (on a dataset, or the training's held-out split)."""
+        """Start evaluating this version (on a dataset, or the training's held-out split).
+
+        The positional order is the SDK reference's; clarifai 12.5.0's `dataset=` (a Dataset, which
+        stands for every `dataset_*` argument) and `dataset_version_id=` are taken by keyword."""
         if not self.version_id:
             raise UserError("evaluate needs a model version: train first or pass model_version={'id': ...}")
+        if dataset is not None:
+            named = {
+                "dataset_id": dataset_id,
+                "dataset_app_id": dataset_app_id,
+                "dataset_user_id": dataset_user_id,
+                "dataset_version_id": dataset_version_id,
+            }
+            given = [name for name, value in named.items() if value]
+            if given:
+                raise UserError(f"evaluate: pass dataset= or {', '.join(given)}, not both")
+            dataset_id, dataset_app_id, dataset_user_id = dataset.id, dataset.app_id, dataset.user_id
+            version = getattr(dataset, "version", None)
+            dataset_version_id = getattr(version, "id", "") or getattr(dataset, "version_id", "")
         metrics = resources_pb2.EvalMetrics(id=eval_id or "")
         metrics.model.id, metrics.model.app_id, metrics.model.user_id = self.id, self.app_id, self.user_id
         metrics.model.model_version.id = self.version_id
@@ -437,6 +464,10 @@ class Model(_Resource):
             truth = metrics.ground_truth_dataset
             truth.id, truth.app_id = dataset_id, dataset_app_id or self.app_id
             truth.user_id = dataset_user_id or self.user_id
+            if dataset_version_id:
+                truth.version.id = dataset_version_id
+        elif dataset_version_id:
+            raise UserError("evaluate: dataset_version_id needs dataset_id (or dataset=)")
         if extended_metrics:
             metrics.extended_metrics.user_metrics.update(extended_metrics)
         if eval_info:

@@ -7,6 +7,7 @@ from typing import Any
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._resources import _Resource
+from modelwire.clarifai.errors import reject_not_offered
 
 __all__ = ["Module"]
 
@@ -27,6 +28,7 @@ class Module(_Resource):
         token: str | None = None,
         **kwargs: Any,
     ) -> None:
+        reject_not_offered(kwargs, "Module")
         version = (module_version or {}).get("id", "")
         info = kwargs.pop("module_info", None)
         super().__init__(url, module_id, version, base_url, pat, token, info, **kwargs)

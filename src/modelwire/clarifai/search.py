@@ -28,7 +28,7 @@ from modelwire._core.wire import bad_input_as
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire.clarifai._base import BaseClient, op
 from modelwire.clarifai._proto import merge_into, of_type
-from modelwire.clarifai.errors import UserError
+from modelwire.clarifai.errors import UserError, reject_not_offered
 
 DEFAULT_TOP_K = 10
 DEFAULT_PER_PAGE = 128  # pages of a full listing with pagination=True
@@ -161,6 +161,7 @@ class Search(BaseClient):
         token: str | None = None,
         **kwargs: Any,
     ) -> None:
+        reject_not_offered(kwargs, "Search")
         if metric not in METRICS:
             raise UserError(f"metric must be 'cosine' or 'euclidean', got {metric!r}")
         if algorithm not in ALGORITHMS:

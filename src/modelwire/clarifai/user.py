@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._base import BaseClient, op
+from modelwire.clarifai._patching import OVERWRITE, REMOVE, check_action, check_id, resource_fields
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai.runner import Runner
 
@@ -54,6 +55,21 @@ class User(BaseClient):
 
     def delete_app(self, app_id: str) -> None:
         self._request("DeleteApp", _app_id=app_id)
+
+    def patch_app(self, app_id: str, action: str = "overwrite", **kwargs: Any) -> App:
+        """Patch an app (PatchApp; action "overwrite" or "remove", the ones the API takes for apps):
+        kwargs are App fields (name, description, notes, default_language, metadata, ...) and, as
+        published, `base_workflow` (a Clarifai workflow id), `visibility=10`, `image_url=...` and
+        `is_template=True`. Returns the patched app."""
+        check_id(app_id, "app_id")
+        check_action(action, (OVERWRITE, REMOVE), "patch_app")
+        fields = resource_fields(kwargs)
+        if "base_workflow" in fields:
+            base = check_id(fields.pop("base_workflow"), "base_workflow")
+            fields["default_workflow"] = {"id": base, "app_id": "main", "user_id": "clarifai"}
+        app = from_kwargs(resources_pb2.App, {**fields, "id": app_id}, what="patch_app")
+        response = self._request("PatchApp", _app_id=app_id, app=app, action=action, reindex=False)
+        return self._app(response.app)
 
     def list_apps(
         self, filter_by: dict[str, Any] | None = None, page_no: int | None = None, per_page: int | None = None

@@ -15,7 +15,7 @@ from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._content import input_from_bytes, input_from_file, input_from_url
 from modelwire.clarifai._proto import to_message, to_messages
 from modelwire.clarifai._resources import _Resource
-from modelwire.clarifai.errors import UserError
+from modelwire.clarifai.errors import UserError, reject_not_offered
 from modelwire.clarifai.model import check_all_failed
 
 MAX_WORKFLOW_PREDICT_INPUTS = 32
@@ -38,6 +38,7 @@ class Workflow(_Resource):
         token: str | None = None,
         **kwargs: Any,
     ) -> None:
+        reject_not_offered(kwargs, "Workflow")
         version = (workflow_version or {}).get("id", "")
         info = kwargs.pop("workflow_info", None)
         super().__init__(url, workflow_id, version, base_url, pat, token, info, **kwargs)

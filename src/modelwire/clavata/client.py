@@ -193,6 +193,13 @@ class _ClavataBase:
         )
         self._channel_options = channel_options
         self._credentials = credentials
+        self._open()
+
+    def _open(self) -> None:
+        """Set up the transport (each client's own kind). The constructor stays the base's, so
+        both clients show clavata-sdk's keyword arguments (`host=`, `port=`, `auth_token=`,
+        `secure=`) plus ours to `inspect.signature` and IDEs."""
+        raise NotImplementedError
 
     @classmethod
     def create(cls, auth_token: str | None = None, **kwargs: Any) -> Any:
@@ -207,8 +214,7 @@ class _ClavataBase:
 class ClavataClient(_ClavataBase):
     """Synchronous Clavata client. Thread-safe; close it (or use `with`) when done."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def _open(self) -> None:
         channel = sync_channel(self.endpoint, options=self._channel_options, credentials=self._credentials)
         self._t = SyncTransport(channel, self._settings)
         self.beta: _Beta[ClavataClient] = _Beta(self)
@@ -315,8 +321,7 @@ class AsyncClavataClient(_ClavataBase):
     `list_jobs` returns an async pager that can also be awaited for its first page.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def _open(self) -> None:
         self._t = AsyncTransport(
             lambda: aio_channel(self.endpoint, options=self._channel_options, credentials=self._credentials),
             self._settings,

@@ -88,9 +88,10 @@ class ContentData:
     text: str | None = None
     image: bytes | None = None
     image_url: str | None = None
+    # fourth, as in clavata-sdk: `ContentData(text, image, image_url, metadata)` binds the same
+    metadata: dict[str, str] = field(default_factory=dict)
     video: VideoContent | str | None = None
     audio_url: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
     title: str | None = None
     content_type: str | None = None

@@ -44,6 +44,7 @@ from modelwire._core import errors as core
 from modelwire._core.config import Secret, check_timeout, env, first_set
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._gen.decthings.v0.namespaces_api import AsyncNamespaces, SyncNamespaces
+from modelwire.decthings._codecs import DecthingsUsageError
 from modelwire.decthings._engine import ClientClosedError, DecthingsEvent, Engine, EventListener, MethodSpec
 from modelwire.decthings._namespaces import keyword_namespaces
 
@@ -149,13 +150,20 @@ class _Namespaces:
         """(api, session id) pairs whose events this client receives."""
         return self._engine.subscriptions
 
-    def on_event(self, callback: EventListener) -> Callable[[], None]:
-        """Call `callback(event)` for every event; returns a function that removes it.
+    def on_event(
+        self, cb: EventListener | None = None, *, callback: EventListener | None = None
+    ) -> Callable[[], None]:
+        """Call `cb(event)` for every event; returns a function that removes it.
 
         Async clients may pass a coroutine function. A listener that raises is logged and the
         stream goes on. For DecthingsClientSync, listeners run on the client's I/O thread.
+        (`cb` is decthings-api 0.0.4's name; `callback=`, this method's earlier name, still works.)
         """
-        return self._engine.on_event(callback)
+        if (cb is None) == (callback is None):
+            raise DecthingsUsageError("on_event takes one listener: on_event(cb)")
+        listener = cb if cb is not None else callback
+        assert listener is not None
+        return self._engine.on_event(listener)
 
     def __repr__(self) -> str:
         engine = getattr(self, "_engine", None)  # None while __init__ fails (a traceback shows it)

@@ -318,6 +318,12 @@ class Inputs:
         return self._patch([i._proto(content=False) for i in items], action)
 
     def update(self, image: Input, action: str = "merge") -> Input:
+        """Patch one input, as `bulk_update` does a list of them."""
+        if not isinstance(image, Input):
+            raise UserError(
+                f"update takes one Image (with an image_id), got {type(image).__name__}; "
+                "for a list of Images use bulk_update"
+            )
         return self.bulk_update([image], action)[0]
 
     # -- outputs (see the module docstring) ------------------------------------------------------------

@@ -104,8 +104,18 @@ class Model:
     """A model of the app or a public one: `Model(api, item=None, model_id=None)` (app.models makes them)."""
 
     def __init__(
-        self, api: App, item: resources_pb2.Model | dict[str, Any] | None = None, model_id: str | None = None
+        self,
+        api: App,
+        item: resources_pb2.Model | dict[str, Any] | None = None,
+        model_id: str | None = None,
+        solutions: object = None,
     ) -> None:
+        if solutions is not None:
+            # 2.6.2's Models hands each Model its client of the Solutions API (moderation); V2 and
+            # this client have none, and silently dropping it would hide that.
+            raise UserError(
+                "Model(solutions=...): the Solutions API client of clarifai 2.x is not offered here"
+            )
         if item is None and not model_id:
             raise UserError("Model needs an item (the model) or a model_id")
         if isinstance(item, dict):

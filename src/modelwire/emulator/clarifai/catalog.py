@@ -8,12 +8,18 @@ everything in the app, including its app keys. Deleting catalog objects needs ev
 PostWorkflows checks the graph (unique node ids, known inputs, no cycle; node models are resolved
 when the workflow runs, see `workflows`) and records the workflow's first version, shown in
 `Workflow.version` and listed by ListWorkflowVersions.
+
+PatchApp, PatchApps and PatchWorkflows are the generic patch of `patching` (PatchApp(s): actions
+"overwrite" and "remove", PAT only; workflows: "merge", "overwrite" and "remove"). A workflow patch
+that changes the nodes is checked like PostWorkflows and records a new version (the workflow's
+`version`); `version` itself is the service's, as are an app's `extra_info`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from google.protobuf.message import Message
@@ -22,7 +28,9 @@ from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
 from modelwire.emulator.clarifai.auth import Caller, Scope
 from modelwire.emulator.clarifai.context import Context, Route
-from modelwire.emulator.clarifai.labels import new_id
+from modelwire.emulator.clarifai.failures import S
+from modelwire.emulator.clarifai.labels import OVERWRITE, REMOVE, new_id
+from modelwire.emulator.clarifai.patching import Patchable, patch_route
 from modelwire.emulator.clarifai.records import (
     APP,
     MODULE,
@@ -46,13 +54,27 @@ class CatalogArea:
         self._on_app_deleted = on_app_deleted
 
     def routes(self) -> dict[str, Route]:
+        apps = Patchable(
+            APP, "apps", S.CONN_INVALID_REQUEST, actions=(OVERWRITE, REMOVE), fixed=frozenset({"extra_info"})
+        )
+        workflows = Patchable(
+            WORKFLOW,
+            "workflows",
+            S.WORKFLOW_INVALID_REQUEST,
+            fixed=frozenset({"version"}),
+            check=_check_nodes,
+            finish=self._new_version_on_new_nodes,
+        )
         return {
             "GetUser": Route(Scope.USER, self.get_user),
             "PostApps": Route(Scope.PAT_USER, self.post_apps),
             "GetApp": Route(Scope.APP, self.get_app),
             "ListApps": Route(Scope.PAT_USER, self.list_apps),
             "DeleteApp": Route(Scope.PAT_APP, self.delete_app),
+            "PatchApp": patch_route(self._records, "PatchApp", replace(apps, items="app"), Scope.PAT_APP),
+            "PatchApps": patch_route(self._records, "PatchApps", apps, Scope.PAT_USER),
             "PostWorkflows": Route(Scope.APP, self.post_workflows),
+            "PatchWorkflows": patch_route(self._records, "PatchWorkflows", workflows, Scope.APP),
             "GetWorkflow": Route(Scope.APP, self.get_workflow),
             "ListWorkflows": Route(Scope.APP, self.list_workflows),
             "DeleteWorkflows": Route(Scope.APP, self.delete_workflows),
@@ -127,23 +149,41 @@ class CatalogArea:
 
         def prepare(workflow: resources_pb2.Workflow) -> None:
             topological_order(workflow.id, workflow.nodes)
-            version = resources_pb2.WorkflowVersion(
-                id=new_id(), workflow_id=workflow.id, nodes=workflow.nodes
-            )
-            version.metadata.CopyFrom(workflow.metadata)
-            version.description = workflow.description
-            stamp(version, owner, self._records.now())
-            workflow.version.CopyFrom(version)
+            self._set_version(owner, workflow)
 
         def record_version(conn: sqlite3.Connection, workflow: resources_pb2.Workflow) -> None:
-            version = workflow.version
-            created = version.created_at.ToNanoseconds()
-            self._records.save(conn, WORKFLOW_VERSION, owner, version, parent=workflow.id, created_ns=created)
+            self._record_version(conn, owner, workflow)
 
         created = self._records.create(
             WORKFLOW, owner, list(request.workflows), prepare=prepare, also=record_version
         )
         return service_pb2.MultiWorkflowResponse(workflows=created)
+
+    def _set_version(self, owner: Owner, workflow: resources_pb2.Workflow) -> None:
+        """Give the workflow a new version holding its nodes (recorded by `_record_version`)."""
+        version = resources_pb2.WorkflowVersion(id=new_id(), workflow_id=workflow.id, nodes=workflow.nodes)
+        version.metadata.CopyFrom(workflow.metadata)
+        version.description = workflow.description
+        stamp(version, owner, self._records.now())
+        workflow.version.CopyFrom(version)
+
+    def _record_version(
+        self, conn: sqlite3.Connection, owner: Owner, workflow: resources_pb2.Workflow
+    ) -> None:
+        version = workflow.version
+        created = version.created_at.ToNanoseconds()
+        self._records.save(conn, WORKFLOW_VERSION, owner, version, parent=workflow.id, created_ns=created)
+
+    def _new_version_on_new_nodes(
+        self,
+        conn: sqlite3.Connection,
+        owner: Owner,
+        before: resources_pb2.Workflow,
+        after: resources_pb2.Workflow,
+    ) -> None:
+        if list(after.nodes) != list(before.nodes):
+            self._set_version(owner, after)
+            self._record_version(conn, owner, after)
 
     def list_workflow_versions(
         self, caller: Caller, request: service_pb2.ListWorkflowVersionsRequest
@@ -252,3 +292,9 @@ class CatalogArea:
         self, caller: Caller, request: service_pb2.DeleteRunnersRequest
     ) -> status_pb2.BaseResponse:
         return self._delete(RUNNER, caller.owner, list(request.ids))
+
+
+def _check_nodes(before: resources_pb2.Workflow, after: resources_pb2.Workflow) -> None:
+    """A patch that changes the nodes must leave a valid graph (as PostWorkflows checks)."""
+    if list(after.nodes) != list(before.nodes):
+        topological_order(after.id, after.nodes)

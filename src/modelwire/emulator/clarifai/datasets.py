@@ -8,7 +8,9 @@ input given by id only. A dataset version is a snapshot (see `exports`), ready a
 latest version in `Dataset.version`. PutDatasetVersionExports builds the archive in the
 background: PENDING, then IN_PROGRESS, then SUCCESS with an http url on the emulator's file host
 (`files_server`; it needs the key, like a private app's hosted content) and its size; put again
-to poll. Only CLARIFAI_DATA_PROTOBUF is supported.
+to poll. Only CLARIFAI_DATA_PROTOBUF is supported. PatchDatasets is the generic patch of
+`patching` ("merge", "overwrite" or "remove"; `version` is the service's) and answers with each
+dataset's latest version, as GetDataset does.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from modelwire.emulator.clarifai.failures import ApiFailure, S, status
 from modelwire.emulator.clarifai.indexing import Indexes
 from modelwire.emulator.clarifai.inputs import InputsArea
 from modelwire.emulator.clarifai.labels import Labels, new_id
+from modelwire.emulator.clarifai.patching import Patchable, patch_route
 from modelwire.emulator.clarifai.records import (
     DATASET,
     DATASET_VERSION,
@@ -76,6 +79,18 @@ class DatasetsArea:
             "GetDataset": Route(Scope.APP, self.get_dataset),
             "ListDatasets": Route(Scope.APP, self.list_datasets),
             "DeleteDatasets": Route(Scope.APP, self.delete_datasets),
+            "PatchDatasets": patch_route(
+                self._records,
+                "PatchDatasets",
+                Patchable(
+                    DATASET,
+                    "datasets",
+                    S.CONN_INVALID_REQUEST,
+                    fixed=frozenset({"version"}),
+                    show=self._with_version,
+                ),
+                Scope.APP,
+            ),
             "PostDatasetInputs": Route(Scope.APP, self.post_dataset_inputs),
             "ListDatasetInputs": Route(Scope.APP, self.list_dataset_inputs),
             "PostDatasetVersions": Route(Scope.APP, self.post_dataset_versions),

@@ -8,7 +8,9 @@ PatchInputs, PatchAnnotations and DeleteAnnotations, as in Clarifai.
 Patch actions (`action`): "merge" (default) adds or updates concepts by id, regions by id and
 metadata keys (recursively; a null value deletes the key); "overwrite" replaces the concepts,
 regions and metadata that the patch sets; "remove" deletes the listed concepts and regions (by id)
-and metadata keys. Deletes ignore unknown ids, so they are safe to retry.
+and metadata keys. Deletes ignore unknown ids, so they are safe to retry. DeleteAnnotations needs
+`input_ids`: alone, every annotation of those inputs goes; with `ids`, one input id per annotation
+id (same number and order, as the real API takes them).
 
 ListAnnotations lists successful annotations (all statuses with `list_all_annotations`, or the
 given `statuses`); every annotation here is the app owner's, made by hand, so filters on other
@@ -424,21 +426,32 @@ class LabelsArea:
     ) -> status_pb2.BaseResponse:
         owner = caller.owner
         ids, input_ids = list(request.ids), list(request.input_ids)
-        if not ids and not input_ids:
+        if not input_ids:
             raise ApiFailure(
-                S.ANNOTATION_INVALID_ARGUMENT, "set ids and/or input_ids of the annotations to delete"
+                S.ANNOTATION_INVALID_ARGUMENT,
+                "input_ids is required: list the inputs whose annotations to delete (with ids, one "
+                "input id per annotation id)",
             )
-        where, params = [IN_APP], list(owner)
-        for column, values in (("id", ids), ("input_id", input_ids)):
-            if values:
-                where.append(f"{column} IN ({placeholders(values)})")
-                params += values
-        condition = " AND ".join(where)
+        if ids and len(ids) != len(input_ids):
+            raise ApiFailure(
+                S.ANNOTATION_INVALID_ARGUMENT,
+                f"ids and input_ids must pair up: got {len(ids)} annotation id(s) and "
+                f"{len(input_ids)} input id(s)",
+            )
+        column, values = ("id", ids) if ids else ("input_id", input_ids)
+        paired = dict(zip(ids, input_ids, strict=True)) if ids else {}
+        wanted = "id, input_id, input_level"
         with self._records.store.transaction() as conn:
-            doomed = conn.execute(
-                f"SELECT input_id, input_level FROM clarifai_annotations WHERE {condition}", params
-            ).fetchall()
-            conn.execute(f"DELETE FROM clarifai_annotations WHERE {condition}", params)
+            rows = self._records.rows_in("clarifai_annotations", owner, column, values, wanted)
+            # With ids, an annotation goes only when it is of the input paired with its id.
+            doomed = [r for r in rows if not ids or paired.get(r["id"]) == r["input_id"]]
+            gone = [r["id"] for r in doomed]
+            for start in range(0, len(gone), 500):
+                chunk = gone[start : start + 500]
+                conn.execute(
+                    f"DELETE FROM clarifai_annotations WHERE {IN_APP} AND id IN ({placeholders(chunk)})",
+                    [*owner, *chunk],
+                )
             for row in doomed:
                 if row["input_level"]:
                     self._labels.apply_to_input(conn, owner, row["input_id"], None)

@@ -13,8 +13,11 @@ overwritten like PatchInputs does; ``output_info.data.concepts`` are added (or r
 by id, or replace the model's list ("overwrite"; concepts are taken by id, or by name when the id is
 empty, and named after the app concept when it has one); ``output_info.output_config`` is merged
 (fields set in the patch win; proto3 cannot send `false`/0 in a merge, use "overwrite") or
-replaced. "remove" only removes concepts and metadata keys. `model_type_id` cannot change
-(MODEL_INVALID_ARGUMENT); other fields are ignored.
+replaced. "remove" only removes concepts and metadata keys (and ignores those text fields).
+`model_type_id` cannot change (MODEL_INVALID_ARGUMENT); `model_version` and `version_count` are
+the service's. Every other field (toolkits, use_cases, languages, visibility, image, ...) follows the
+generic patch of `patching`: "remove" takes list items away, and the image when the patch names its
+url.
 
 PostModelsSearches searches the app's models (newest first) and then Clarifai's public models:
 ``model_query.name`` matches a model's id, `name` or `display_name` case-insensitively, as a
@@ -99,6 +102,7 @@ from modelwire.emulator.clarifai.model_types import (
     text_param,
     training_plan,
 )
+from modelwire.emulator.clarifai.patching import ALWAYS_FIXED, apply_patch
 from modelwire.emulator.clarifai.predicting import request_inputs, settings_of, try_sample
 from modelwire.emulator.clarifai.records import (
     CONCEPT,
@@ -127,6 +131,10 @@ LEGACY_TYPES: dict[str, frozenset[str]] = {
     "embed": frozenset({TEXT_EMBEDDER, VISUAL_EMBEDDER}),
 }
 _TEXTS = ("name", "display_name", "description", "notes")  # the text fields PatchModels sets
+# Fields PatchModels handles itself, or that are the service's; the rest are patched generically.
+_OWN_FIELDS = ALWAYS_FIXED | frozenset(
+    {*_TEXTS, "metadata", "output_info", "model_type_id", "model_version", "version_count"}
+)
 ModelTest = Callable[[resources_pb2.Model], bool]
 
 
@@ -318,6 +326,9 @@ class ModelsArea:
                 model.output_info.output_config.CopyFrom(info.output_config)
             else:
                 model.output_info.output_config.MergeFrom(info.output_config)
+        apply_patch(
+            model, given, action, fixed=_OWN_FIELDS, code=S.MODEL_INVALID_ARGUMENT, what=f"model {model.id!r}"
+        )
 
     def _model_concepts(
         self, owner: Owner, given: Iterable[resources_pb2.Concept]

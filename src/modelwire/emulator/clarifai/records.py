@@ -2,7 +2,7 @@
 
 Every resource is stored as its serialized proto plus the indexed columns that filters and paging
 need. Catalog resources (apps, datasets, dataset versions, models, model versions, evaluations,
-workflows, workflow versions, modules, runners, concepts, inputs-add jobs) share
+workflows, workflow versions, modules, runners, concepts, concept relations, inputs-add jobs) share
 `clarifai_objects`; inputs, annotations, dataset membership, dataset-version snapshots, content
 blobs, trained model weights and app keys have their own tables. Every row carries
 (user_id, app_id), so deleting an app is one DELETE per table.
@@ -207,6 +207,15 @@ CONCEPT = Kind(
     S.CONCEPTS_INVALID_REQUEST,
     _text_of("name"),
     lambda m: str(getattr(m, "language", "")),
+)
+# Relations between two concepts of an app (subject, predicate, object); facet: the predicate.
+CONCEPT_RELATION = Kind(
+    "concept relation",
+    S.CONN_DOES_NOT_EXIST,
+    S.CONCEPTS_INVALID_REQUEST,
+    S.CONCEPTS_INVALID_REQUEST,
+    lambda m: f"{_any(m).subject_concept.id} {_any(m).object_concept.id}",
+    lambda m: str(_any(m).predicate),
 )
 INPUTS_ADD_JOB = Kind(
     "inputs add job", S.CONN_DOES_NOT_EXIST, S.INPUT_INVALID_REQUEST, S.INPUT_INVALID_REQUEST

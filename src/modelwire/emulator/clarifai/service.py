@@ -14,8 +14,10 @@ serves every unary V2 RPC through one dispatcher that, like the real API:
 
 RPC areas: `catalog` (apps, workflows, modules, runners, user), `datasets` (datasets, dataset
 inputs, versions, metrics, exports), `inputs` (inputs, add jobs, search), `labels` (annotations,
-concepts), `models` (model types, models, versions, training, predictions), `evaluations`,
-`workflows` (workflow predictions) and `runners` (work items of runner-backed models).
+concepts), `concept_relations`, `models` (model types, models, versions, training, predictions),
+`evaluations`, `workflows` (workflow predictions) and `runners` (work items of runner-backed
+models). The Patch* RPCs of plain records (apps, datasets, workflows) share one implementation,
+`patching`.
 Everything persists, so a file-backed emulator restarts where it stopped; training and
 evaluations left unfinished run again.
 
@@ -46,6 +48,7 @@ from modelwire._gen.clarifai.api import resources_pb2, service_pb2, service_pb2_
 from modelwire.emulator.clarifai.auth import PAT_ONLY_RPCS, Caller, KeyRing, Scope
 from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER
 from modelwire.emulator.clarifai.catalog import CatalogArea
+from modelwire.emulator.clarifai.concept_relations import ConceptRelationsArea
 from modelwire.emulator.clarifai.content import (
     FETCHER,
     Fetcher,
@@ -133,6 +136,7 @@ class ClarifaiEmulator:
             **self.datasets.routes(),
             **self.inputs.routes(),
             **LabelsArea(self._ctx, labels, self.indexes).routes(),
+            **ConceptRelationsArea(self._ctx).routes(),
             **ModelsArea(self._ctx, registry, trainer, self._runners, self.inputs).routes(),
             **evaluations.routes(),
             **WorkflowsArea(records, registry, self._runners).routes(),

@@ -1,0 +1,12 @@
+# seed: 000_ccc697f07eb65b50.txt lines 57-64
+# Clavata SDK for Python (clavata-sdk): Dealing with Refusal Errors
+# Below the line: the seed's code, verbatim. tests/dropin/test_seed_examples.py runs it.
+# ---
+try:
+client.evaluate(...)
+except EvaluationRefusedError as err:
+print("Refused content: ", err.refusals)
+# Get the first refusal reason
+print("First refusal reason: ", err.first_reason)
+# Get all the content that was refused
+print("Refused hashes: ", err.refused_content_hashes)

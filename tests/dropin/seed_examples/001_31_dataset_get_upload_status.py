@@ -1,0 +1,7 @@
+# seed: 001_cebb3c8512ab503e.txt lines 803-805
+# Clarifai Python SDK API reference (clarifai): Dataset.get_upload_status()
+# Below the line: the seed's code, verbatim. tests/dropin/test_seed_examples.py runs it.
+# ---
+from clarifai.client.dataset import Dataset
+dataset = Dataset(dataset_id='dataset_id', user_id='user_id', app_id='app_id')
+dataset.get_upload_status(dataloader)

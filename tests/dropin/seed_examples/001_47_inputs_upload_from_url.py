@@ -1,0 +1,7 @@
+# seed: 001_cebb3c8512ab503e.txt lines 1236-1238
+# Clarifai Python SDK API reference (clarifai): Inputs.upload_from_url()
+# Below the line: the seed's code, verbatim. tests/dropin/test_seed_examples.py runs it.
+# ---
+from clarifai.client.input import Input
+input_obj = Input(user_id = 'user_id', app_id = 'demo_app')
+input_obj.upload_from_url(input_id='demo', image_url='https://samples.clarifai.com/metro-north.jpg')

@@ -1,0 +1,7 @@
+# seed: 001_cebb3c8512ab503e.txt lines 1357-1359
+# Clarifai Python SDK API reference (clarifai): Input.download_inputs()
+# Below the line: the seed's code, verbatim. tests/dropin/test_seed_examples.py runs it.
+# ---
+from clarifai.client.user import User
+input_obj = User(user_id="user_id").app(app_id="app_id").inputs()
+input_obj.download_inputs(list(input_obj.list_inputs()))

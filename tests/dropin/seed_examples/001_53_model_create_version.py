@@ -1,0 +1,9 @@
+# seed: 001_cebb3c8512ab503e.txt lines 1435-1439
+# Clarifai Python SDK API reference (clarifai): Model.create_version()
+# Below the line: the seed's code, verbatim. tests/dropin/test_seed_examples.py runs it.
+# ---
+from clarifai.client.model import Model
+model = Model("model_url")
+# or
+model = Model(model_id='model_id', user_id='user_id', app_id='app_id')
+model_version = model.create_version(description='model_version_description')

@@ -1,0 +1,9 @@
+# seed: 001_cebb3c8512ab503e.txt lines 1832-1836
+# Clarifai Python SDK API reference (clarifai): Workflow.predict_by_url()
+# Below the line: the seed's code, verbatim. tests/dropin/test_seed_examples.py runs it.
+# ---
+from clarifai.client.workflow import Workflow
+workflow = Workflow("workflow_url") # Example: https://clarifai.com/clarifai/main/workflows/Face-Sentiment
+# or
+workflow = Workflow(user_id='user_id', app_id='app_id', workflow_id='workflow_id')
+workflow_prediction = workflow.predict_by_url('url', 'image')
