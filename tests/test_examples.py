@@ -6,6 +6,8 @@ import os
 import re
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -60,6 +62,14 @@ def test_serve_command_listens_and_prints_the_generated_key(tmp_path: Path) -> N
         with ClavataClient(host=host, port=int(port), auth_token=key.group(1)) as client:
             job = client.create_job(content="attack", policy_id="demo-policy", wait_for_completion=True)
             assert job.status == "COMPLETED"
+        # The printed file host is live and asks for the key, as real hosted content does.
+        files = re.search(r"hosted content and exports \(HTTP, key required\): (http://\S+)", "".join(lines))
+        assert files, lines
+        missing = f"{files.group(1)}/hosted/orig/{'0' * 64}"
+        for headers, status in (({}, 401), ({"Authorization": f"Key {key.group(1)}"}, 404)):
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(urllib.request.Request(missing, headers=headers), timeout=10)
+            assert answer.value.code == status
     finally:
         proc.terminate()
         proc.wait(10)

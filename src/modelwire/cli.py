@@ -65,6 +65,7 @@ def _serve(args: argparse.Namespace) -> int:
             f"  Decthings (HTTP + WebSocket): {emulator.decthings_url}  {emulator.decthings_ws_url}",
             flush=True,
         )
+    print(f"  Clarifai hosted content and exports (HTTP, key required): {emulator.files_url}", flush=True)
     if emulator.key_generated:
         print(f"  generated API key: {emulator.api_key}", flush=True)
     else:
