@@ -1352,6 +1352,24 @@ def clavata_plan(
 
         return AsyncSession(call, client.close)
 
+    async def open_modelwire_sync_async_for() -> AsyncSession:
+        # The Clavata docs' own form: `ClavataClient.create()`, then `async for` over `evaluate`.
+        client = ClavataClient(host=server.host, port=server.port, auth_token=server.api_key)
+
+        async def call() -> CallResult:
+            messages = matched = 0
+            async for response in client.evaluate(EvaluateRequest(content=texts, policy_id=CLAVATA_POLICY)):
+                messages += 1
+                report = response.report
+                if report is not None and report.outcome == Outcome.TRUE:
+                    matched += 1
+            return messages, matched
+
+        async def close() -> None:
+            client.close()
+
+        return AsyncSession(call, close)
+
     def published_argv() -> list[str]:
         if ctx.skip_published:
             raise Unavailable("--skip-published")
@@ -1382,6 +1400,11 @@ def clavata_plan(
             SyncContender("modelwire_sync", "modelwire ClavataClient", open_modelwire_sync),
             AsyncContender("raw_aio", "raw aio stub", open_raw_aio),
             AsyncContender("modelwire_async", "modelwire AsyncClavataClient", open_modelwire_async),
+            AsyncContender(
+                "modelwire_sync_async_for",
+                "modelwire ClavataClient, `async for` (the docs' form)",
+                open_modelwire_sync_async_for,
+            ),
             SubprocessContender("clavata_sdk", "clavata-sdk 1.1.0 (async)", published_argv, cwd=ctx.workdir),
         ],
         comparisons=[
@@ -1389,6 +1412,8 @@ def clavata_plan(
             Comparison("modelwire_async", "raw_aio", facade),
             Comparison("modelwire_sync", "clavata_sdk", ahead, strict=True),
             Comparison("modelwire_async", "clavata_sdk", ahead, strict=True),
+            Comparison("modelwire_sync_async_for", "clavata_sdk", ahead, strict=True),
+            Comparison("modelwire_sync_async_for", "modelwire_async", ahead),
         ],
         server=server,
         expected_check=expected_check,

@@ -172,3 +172,72 @@ def test_bad_threshold_on_the_wire_is_invalid_argument(client: Any) -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         list(client.evaluate(raw))
     assert "threshold" in caught.value.message
+
+
+# -- `async for` over the sync client's stream (the Clavata docs' form) --------------------------
+
+
+async def test_async_for_over_a_sync_stream_yields_everything_in_order_without_blocking_the_loop(
+    sync_client: ClavataClient,
+) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    running = asyncio.create_task(ticker())
+    try:
+        texts = MANY[:1000]
+        got = [
+            r.content_hash
+            async for r in sync_client.evaluate(EvaluateRequest(content=texts, policy_id="demo-policy"))
+        ]
+    finally:
+        running.cancel()
+    expected = [
+        r.content_hash for r in sync_client.evaluate(EvaluateRequest(content=texts, policy_id="demo-policy"))
+    ]
+    assert got == expected and len(got) == 1000
+    assert ticks > 10  # other tasks ran while the stream was read
+
+
+async def test_async_break_over_a_sync_stream_cancels_the_call(
+    sync_client: ClavataClient, emulator: Emulator
+) -> None:
+    before = _cancelled_count(emulator)
+    async for _response in sync_client.evaluate(_long_request()):
+        break
+    await _assert_cancelled_async(emulator, before)
+
+
+async def test_aclose_over_a_sync_stream_cancels_and_a_slow_reader_bounds_the_buffer(
+    sync_client: ClavataClient, emulator: Emulator
+) -> None:
+    from modelwire._core.streams import _Handoff
+
+    before = _cancelled_count(emulator)
+    iterator = sync_client.evaluate(_long_request()).__aiter__()
+    await iterator.__anext__()
+    await asyncio.sleep(0.3)  # the reader runs ahead while nobody consumes
+    handoff = iterator._handoff  # type: ignore[attr-defined]
+    assert 0 < len(handoff.buffer) <= _Handoff.LIMIT
+    await iterator.aclose()  # type: ignore[attr-defined]
+    _assert_cancelled(emulator, before)
+
+
+async def test_a_mid_stream_failure_reaches_async_for_over_a_sync_stream(
+    sync_client: ClavataClient, emulator: Emulator
+) -> None:
+    emulator.faults.add("Evaluate", grpc.StatusCode.UNAVAILABLE, after_messages=3)
+    seen: list[object] = []
+
+    async def consume() -> None:
+        async for response in sync_client.evaluate(_long_request()):
+            seen.append(response)
+
+    with pytest.raises(UnavailableError):
+        await consume()
+    assert len(seen) == 3  # a stream that already yielded is not retried: the error reaches the loop

@@ -12,6 +12,7 @@ and only as the core retry policy allows. `message_timeout` bounds the wait for 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import threading
 import time
@@ -25,7 +26,6 @@ from modelwire._core.errors import ApiError, MessageTimeoutError
 from modelwire._core.retry import Attempts
 
 T = TypeVar("T")
-_END = object()
 
 
 def _message_timeout_error(method: str, seconds: float) -> MessageTimeoutError:
@@ -129,8 +129,9 @@ class _StreamBase(Generic[T]):
 class SyncStream(_StreamBase[T]):
     """A server stream over a sync channel. Iterate it; `with` it or `close()` it when leaving early.
 
-    It can also be consumed with `async for` (each message is awaited from a worker thread), so
-    code written against the async-only published SDKs runs unchanged on sync clients.
+    It can also be consumed with `async for` (a reader thread hands messages to the loop, see
+    `_ThreadedAsyncIterator`), so code written against the async-only published SDKs runs
+    unchanged on sync clients.
     """
 
     def __init__(self, *, start: Callable[[float | None], Any], **kwargs: Any) -> None:
@@ -219,23 +220,112 @@ class SyncStream(_StreamBase[T]):
         return _ThreadedAsyncIterator(self)
 
 
+class _Handoff(Generic[T]):
+    """Messages passed from a reader thread to an event loop: a bounded buffer, and a wake-up of
+    the loop only when it waits for one (so a consumer that keeps up pays one lock per message
+    and no thread switch; one that lags takes what piled up without waking at all)."""
+
+    LIMIT = 256  # messages read ahead of the consumer before the reader waits
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.lock = threading.Condition()
+        self.buffer: collections.deque[T] = collections.deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.finished = False
+        self.error: BaseException | None = None
+        self.closed = False
+
+    def read(self, stream: SyncStream[T]) -> None:
+        """The reader thread: drain the stream into the buffer until it ends, fails or is closed."""
+        try:
+            for item in stream:
+                with self.lock:
+                    while len(self.buffer) >= self.LIMIT and not self.closed:
+                        self.lock.wait()
+                    if self.closed:
+                        return
+                    self.buffer.append(item)
+                    self._wake()
+        except BaseException as exc:  # handed to the consumer, raised there
+            with self.lock:
+                self.error = exc
+        finally:
+            with self.lock:
+                self.finished = True
+                self._wake()
+
+    def _wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is waiting
+                self.loop.call_soon_threadsafe(_resolve, waiter)
+
+    async def next(self) -> T:
+        while True:
+            with self.lock:
+                if self.buffer:
+                    item = self.buffer.popleft()
+                    if len(self.buffer) == self.LIMIT - 1:
+                        self.lock.notify()  # the reader may be waiting for room
+                    return item
+                if self.finished:
+                    if self.error is not None:
+                        raise self.error
+                    raise StopAsyncIteration
+                waiter = self.waiter = self.loop.create_future()
+            await waiter
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self.lock.notify_all()
+
+
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class _ThreadedAsyncIterator(Generic[T]):
-    """`async for` over a SyncStream: each blocking next() runs in a worker thread."""
+    """`async for` over a SyncStream: one reader thread per stream drains it (gRPC's blocking
+    read releases the GIL) and hands messages to the loop through `_Handoff`, instead of a worker
+    thread hop per message. Leaving early (`break`, `aclose()`, garbage collection) cancels the
+    call; the thread holds the stream, never this iterator, so dropping the iterator is enough."""
 
     def __init__(self, stream: SyncStream[T]) -> None:
         self._stream = stream
+        self._handoff: _Handoff[T] | None = None
 
     def __aiter__(self) -> _ThreadedAsyncIterator[T]:
         return self
 
     async def __anext__(self) -> T:
-        item = await asyncio.to_thread(next, self._stream, _END)
-        if item is _END:
-            raise StopAsyncIteration
-        return item  # type: ignore[return-value]
+        handoff = self._handoff
+        if handoff is None:
+            handoff = self._handoff = _Handoff(asyncio.get_running_loop())
+            reader = threading.Thread(
+                target=handoff.read, args=(self._stream,), name=f"modelwire-stream-{self._stream._method}"
+            )
+            reader.daemon = True
+            reader.start()
+        try:
+            return await handoff.next()
+        except asyncio.CancelledError:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        if self._handoff is not None:
+            self._handoff.close()
+        self._stream.close()
 
     async def aclose(self) -> None:
-        self._stream.close()
+        self._close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._close()
 
 
 class AsyncStream(_StreamBase[T]):
