@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import pytest
 
+from modelwire._core.errors import CallCancelledError
 from modelwire.clavata import (
     AsyncClavataClient,
     ClavataClient,
@@ -241,3 +242,49 @@ async def test_a_mid_stream_failure_reaches_async_for_over_a_sync_stream(
     with pytest.raises(UnavailableError):
         await consume()
     assert len(seen) == 3  # a stream that already yielded is not retried: the error reaches the loop
+
+
+# -- AsyncClavataClient: long streams are read by a thread (THREADED_STREAM_ITEMS) --------------
+
+
+async def test_async_client_long_streams_are_threaded_and_short_ones_are_not(
+    emulator: Emulator, api_key: str
+) -> None:
+    from modelwire._core.streams import AsyncStream, ThreadedAsyncStream
+    from modelwire.clavata.client import THREADED_STREAM_ITEMS
+
+    async with AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key) as client:
+        texts = MANY[:THREADED_STREAM_ITEMS]
+        long = client.evaluate(EvaluateRequest(content=texts, policy_id="demo-policy"))
+        short = client.evaluate(EvaluateRequest(content=texts[:-1], policy_id="demo-policy"))
+        assert isinstance(long, ThreadedAsyncStream) and isinstance(short, AsyncStream)
+        got_long = [r.content_hash async for r in long]
+        got_short = [r.content_hash async for r in short]
+        assert got_long[:-1] == got_short and len(got_long) == THREADED_STREAM_ITEMS
+        assert long.done and long.received == THREADED_STREAM_ITEMS
+
+
+async def test_async_client_threaded_stream_retries_before_the_first_message_and_times_out_per_message(
+    emulator: Emulator, api_key: str
+) -> None:
+    async with AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key) as client:
+        emulator.faults.add("Evaluate", grpc.StatusCode.UNAVAILABLE, times=1)
+        got = [r async for r in client.evaluate(EvaluateRequest(content=MANY[:50], policy_id="demo-policy"))]
+        assert len(got) == 50  # the refused first attempt was retried
+
+        emulator.faults.add("Evaluate", grpc.StatusCode.OK, delay=1.5)
+        stream = client.evaluate(
+            EvaluateRequest(content=MANY[:50], policy_id="demo-policy"), message_timeout=0.2
+        )
+        with pytest.raises(MessageTimeoutError):
+            await stream.__anext__()
+
+
+async def test_closing_the_async_client_ends_its_threaded_streams(emulator: Emulator, api_key: str) -> None:
+    client = AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key)
+    stream = client.evaluate(_long_request())
+    await stream.__anext__()
+    await client.close()
+    with pytest.raises(CallCancelledError, match="Channel closed"):
+        async for _response in stream:
+            pass

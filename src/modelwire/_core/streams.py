@@ -17,7 +17,7 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Union
 
 import grpc
 
@@ -130,7 +130,7 @@ class SyncStream(_StreamBase[T]):
     """A server stream over a sync channel. Iterate it; `with` it or `close()` it when leaving early.
 
     It can also be consumed with `async for` (a reader thread hands messages to the loop, see
-    `_ThreadedAsyncIterator`), so code written against the async-only published SDKs runs
+    `ThreadedAsyncStream`), so code written against the async-only published SDKs runs
     unchanged on sync clients.
     """
 
@@ -217,7 +217,7 @@ class SyncStream(_StreamBase[T]):
         self.close()
 
     def __aiter__(self) -> AsyncIterator[T]:
-        return _ThreadedAsyncIterator(self)
+        return ThreadedAsyncStream(self)
 
 
 class _Handoff(Generic[T]):
@@ -264,6 +264,8 @@ class _Handoff(Generic[T]):
     async def next(self) -> T:
         while True:
             with self.lock:
+                if self.closed:  # closed by the consumer: the end, whatever the reader saw
+                    raise StopAsyncIteration
                 if self.buffer:
                     item = self.buffer.popleft()
                     if len(self.buffer) == self.LIMIT - 1:
@@ -287,22 +289,37 @@ def _resolve(waiter: asyncio.Future[None]) -> None:
         waiter.set_result(None)
 
 
-class _ThreadedAsyncIterator(Generic[T]):
-    """`async for` over a SyncStream: one reader thread per stream drains it (gRPC's blocking
-    read releases the GIL) and hands messages to the loop through `_Handoff`, instead of a worker
-    thread hop per message. Leaving early (`break`, `aclose()`, garbage collection) cancels the
-    call; the thread holds the stream, never this iterator, so dropping the iterator is enough."""
+class ThreadedAsyncStream(Generic[T]):
+    """An async handle on a SyncStream: one reader thread per stream drains it (gRPC's blocking
+    read releases the GIL) and hands messages to the event loop through `_Handoff`, instead of a
+    worker-thread hop per message or an aio read per message. Same surface as AsyncStream:
+    `async for`, `__anext__`, `aclose()`/`cancel()`, `async with`, `done`, `received`.
+
+    Leaving early (`break`, `aclose()`, a cancelled task, garbage collection) cancels the call;
+    the thread holds the stream, never this handle, so dropping the handle is enough.
+    """
 
     def __init__(self, stream: SyncStream[T]) -> None:
         self._stream = stream
         self._handoff: _Handoff[T] | None = None
+        self._closed = False
 
-    def __aiter__(self) -> _ThreadedAsyncIterator[T]:
+    @property
+    def done(self) -> bool:
+        return self._closed or self._stream.done
+
+    @property
+    def received(self) -> int:
+        return self._stream.received
+
+    def __aiter__(self) -> ThreadedAsyncStream[T]:
         return self
 
     async def __anext__(self) -> T:
         handoff = self._handoff
         if handoff is None:
+            if self._closed:
+                raise StopAsyncIteration
             handoff = self._handoff = _Handoff(asyncio.get_running_loop())
             reader = threading.Thread(
                 target=handoff.read, args=(self._stream,), name=f"modelwire-stream-{self._stream._method}"
@@ -312,20 +329,34 @@ class _ThreadedAsyncIterator(Generic[T]):
         try:
             return await handoff.next()
         except asyncio.CancelledError:
-            self._close()
+            self.cancel()
             raise
 
-    def _close(self) -> None:
+    def cancel(self) -> None:
+        """Cancel the call (idempotent). Iterating afterwards ends the stream."""
+        self._closed = True
         if self._handoff is not None:
             self._handoff.close()
         self._stream.close()
 
     async def aclose(self) -> None:
-        self._close()
+        self.cancel()
+
+    close = aclose
+
+    async def __aenter__(self) -> ThreadedAsyncStream[T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.cancel()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
-            self._close()
+            self.cancel()
+
+    def __repr__(self) -> str:
+        state = "done" if self.done else "open"
+        return f"<{type(self).__name__} {self._stream._method} {state}, {self.received} received>"
 
 
 class AsyncStream(_StreamBase[T]):
@@ -426,3 +457,7 @@ class AsyncStream(_StreamBase[T]):
 
     async def __aexit__(self, *exc: object) -> None:
         self.cancel()
+
+
+# What an async client's stream method returns: read on the loop, or by a reader thread.
+AnyAsyncStream = Union[AsyncStream[T], ThreadedAsyncStream[T]]  # noqa: UP007 (a generic alias)

@@ -22,7 +22,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from modelwire._core import errors
 from modelwire._core.config import Secret
 from modelwire._core.retry import DEFAULT_RETRY, Attempts, Deadline, RetryPolicy
-from modelwire._core.streams import AsyncStream, SyncStream
+from modelwire._core.streams import AsyncStream, SyncStream, ThreadedAsyncStream
 
 ReqT = TypeVar("ReqT", bound=message.Message)
 RespT = TypeVar("RespT", bound=message.Message)
@@ -259,6 +259,12 @@ class SyncTransport(_TransportBase):
         self.channel.close()
 
 
+def _closed_client_error() -> errors.ClientClosedError:
+    return errors.ClientClosedError(
+        "this client was closed (close() or the end of its `async with` block); create a new client"
+    )
+
+
 def _closed_error(op: Op[Any, Any]) -> errors.ClientClosedError:
     return errors.ClientClosedError(
         f"cannot call {op.path}: this client was closed (close() or the end of its `with` block); "
@@ -299,20 +305,29 @@ class AsyncTransport(_TransportBase):
     another loop (e.g. successive `asyncio.run` calls) a fresh channel is made for that loop.
     """
 
-    def __init__(self, channel_factory: Callable[[], grpc.aio.Channel], settings: CallSettings) -> None:
+    def __init__(
+        self,
+        channel_factory: Callable[[], grpc.aio.Channel],
+        settings: CallSettings,
+        *,
+        reader_channel_factory: Callable[[], grpc.Channel] | None = None,
+    ) -> None:
         super().__init__(settings)
         self._factory = channel_factory
         self._channel: grpc.aio.Channel | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._callables: dict[str, Any] = {}
         self._closed = False
+        # Long server streams may be read by a thread on a sync channel (`stream(threaded=True)`):
+        # made on first use, not bound to a loop.
+        self._reader_factory = reader_channel_factory
+        self._reader: SyncTransport | None = None
+        self._reader_lock = threading.Lock()
 
     @property
     def channel(self) -> grpc.aio.Channel:
         if self._closed:
-            raise errors.ClientClosedError(
-                "this client was closed (close() or the end of its `async with` block); create a new client"
-            )
+            raise _closed_client_error()
         loop = asyncio.get_running_loop()
         if self._channel is None or self._loop is not loop:
             self._channel = self._factory()
@@ -365,11 +380,41 @@ class AsyncTransport(_TransportBase):
         message_timeout: float | None = None,
         retry: RetryPolicy | None = None,
         metadata: Metadata = (),
-    ) -> AsyncStream[T]:
+        threaded: bool = False,
+    ) -> AsyncStream[T] | ThreadedAsyncStream[T]:
+        """A server stream read on the loop (grpc.aio), or with `threaded=True` (and a reader
+        channel factory) by one thread on a sync channel that hands messages to the loop in
+        batches: a thread per stream, cheaper per message, so for long streams."""
+        if threaded and self._reader_factory is not None:
+            reader = self._reader_transport()
+            return ThreadedAsyncStream(
+                reader.stream(
+                    op,
+                    request,
+                    shape,
+                    timeout=timeout,
+                    message_timeout=message_timeout,
+                    retry=retry,
+                    metadata=metadata,
+                )
+            )
         return AsyncStream(**self._stream_args(op, request, shape, timeout, message_timeout, retry, metadata))
 
+    def _reader_transport(self) -> SyncTransport:
+        assert self._reader_factory is not None
+        with self._reader_lock:
+            if self._closed:
+                raise _closed_client_error()
+            if self._reader is None:
+                self._reader = SyncTransport(self._reader_factory(), self.settings)
+            return self._reader
+
     async def close(self) -> None:
-        self._closed = True
+        with self._reader_lock:
+            self._closed = True
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
         channel, self._channel = self._channel, None
         if channel is not None:
             # RuntimeError: the loop that owned the channel is gone; nothing is left to close.
