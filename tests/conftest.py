@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from modelwire.clarifai import User
 from modelwire.clavata import AsyncClavataClient, ClavataClient
 from modelwire.emulator import Emulator
 from modelwire.emulator.clavata.policy import PolicyBook
@@ -206,3 +207,17 @@ def make_client(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[
     yield build
     for built in made:
         built.close()
+
+
+# -- Clarifai: the session emulator as a Clarifai endpoint, and our User on it -------------------
+
+
+@pytest.fixture
+def base_url(emulator: Emulator) -> str:
+    return f"http://127.0.0.1:{emulator.port}"
+
+
+@pytest.fixture
+def user(emulator: Emulator, base_url: str, api_key: str) -> Iterator[User]:
+    with User(user_id=emulator.user_id, base_url=base_url, pat=api_key) as client:
+        yield client

@@ -8,18 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from modelwire.clarifai import App, User
-from modelwire.emulator import Emulator
-
-
-@pytest.fixture
-def base_url(emulator: Emulator) -> str:
-    return f"http://127.0.0.1:{emulator.port}"
-
-
-@pytest.fixture
-def user(emulator: Emulator, base_url: str, api_key: str) -> Iterator[User]:
-    with User(user_id=emulator.user_id, base_url=base_url, pat=api_key) as client:
-        yield client
 
 
 @pytest.fixture

@@ -89,11 +89,12 @@ def test_pre_upload_stats_round_trip_as_published(app: App) -> None:
     dataset = app.create_dataset("stats")
     assert dataset.upload_dataset(_boxes("a", 2), show_progress=False).ok
     pre_upload_stats = dataset.get_upload_status(pre_upload=True, delete_version=True)
-    assert pre_upload_stats == ({"image": 2}, {"concepts": 0, "bboxes": 2, "polygons": 0})
+    # Inputs by type, and "total" (all of them), as the API's INPUT_TYPE groups give them.
+    assert pre_upload_stats == ({"image": 2, "total": 2}, {"concepts": 0, "bboxes": 2, "polygons": 0})
     assert dataset.upload_dataset(_boxes("b", 3), show_progress=False).ok
     status = dataset.get_upload_status(_boxes("b", 3), delete_version=True, pre_upload_stats=pre_upload_stats)
-    assert status["inputs"] == {"image": 5} and status["annotations"]["bboxes"] == 5
-    assert status["uploaded_inputs"] == {"image": 3}  # what the second upload added
+    assert status["inputs"] == {"image": 5, "total": 5} and status["annotations"]["bboxes"] == 5
+    assert status["uploaded_inputs"] == {"image": 3, "total": 3}  # what the second upload added
     assert status["uploaded_annotations"] == {"concepts": 0, "bboxes": 3, "polygons": 0}
     assert status["expected_inputs"] == 3
     assert list(dataset.list_versions()) == []  # every status version was deleted as asked
@@ -112,7 +113,7 @@ def test_upload_dataset_with_status_measures_only_its_own_upload(
         dataset.upload_dataset(_boxes("new", 1), get_upload_status=True, show_progress=False)
     assert len(emulator.calls.records("PostDatasetVersions")) == before + 2  # before and after
     (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("upload status")]
-    assert "'uploaded_inputs': {'image': 1}" in line
+    assert "'uploaded_inputs': {'total': 1, 'image': 1}" in line
     assert list(dataset.list_versions()) == []
     dataset.close()
 
@@ -121,7 +122,7 @@ def test_pre_upload_stats_of_an_empty_dataset_do_not_wait(app: App) -> None:
     dataset = app.create_dataset("empty")
     started = time.monotonic()
     assert dataset.get_upload_status(pre_upload=True, timeout=30) == (
-        {},
+        {"total": 0},
         {"concepts": 0, "bboxes": 0, "polygons": 0},
     )
     assert time.monotonic() - started < 5  # a ready version's empty metrics are the answer

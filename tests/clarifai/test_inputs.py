@@ -143,7 +143,7 @@ def test_dataset_uploads_status_and_export(app: App, tmp_path: Path) -> None:
         "one"
     ]
     stats = dataset.get_upload_status(delete_version=True)
-    assert stats["INPUT_TYPE"] == {"image": 5, "text": 2}
+    assert stats["INPUT_TYPE"] == {"total": 7, "image": 5, "text": 2}
     assert stats["CONCEPT_ID"] == {"red": 4, "cats": 1, "todo": 2, "family": 1}
     assert stats["version_id"] not in [v.version_id for v in dataset.list_versions()]  # deleted as asked
     out = dataset.export(str(tmp_path / "export.zip"))

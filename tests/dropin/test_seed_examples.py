@@ -1056,7 +1056,7 @@ CANNOT_RUN: dict[str, Broken] = {
     ),
     "001_68_workflow_export": Broken(
         "exports Clarifai's public Demographics workflow, which the emulator does not host",
-        "user 'clarifai' does not exist",
+        "workflow 'Demographics' does not exist in app 'main' of user 'clarifai'",
         (
             Sub(
                 "https://clarifai.com/clarifai/main/workflows/Demographics",

@@ -321,7 +321,7 @@ def test_patch_models_failures(api: Api) -> None:
     # Clarifai's public models cannot be patched; nor can anything with an unknown key.
     api(
         "PatchModels",
-        S.CONN_DOES_NOT_EXIST,
+        S.CONN_INSUFFICIENT_SCOPES,
         user_app_id=PUBLIC,
         models=[R.Model(id="general-image-recognition")],
     )

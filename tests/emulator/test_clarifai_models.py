@@ -338,7 +338,7 @@ def test_public_models_are_readable_by_any_key(public: Api, api: Api) -> None:
     versions = public("ListModelVersions", model_id="general-image-recognition").model_versions
     assert [v.id for v in versions] == [recognition.model_version.id]
     api("GetModel", S.MODEL_DOES_NOT_EXIST, model_id="general-image-recognition")  # not in the app
-    public("PostModels", S.CONN_DOES_NOT_EXIST, models=[R.Model(id="mine")])  # read-only
+    public("PostModels", S.CONN_INSUFFICIENT_SCOPES, models=[R.Model(id="mine")])  # read-only
 
 
 def test_public_embedders_output_the_search_vectors(public: Api) -> None:
@@ -874,7 +874,13 @@ def test_workflow_checks_its_graph_and_models(trained: Api) -> None:
     )
     assert "node 'n'" in refused.status.details
     ghost = R.WorkflowNode(id="g", model=R.Model(id="ghost"))
+    unknown = trained(
+        "PostWorkflows", S.MODEL_DOES_NOT_EXIST, workflows=[R.Workflow(id="ghostly", nodes=[ghost])]
+    )
+    assert "node 'g'" in unknown.status.details  # nodes name existing models
+    trained("PostModels", models=[R.Model(id="ghost", model_type_id="text-classifier")])
     trained("PostWorkflows", workflows=[R.Workflow(id="ghostly", nodes=[ghost])])
+    trained("DeleteModels", ids=["ghost"])  # gone since the workflow was made: the run says so
     trained("PostWorkflowResults", S.MODEL_DOES_NOT_EXIST, workflow_id="ghostly", inputs=[text_input("x")])
     mixed = R.WorkflowNode(
         id="see", model=R.Model(id="general-image-recognition", user_id="clarifai", app_id="main")

@@ -270,8 +270,9 @@ def test_models(api: Api) -> None:
 
 
 def test_workflows_and_modules(api: Api) -> None:
+    api("PostModels", models=[R.Model(id="emb", model_type_id="visual-embedder")])
     node = R.WorkflowNode(id="n1", model=R.Model(id="emb"))
-    dangling = R.WorkflowNode(id="n2", node_inputs=[R.NodeInput(node_id="missing")])
+    dangling = R.WorkflowNode(id="n2", model=R.Model(id="emb"), node_inputs=[R.NodeInput(node_id="missing")])
     api("PostWorkflows", S.WORKFLOW_INVALID_GRAPH, workflows=[R.Workflow(id="wf", nodes=[node, dangling])])
     api("PostWorkflows", workflows=[R.Workflow(id="wf", nodes=[node])])
     api("PostWorkflows", S.WORKFLOW_DUPLICATE, workflows=[R.Workflow(id="wf")])
@@ -576,7 +577,8 @@ def test_annotations_with_regions(api: Api) -> None:
     ]
     polygon_id = response.annotations[1].id
     listed = {a.id: a for a in api("ListAnnotations", input_ids=["pic"]).annotations}
-    assert set(listed) == {"ann-box", polygon_id}
+    (level,) = [a for a in listed.values() if a.input_level]  # every input has one, empty without labels
+    assert set(listed) == {"ann-box", polygon_id, level.id} and level.data == R.Data()
     assert listed["ann-box"].data.regions[0].region_info.bounding_box.right_col == pytest.approx(0.6)
     assert (
         len(
@@ -591,7 +593,7 @@ def test_annotations_with_regions(api: Api) -> None:
     assert [c.id for c in patched.data.concepts] == ["tag"] and len(patched.data.regions) == 1
     api("PatchAnnotations", S.CONN_DOES_NOT_EXIST, action="merge", annotations=[R.Annotation(id="nope")])
     api("DeleteAnnotations", ids=["ann-box", "unknown"], input_ids=["pic", "pic"])
-    assert [a.id for a in api("ListAnnotations").annotations] == [polygon_id]
+    assert [a.id for a in api("ListAnnotations").annotations if not a.input_level] == [polygon_id]
     api("DeleteAnnotations", S.ANNOTATION_INVALID_ARGUMENT)
 
 
@@ -798,11 +800,69 @@ def test_search_refuses_what_it_cannot_run(api: Api) -> None:
     assert "decodable" in search(api, R.Query(ranks=[bad_image]), S.SEARCH_INVALID_REQUEST).status.details
     negated = R.Rank(negate=True, annotation=text_rank("x").annotation)
     search(api, R.Query(ranks=[negated]), S.SEARCH_INVALID_REQUEST)
-    search(api, R.Query(ranks=[R.Rank()]), S.SEARCH_INVALID_REQUEST)
+    assert [h.input.id for h in search(api, R.Query(ranks=[R.Rank()])).hits] == ["v", "t"]  # empty: none
     api("PostInputsSearches", S.SEARCH_INVALID_REQUEST)  # no search
     api("PostInputsSearches", S.SEARCH_INVALID_REQUEST, searches=[R.Search(algorithm="magic")])
     video_rank = R.Rank(annotation=R.Annotation(input_id="v"))
     search(api, R.Query(ranks=[video_rank]), S.SEARCH_BY_NOT_FULLY_INDEXED_INPUT)
+
+
+def test_annotation_search_add_jobs_and_dataset_versions(api: Api) -> None:
+    api("PostDatasets", datasets=[R.Dataset(id="ds")])
+    first = add(api, [image("red", png(1), ("ds",)), text("note", "a note", concepts=[concept("memo")])])
+    second = add(api, [image("blue", png(2), metadata=struct(tint="blue"))])
+    info = struct(reviewed=True)
+    api(
+        "PostAnnotations",
+        annotations=[
+            R.Annotation(id="b1", input_id="red", data=R.Data(regions=[box("apple")]), annotation_info=info),
+            R.Annotation(id="b2", input_id="blue", data=R.Data(regions=[box("sky")])),
+        ],
+    )
+
+    def found(*filters: R.Filter, **fields: Any) -> list[str]:
+        query = R.Query(ranks=[R.Rank()], filters=list(filters))  # an empty rank: none
+        response = api("PostAnnotationsSearches", searches=[R.Search(query=query)], **fields)
+        assert all(h.input.id == h.annotation.input_id for h in response.hits)
+        return [h.annotation.id for h in response.hits]
+
+    every = found(R.Filter())
+    assert len(every) == 5 and every[:2] == ["b2", "b1"]  # 3 input-level ones (one per input) + 2 boxes
+    on = {"annotation": R.Annotation(data=R.Data(concepts=[concept("apple")]))}
+    assert found(R.Filter(**on)) == ["b1"]
+    assert "b1" not in found(R.Filter(negate=True, **on)) and len(found(R.Filter(negate=True, **on))) == 4
+    assert found(R.Filter(annotation=R.Annotation(annotation_info=struct(reviewed=True)))) == ["b1"]
+    in_ds = R.Filter(input=R.Input(dataset_ids=["ds"]))
+    assert sorted(found(in_ds)) == sorted(
+        ["b1", *(a.id for a in api("ListAnnotations", input_ids=["red"]).annotations if a.input_level)]
+    )
+    blue = R.Filter(annotation=R.Annotation(data=R.Data(metadata=struct(tint="blue"))))
+    texts = R.Filter(input=R.Input(data=R.Data(text=R.Text())))
+    assert len(found(blue)) == 2 and len(found(texts)) == 1 and found(blue, texts) == []
+    assert found(R.Filter(**on), pagination=service_pb2.Pagination(page=2, per_page=1)) == []
+    assert found(R.Filter(), pagination=service_pb2.Pagination(page=2, per_page=2)) == every[2:4]
+    by_worker = R.Filter(annotation=R.Annotation(model_version_id="mv"))  # all are made by hand here
+    assert found(by_worker) == []
+    api("PostAnnotationsSearches", S.SEARCH_INVALID_REQUEST)  # no search
+
+    jobs = api("ListInputsAddJobs").inputs_add_jobs
+    assert [j.id for j in jobs] == [second.id, first.id]
+    assert jobs[1].progress.success_count == 2 and jobs[1].status.code == S.JOB_COMPLETED
+    assert [j.id for j in api("ListInputsAddJobs", page=2, per_page=1).inputs_add_jobs] == [first.id]
+    api("GetInputsAddJob", S.CONN_DOES_NOT_EXIST, id="nope")
+
+    made = api("PostDatasetVersions", dataset_id="ds", dataset_versions=[R.DatasetVersion(id="v1")])
+    got = api("GetDatasetVersion", dataset_id="ds", dataset_version_id="v1").dataset_version
+    assert got == made.dataset_versions[0] and got.metrics["/"].inputs_count.value == 1
+    api("GetDatasetVersion", S.CONN_DOES_NOT_EXIST, dataset_id="ds", dataset_version_id="nope")
+    api("GetDatasetVersion", S.CONN_DOES_NOT_EXIST, dataset_id="nope", dataset_version_id="v1")
+    api("PostDatasets", datasets=[R.Dataset(id="empty")])
+    api("PostDatasetVersions", dataset_id="empty", dataset_versions=[R.DatasetVersion(id="e1")])
+    (total,) = api(
+        "ListDatasetVersionMetricsGroups", dataset_id="empty", dataset_version_id="e1"
+    ).dataset_version_metrics_groups
+    assert (total.type, total.value.string_value, total.parent_path) == (R.INPUT_TYPE, "total", "/")
+    assert total.metrics.HasField("inputs_count") and total.metrics.inputs_count.value == 0
 
 
 # -- persistence and wiring --------------------------------------------------------------------------------

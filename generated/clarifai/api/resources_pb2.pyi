@@ -651,6 +651,48 @@ class AudioInfo(_message.Message):
 Global___AudioInfo: _TypeAlias = AudioInfo  # noqa: Y015
 
 @_typing.final
+class AutoscaleConfig(_message.Message):
+    """How a deployment scales its replicas with traffic."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MIN_REPLICAS_FIELD_NUMBER: _builtins.int
+    MAX_REPLICAS_FIELD_NUMBER: _builtins.int
+    TRAFFIC_HISTORY_SECONDS_FIELD_NUMBER: _builtins.int
+    SCALE_DOWN_DELAY_SECONDS_FIELD_NUMBER: _builtins.int
+    SCALE_UP_DELAY_SECONDS_FIELD_NUMBER: _builtins.int
+    DISABLE_PACKING_FIELD_NUMBER: _builtins.int
+    SCALE_TO_ZERO_DELAY_SECONDS_FIELD_NUMBER: _builtins.int
+    SOFT_MIN_REPLICAS_FIELD_NUMBER: _builtins.int
+    min_replicas: _builtins.int
+    max_replicas: _builtins.int
+    traffic_history_seconds: _builtins.int
+    scale_down_delay_seconds: _builtins.int
+    scale_up_delay_seconds: _builtins.int
+    disable_packing: _builtins.bool
+    scale_to_zero_delay_seconds: _builtins.int
+    soft_min_replicas: _builtins.int
+    def __init__(
+        self,
+        *,
+        min_replicas: _builtins.int = ...,
+        max_replicas: _builtins.int = ...,
+        traffic_history_seconds: _builtins.int = ...,
+        scale_down_delay_seconds: _builtins.int = ...,
+        scale_up_delay_seconds: _builtins.int = ...,
+        disable_packing: _builtins.bool = ...,
+        scale_to_zero_delay_seconds: _builtins.int = ...,
+        soft_min_replicas: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disable_packing", b"disable_packing", "max_replicas", b"max_replicas", "min_replicas", b"min_replicas", "scale_down_delay_seconds", b"scale_down_delay_seconds", "scale_to_zero_delay_seconds", b"scale_to_zero_delay_seconds", "scale_up_delay_seconds", b"scale_up_delay_seconds", "soft_min_replicas", b"soft_min_replicas", "traffic_history_seconds", b"traffic_history_seconds"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AutoscaleConfig: _TypeAlias = AutoscaleConfig  # noqa: Y015
+
+@_typing.final
 class BinaryMetrics(_message.Message):
     """Per-concept (and per-area) binary classification metrics."""
 
@@ -992,6 +1034,7 @@ class ComputeCluster(_message.Message):
     VISIBILITY_FIELD_NUMBER: _builtins.int
     CLUSTER_TYPE_FIELD_NUMBER: _builtins.int
     MANAGED_BY_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     description: _builtins.str
     region: _builtins.str
@@ -1006,6 +1049,8 @@ class ComputeCluster(_message.Message):
     def modified_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def visibility(self) -> Global___Visibility: ...
+    @_builtins.property
+    def key(self) -> Global___Key: ...
     def __init__(
         self,
         *,
@@ -1019,10 +1064,11 @@ class ComputeCluster(_message.Message):
         visibility: Global___Visibility | None = ...,
         cluster_type: _builtins.str = ...,
         managed_by: _builtins.str = ...,
+        key: Global___Key | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cloud_provider", b"cloud_provider", "created_at", b"created_at", "modified_at", b"modified_at", "visibility", b"visibility"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cloud_provider", b"cloud_provider", "created_at", b"created_at", "key", b"key", "modified_at", b"modified_at", "visibility", b"visibility"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cloud_provider", b"cloud_provider", "cluster_type", b"cluster_type", "created_at", b"created_at", "description", b"description", "id", b"id", "managed_by", b"managed_by", "modified_at", b"modified_at", "region", b"region", "user_id", b"user_id", "visibility", b"visibility"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cloud_provider", b"cloud_provider", "cluster_type", b"cluster_type", "created_at", b"created_at", "description", b"description", "id", b"id", "key", b"key", "managed_by", b"managed_by", "modified_at", b"modified_at", "region", b"region", "user_id", b"user_id", "visibility", b"visibility"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1882,8 +1928,53 @@ class Deployment(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    class _Status:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _StatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Deployment._Status.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        ENABLED: Deployment._Status.ValueType  # 0
+        DISABLED: Deployment._Status.ValueType  # 1
+
+    class Status(_Status, metaclass=_StatusEnumTypeWrapper):
+        """Whether a deployment serves."""
+
+    ENABLED: Deployment.Status.ValueType  # 0
+    DISABLED: Deployment.Status.ValueType  # 1
+
+    class _SchedulingChoice:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _SchedulingChoiceEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Deployment._SchedulingChoice.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        UNKNOWN_SCHEDULING_CHOICE: Deployment._SchedulingChoice.ValueType  # 0
+        FAIL: Deployment._SchedulingChoice.ValueType  # 1
+        RANDOM: Deployment._SchedulingChoice.ValueType  # 2
+        PRICE: Deployment._SchedulingChoice.ValueType  # 3
+        PERFORMANCE: Deployment._SchedulingChoice.ValueType  # 4
+        NETWORK: Deployment._SchedulingChoice.ValueType  # 5
+        UTILIZATION: Deployment._SchedulingChoice.ValueType  # 6
+        PREFER_SPOT: Deployment._SchedulingChoice.ValueType  # 7
+        PREFER_ONDEMAND: Deployment._SchedulingChoice.ValueType  # 8
+
+    class SchedulingChoice(_SchedulingChoice, metaclass=_SchedulingChoiceEnumTypeWrapper):
+        """How a deployment picks among its nodepools."""
+
+    UNKNOWN_SCHEDULING_CHOICE: Deployment.SchedulingChoice.ValueType  # 0
+    FAIL: Deployment.SchedulingChoice.ValueType  # 1
+    RANDOM: Deployment.SchedulingChoice.ValueType  # 2
+    PRICE: Deployment.SchedulingChoice.ValueType  # 3
+    PERFORMANCE: Deployment.SchedulingChoice.ValueType  # 4
+    NETWORK: Deployment.SchedulingChoice.ValueType  # 5
+    UTILIZATION: Deployment.SchedulingChoice.ValueType  # 6
+    PREFER_SPOT: Deployment.SchedulingChoice.ValueType  # 7
+    PREFER_ONDEMAND: Deployment.SchedulingChoice.ValueType  # 8
+
     ID_FIELD_NUMBER: _builtins.int
     USER_ID_FIELD_NUMBER: _builtins.int
+    AUTOSCALE_CONFIG_FIELD_NUMBER: _builtins.int
     NODEPOOLS_FIELD_NUMBER: _builtins.int
     VISIBILITY_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
@@ -1895,11 +1986,18 @@ class Deployment(_message.Message):
     SPECIAL_HANDLING_FIELD_NUMBER: _builtins.int
     DESIRED_WORKER_FIELD_NUMBER: _builtins.int
     GRACEFUL_DEPLOY_FIELD_NUMBER: _builtins.int
+    SCHEDULING_CHOICE_FIELD_NUMBER: _builtins.int
+    DEPLOYMENT_NODEPOOLS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     user_id: _builtins.str
     description: _builtins.str
     deploy_latest_version: _builtins.bool
     graceful_deploy: _builtins.bool
+    scheduling_choice: Global___Deployment.SchedulingChoice.ValueType
+    status: Global___Deployment.Status.ValueType
+    @_builtins.property
+    def autoscale_config(self) -> Global___AutoscaleConfig: ...
     @_builtins.property
     def nodepools(self) -> _containers.RepeatedCompositeFieldContainer[Global___Nodepool]:
         """deprecated by Clarifai"""
@@ -1918,11 +2016,14 @@ class Deployment(_message.Message):
     def special_handling(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpecialHandling]: ...
     @_builtins.property
     def desired_worker(self) -> Global___Worker: ...
+    @_builtins.property
+    def deployment_nodepools(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeploymentNodepool]: ...
     def __init__(
         self,
         *,
         id: _builtins.str = ...,
         user_id: _builtins.str = ...,
+        autoscale_config: Global___AutoscaleConfig | None = ...,
         nodepools: _abc.Iterable[Global___Nodepool] | None = ...,
         visibility: Global___Visibility | None = ...,
         metadata: _struct_pb2.Struct | None = ...,
@@ -1934,14 +2035,49 @@ class Deployment(_message.Message):
         special_handling: _abc.Iterable[Global___SpecialHandling] | None = ...,
         desired_worker: Global___Worker | None = ...,
         graceful_deploy: _builtins.bool = ...,
+        scheduling_choice: Global___Deployment.SchedulingChoice.ValueType = ...,
+        deployment_nodepools: _abc.Iterable[Global___DeploymentNodepool] | None = ...,
+        status: Global___Deployment.Status.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "desired_worker", b"desired_worker", "metadata", b"metadata", "modified_at", b"modified_at", "visibility", b"visibility", "worker", b"worker"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["autoscale_config", b"autoscale_config", "created_at", b"created_at", "desired_worker", b"desired_worker", "metadata", b"metadata", "modified_at", b"modified_at", "visibility", b"visibility", "worker", b"worker"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "deploy_latest_version", b"deploy_latest_version", "description", b"description", "desired_worker", b"desired_worker", "graceful_deploy", b"graceful_deploy", "id", b"id", "metadata", b"metadata", "modified_at", b"modified_at", "nodepools", b"nodepools", "special_handling", b"special_handling", "user_id", b"user_id", "visibility", b"visibility", "worker", b"worker"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["autoscale_config", b"autoscale_config", "created_at", b"created_at", "deploy_latest_version", b"deploy_latest_version", "deployment_nodepools", b"deployment_nodepools", "description", b"description", "desired_worker", b"desired_worker", "graceful_deploy", b"graceful_deploy", "id", b"id", "metadata", b"metadata", "modified_at", b"modified_at", "nodepools", b"nodepools", "scheduling_choice", b"scheduling_choice", "special_handling", b"special_handling", "status", b"status", "user_id", b"user_id", "visibility", b"visibility", "worker", b"worker"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Deployment: _TypeAlias = Deployment  # noqa: Y015
+
+@_typing.final
+class DeploymentNodepool(_message.Message):
+    """One nodepool of a deployment, with its priority."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    NODEPOOL_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    priority: _builtins.int
+    @_builtins.property
+    def compute_cluster(self) -> Global___ComputeCluster: ...
+    @_builtins.property
+    def nodepool(self) -> Global___Nodepool: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        compute_cluster: Global___ComputeCluster | None = ...,
+        priority: _builtins.int = ...,
+        nodepool: Global___Nodepool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "nodepool", b"nodepool"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "id", b"id", "nodepool", b"nodepool", "priority", b"priority"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeploymentNodepool: _TypeAlias = DeploymentNodepool  # noqa: Y015
 
 @_typing.final
 class Embedding(_message.Message):
@@ -3033,6 +3169,116 @@ class InstalledModuleVersion(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InstalledModuleVersion: _TypeAlias = InstalledModuleVersion  # noqa: Y015
+
+@_typing.final
+class InstanceType(_message.Message):
+    """A kind of compute node a nodepool may run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    COMPUTE_INFO_FIELD_NUMBER: _builtins.int
+    PRICE_FIELD_NUMBER: _builtins.int
+    CLOUD_PROVIDER_FIELD_NUMBER: _builtins.int
+    REGION_FIELD_NUMBER: _builtins.int
+    ALLOWED_CAPACITY_TYPES_FIELD_NUMBER: _builtins.int
+    FEATURE_FLAG_GROUP_FIELD_NUMBER: _builtins.int
+    SPECIAL_HANDLING_FIELD_NUMBER: _builtins.int
+    ARCHITECTURE_FIELD_NUMBER: _builtins.int
+    AVAILABLE_COMPUTE_INFO_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    description: _builtins.str
+    price: _builtins.str
+    region: _builtins.str
+    feature_flag_group: _builtins.str
+    architecture: _builtins.str
+    @_builtins.property
+    def compute_info(self) -> Global___ComputeInfo: ...
+    @_builtins.property
+    def cloud_provider(self) -> Global___CloudProvider: ...
+    @_builtins.property
+    def allowed_capacity_types(self) -> Global___NodeCapacityType: ...
+    @_builtins.property
+    def special_handling(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpecialHandling]: ...
+    @_builtins.property
+    def available_compute_info(self) -> Global___ComputeInfo: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        description: _builtins.str = ...,
+        compute_info: Global___ComputeInfo | None = ...,
+        price: _builtins.str = ...,
+        cloud_provider: Global___CloudProvider | None = ...,
+        region: _builtins.str = ...,
+        allowed_capacity_types: Global___NodeCapacityType | None = ...,
+        feature_flag_group: _builtins.str = ...,
+        special_handling: _abc.Iterable[Global___SpecialHandling] | None = ...,
+        architecture: _builtins.str = ...,
+        available_compute_info: Global___ComputeInfo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["allowed_capacity_types", b"allowed_capacity_types", "available_compute_info", b"available_compute_info", "cloud_provider", b"cloud_provider", "compute_info", b"compute_info"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_capacity_types", b"allowed_capacity_types", "architecture", b"architecture", "available_compute_info", b"available_compute_info", "cloud_provider", b"cloud_provider", "compute_info", b"compute_info", "description", b"description", "feature_flag_group", b"feature_flag_group", "id", b"id", "price", b"price", "region", b"region", "special_handling", b"special_handling"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InstanceType: _TypeAlias = InstanceType  # noqa: Y015
+
+@_typing.final
+class Key(_message.Message):
+    """An API key (its id is the secret): what it may do (`scopes`) and in which apps."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    APPS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    ENDPOINTS_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    AUTHORIZED_IDP_IDS_FIELD_NUMBER: _builtins.int
+    ORGANIZATION_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    description: _builtins.str
+    type: _builtins.str
+    organization_id: _builtins.str
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def apps(self) -> _containers.RepeatedCompositeFieldContainer[Global___App]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def endpoints(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def authorized_idp_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        description: _builtins.str = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        apps: _abc.Iterable[Global___App] | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+        endpoints: _abc.Iterable[_builtins.str] | None = ...,
+        type: _builtins.str = ...,
+        authorized_idp_ids: _abc.Iterable[_builtins.str] | None = ...,
+        organization_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["apps", b"apps", "authorized_idp_ids", b"authorized_idp_ids", "created_at", b"created_at", "description", b"description", "endpoints", b"endpoints", "expires_at", b"expires_at", "id", b"id", "organization_id", b"organization_id", "scopes", b"scopes", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Key: _TypeAlias = Key  # noqa: Y015
 
 @_typing.final
 class KeypointEdge(_message.Message):
@@ -4194,6 +4440,45 @@ class NodeInput(_message.Message):
 Global___NodeInput: _TypeAlias = NodeInput  # noqa: Y015
 
 @_typing.final
+class NodeCapacityType(_message.Message):
+    """On-demand and/or spot capacity."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    class _CapacityType:
+        ValueType = _typing.NewType("ValueType", _builtins.int)
+        V: _TypeAlias = ValueType  # noqa: Y015
+
+    class _CapacityTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[NodeCapacityType._CapacityType.ValueType], _builtins.type):
+        DESCRIPTOR: _descriptor.EnumDescriptor
+        UKNOWN_CAPACITY_TYPE: NodeCapacityType._CapacityType.ValueType  # 0
+        ON_DEMAND_TYPE: NodeCapacityType._CapacityType.ValueType  # 1
+        SPOT_TYPE: NodeCapacityType._CapacityType.ValueType  # 2
+
+    class CapacityType(_CapacityType, metaclass=_CapacityTypeEnumTypeWrapper):
+        """A kind of capacity."""
+
+    UKNOWN_CAPACITY_TYPE: NodeCapacityType.CapacityType.ValueType  # 0
+    ON_DEMAND_TYPE: NodeCapacityType.CapacityType.ValueType  # 1
+    SPOT_TYPE: NodeCapacityType.CapacityType.ValueType  # 2
+
+    CAPACITY_TYPES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def capacity_types(self) -> _containers.RepeatedScalarFieldContainer[Global___NodeCapacityType.CapacityType.ValueType]: ...
+    def __init__(
+        self,
+        *,
+        capacity_types: _abc.Iterable[Global___NodeCapacityType.CapacityType.ValueType] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["capacity_types", b"capacity_types"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NodeCapacityType: _TypeAlias = NodeCapacityType  # noqa: Y015
+
+@_typing.final
 class Nodepool(_message.Message):
     """A pool of compute nodes in a compute cluster."""
 
@@ -4236,6 +4521,8 @@ class Nodepool(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     STATUS_DESCRIPTION_FIELD_NUMBER: _builtins.int
     WARM_INSTANCES_FIELD_NUMBER: _builtins.int
+    NODE_CAPACITY_TYPE_FIELD_NUMBER: _builtins.int
+    INSTANCE_TYPES_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     description: _builtins.str
     min_instances: _builtins.int
@@ -4258,6 +4545,10 @@ class Nodepool(_message.Message):
     def metadata(self) -> _struct_pb2.Struct: ...
     @_builtins.property
     def special_handling(self) -> _containers.RepeatedCompositeFieldContainer[Global___SpecialHandling]: ...
+    @_builtins.property
+    def node_capacity_type(self) -> Global___NodeCapacityType: ...
+    @_builtins.property
+    def instance_types(self) -> _containers.RepeatedCompositeFieldContainer[Global___InstanceType]: ...
     def __init__(
         self,
         *,
@@ -4277,10 +4568,12 @@ class Nodepool(_message.Message):
         status: Global___Nodepool.NodepoolStatus.ValueType = ...,
         status_description: _builtins.str = ...,
         warm_instances: _builtins.int = ...,
+        node_capacity_type: Global___NodeCapacityType | None = ...,
+        instance_types: _abc.Iterable[Global___InstanceType] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "created_at", b"created_at", "metadata", b"metadata", "modified_at", b"modified_at", "visibility", b"visibility"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "created_at", b"created_at", "metadata", b"metadata", "modified_at", b"modified_at", "node_capacity_type", b"node_capacity_type", "visibility", b"visibility"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "created_at", b"created_at", "description", b"description", "enforced_max_instances", b"enforced_max_instances", "enforced_min_instances", b"enforced_min_instances", "id", b"id", "max_instances", b"max_instances", "metadata", b"metadata", "min_instances", b"min_instances", "modified_at", b"modified_at", "node_count", b"node_count", "special_handling", b"special_handling", "status", b"status", "status_description", b"status_description", "visibility", b"visibility", "warm_instances", b"warm_instances"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "created_at", b"created_at", "description", b"description", "enforced_max_instances", b"enforced_max_instances", "enforced_min_instances", b"enforced_min_instances", "id", b"id", "instance_types", b"instance_types", "max_instances", b"max_instances", "metadata", b"metadata", "min_instances", b"min_instances", "modified_at", b"modified_at", "node_capacity_type", b"node_capacity_type", "node_count", b"node_count", "special_handling", b"special_handling", "status", b"status", "status_description", b"status_description", "visibility", b"visibility", "warm_instances", b"warm_instances"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

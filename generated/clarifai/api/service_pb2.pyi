@@ -1003,6 +1003,60 @@ class CancelInputsAddJobRequest(_message.Message):
 Global___CancelInputsAddJobRequest: _TypeAlias = CancelInputsAddJobRequest  # noqa: Y015
 
 @_typing.final
+class ListInputsAddJobsRequest(_message.Message):
+    """Request of ListInputsAddJobs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    page: _builtins.int
+    per_page: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "per_page", b"per_page", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInputsAddJobsRequest: _TypeAlias = ListInputsAddJobsRequest  # noqa: Y015
+
+@_typing.final
+class MultiInputsAddJobResponse(_message.Message):
+    """Response of ListInputsAddJobs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    INPUTS_ADD_JOBS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def inputs_add_jobs(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.InputsAddJob]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        inputs_add_jobs: _abc.Iterable[_resources_pb2.InputsAddJob] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["inputs_add_jobs", b"inputs_add_jobs", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiInputsAddJobResponse: _TypeAlias = MultiInputsAddJobResponse  # noqa: Y015
+
+@_typing.final
 class ListAnnotationsRequest(_message.Message):
     """Request of ListAnnotations."""
 
@@ -1209,6 +1263,36 @@ class PostInputsSearchesRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PostInputsSearchesRequest: _TypeAlias = PostInputsSearchesRequest  # noqa: Y015
+
+@_typing.final
+class PostAnnotationsSearchesRequest(_message.Message):
+    """Request of PostAnnotationsSearches."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    SEARCHES_FIELD_NUMBER: _builtins.int
+    PAGINATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def searches(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Search]: ...
+    @_builtins.property
+    def pagination(self) -> Global___Pagination: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        searches: _abc.Iterable[_resources_pb2.Search] | None = ...,
+        pagination: Global___Pagination | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["pagination", b"pagination", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pagination", b"pagination", "searches", b"searches", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostAnnotationsSearchesRequest: _TypeAlias = PostAnnotationsSearchesRequest  # noqa: Y015
 
 @_typing.final
 class MultiSearchResponse(_message.Message):
@@ -1632,6 +1716,60 @@ class MultiDatasetVersionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MultiDatasetVersionResponse: _TypeAlias = MultiDatasetVersionResponse  # noqa: Y015
+
+@_typing.final
+class GetDatasetVersionRequest(_message.Message):
+    """Request of GetDatasetVersion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    DATASET_ID_FIELD_NUMBER: _builtins.int
+    DATASET_VERSION_ID_FIELD_NUMBER: _builtins.int
+    dataset_id: _builtins.str
+    dataset_version_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        dataset_id: _builtins.str = ...,
+        dataset_version_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dataset_id", b"dataset_id", "dataset_version_id", b"dataset_version_id", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDatasetVersionRequest: _TypeAlias = GetDatasetVersionRequest  # noqa: Y015
+
+@_typing.final
+class SingleDatasetVersionResponse(_message.Message):
+    """Response of GetDatasetVersion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    DATASET_VERSION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def dataset_version(self) -> _resources_pb2.DatasetVersion: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        dataset_version: _resources_pb2.DatasetVersion | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dataset_version", b"dataset_version", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dataset_version", b"dataset_version", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SingleDatasetVersionResponse: _TypeAlias = SingleDatasetVersionResponse  # noqa: Y015
 
 @_typing.final
 class PostDatasetVersionsRequest(_message.Message):
@@ -2369,6 +2507,43 @@ class SingleModelVersionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SingleModelVersionResponse: _TypeAlias = SingleModelVersionResponse  # noqa: Y015
+
+@_typing.final
+class ListModelConceptsRequest(_message.Message):
+    """Request of ListModelConcepts (the newest version's concepts unless version_id is set)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    MODEL_ID_FIELD_NUMBER: _builtins.int
+    VERSION_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    SEARCH_FIELD_NUMBER: _builtins.int
+    model_id: _builtins.str
+    version_id: _builtins.str
+    page: _builtins.int
+    per_page: _builtins.int
+    search: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        model_id: _builtins.str = ...,
+        version_id: _builtins.str = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+        search: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model_id", b"model_id", "page", b"page", "per_page", b"per_page", "search", b"search", "user_app_id", b"user_app_id", "version_id", b"version_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListModelConceptsRequest: _TypeAlias = ListModelConceptsRequest  # noqa: Y015
 
 @_typing.final
 class ListModelVersionsRequest(_message.Message):
@@ -3817,6 +3992,912 @@ class MultiRunnerItemOutputResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MultiRunnerItemOutputResponse: _TypeAlias = MultiRunnerItemOutputResponse  # noqa: Y015
+
+@_typing.final
+class GetComputeClusterRequest(_message.Message):
+    """Request of GetComputeCluster."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_ID_FIELD_NUMBER: _builtins.int
+    compute_cluster_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        compute_cluster_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster_id", b"compute_cluster_id", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetComputeClusterRequest: _TypeAlias = GetComputeClusterRequest  # noqa: Y015
+
+@_typing.final
+class ListComputeClustersRequest(_message.Message):
+    """Request of ListComputeClusters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    page: _builtins.int
+    per_page: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "per_page", b"per_page", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListComputeClustersRequest: _TypeAlias = ListComputeClustersRequest  # noqa: Y015
+
+@_typing.final
+class PostComputeClustersRequest(_message.Message):
+    """Request of PostComputeClusters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def compute_clusters(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.ComputeCluster]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        compute_clusters: _abc.Iterable[_resources_pb2.ComputeCluster] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_clusters", b"compute_clusters", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostComputeClustersRequest: _TypeAlias = PostComputeClustersRequest  # noqa: Y015
+
+@_typing.final
+class DeleteComputeClustersRequest(_message.Message):
+    """Request of DeleteComputeClusters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteComputeClustersRequest: _TypeAlias = DeleteComputeClustersRequest  # noqa: Y015
+
+@_typing.final
+class PatchComputeClustersRequest(_message.Message):
+    """Request of PatchComputeClusters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTERS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def compute_clusters(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.ComputeCluster]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        compute_clusters: _abc.Iterable[_resources_pb2.ComputeCluster] | None = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "compute_clusters", b"compute_clusters", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchComputeClustersRequest: _TypeAlias = PatchComputeClustersRequest  # noqa: Y015
+
+@_typing.final
+class SingleComputeClusterResponse(_message.Message):
+    """Response of GetComputeCluster."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def compute_cluster(self) -> _resources_pb2.ComputeCluster: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        compute_cluster: _resources_pb2.ComputeCluster | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster", b"compute_cluster", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SingleComputeClusterResponse: _TypeAlias = SingleComputeClusterResponse  # noqa: Y015
+
+@_typing.final
+class MultiComputeClusterResponse(_message.Message):
+    """Response of ListComputeClusters, PostComputeClusters and PatchComputeClusters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def compute_clusters(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.ComputeCluster]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        compute_clusters: _abc.Iterable[_resources_pb2.ComputeCluster] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_clusters", b"compute_clusters", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiComputeClusterResponse: _TypeAlias = MultiComputeClusterResponse  # noqa: Y015
+
+@_typing.final
+class GetNodepoolRequest(_message.Message):
+    """Request of GetNodepool."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_ID_FIELD_NUMBER: _builtins.int
+    NODEPOOL_ID_FIELD_NUMBER: _builtins.int
+    ACTIVE_USAGE_FIELD_NUMBER: _builtins.int
+    compute_cluster_id: _builtins.str
+    nodepool_id: _builtins.str
+    active_usage: _builtins.bool
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        compute_cluster_id: _builtins.str = ...,
+        nodepool_id: _builtins.str = ...,
+        active_usage: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_usage", b"active_usage", "compute_cluster_id", b"compute_cluster_id", "nodepool_id", b"nodepool_id", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetNodepoolRequest: _TypeAlias = GetNodepoolRequest  # noqa: Y015
+
+@_typing.final
+class ListNodepoolsRequest(_message.Message):
+    """Request of ListNodepools."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    ACTIVE_USAGE_FIELD_NUMBER: _builtins.int
+    compute_cluster_id: _builtins.str
+    page: _builtins.int
+    per_page: _builtins.int
+    active_usage: _builtins.bool
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        compute_cluster_id: _builtins.str = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+        active_usage: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_usage", b"active_usage", "compute_cluster_id", b"compute_cluster_id", "page", b"page", "per_page", b"per_page", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListNodepoolsRequest: _TypeAlias = ListNodepoolsRequest  # noqa: Y015
+
+@_typing.final
+class PostNodepoolsRequest(_message.Message):
+    """Request of PostNodepools."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_ID_FIELD_NUMBER: _builtins.int
+    NODEPOOLS_FIELD_NUMBER: _builtins.int
+    compute_cluster_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def nodepools(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Nodepool]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        compute_cluster_id: _builtins.str = ...,
+        nodepools: _abc.Iterable[_resources_pb2.Nodepool] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster_id", b"compute_cluster_id", "nodepools", b"nodepools", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostNodepoolsRequest: _TypeAlias = PostNodepoolsRequest  # noqa: Y015
+
+@_typing.final
+class DeleteNodepoolsRequest(_message.Message):
+    """Request of DeleteNodepools."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    compute_cluster_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        compute_cluster_id: _builtins.str = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster_id", b"compute_cluster_id", "ids", b"ids", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteNodepoolsRequest: _TypeAlias = DeleteNodepoolsRequest  # noqa: Y015
+
+@_typing.final
+class SingleNodepoolResponse(_message.Message):
+    """Response of GetNodepool."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    NODEPOOL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def nodepool(self) -> _resources_pb2.Nodepool: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        nodepool: _resources_pb2.Nodepool | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["nodepool", b"nodepool", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["nodepool", b"nodepool", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SingleNodepoolResponse: _TypeAlias = SingleNodepoolResponse  # noqa: Y015
+
+@_typing.final
+class MultiNodepoolResponse(_message.Message):
+    """Response of ListNodepools and PostNodepools."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    NODEPOOLS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def nodepools(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Nodepool]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        nodepools: _abc.Iterable[_resources_pb2.Nodepool] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["nodepools", b"nodepools", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiNodepoolResponse: _TypeAlias = MultiNodepoolResponse  # noqa: Y015
+
+@_typing.final
+class GetDeploymentRequest(_message.Message):
+    """Request of GetDeployment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    DEPLOYMENT_ID_FIELD_NUMBER: _builtins.int
+    deployment_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        deployment_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deployment_id", b"deployment_id", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDeploymentRequest: _TypeAlias = GetDeploymentRequest  # noqa: Y015
+
+@_typing.final
+class ListDeploymentsRequest(_message.Message):
+    """Request of ListDeployments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    NODEPOOL_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    MODEL_VERSION_IDS_FIELD_NUMBER: _builtins.int
+    WORKFLOW_VERSION_IDS_FIELD_NUMBER: _builtins.int
+    COMPUTE_CLUSTER_ID_FIELD_NUMBER: _builtins.int
+    SCHEDULING_PRIORITIES_FIELD_NUMBER: _builtins.int
+    nodepool_id: _builtins.str
+    page: _builtins.int
+    per_page: _builtins.int
+    compute_cluster_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def model_version_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def workflow_version_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def scheduling_priorities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        nodepool_id: _builtins.str = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+        model_version_ids: _abc.Iterable[_builtins.str] | None = ...,
+        workflow_version_ids: _abc.Iterable[_builtins.str] | None = ...,
+        compute_cluster_id: _builtins.str = ...,
+        scheduling_priorities: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["compute_cluster_id", b"compute_cluster_id", "model_version_ids", b"model_version_ids", "nodepool_id", b"nodepool_id", "page", b"page", "per_page", b"per_page", "scheduling_priorities", b"scheduling_priorities", "user_app_id", b"user_app_id", "workflow_version_ids", b"workflow_version_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeploymentsRequest: _TypeAlias = ListDeploymentsRequest  # noqa: Y015
+
+@_typing.final
+class PostDeploymentsRequest(_message.Message):
+    """Request of PostDeployments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    DEPLOYMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def deployments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Deployment]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        deployments: _abc.Iterable[_resources_pb2.Deployment] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deployments", b"deployments", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostDeploymentsRequest: _TypeAlias = PostDeploymentsRequest  # noqa: Y015
+
+@_typing.final
+class PatchDeploymentsRequest(_message.Message):
+    """Request of PatchDeployments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    DEPLOYMENTS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def deployments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Deployment]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        deployments: _abc.Iterable[_resources_pb2.Deployment] | None = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "deployments", b"deployments", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchDeploymentsRequest: _TypeAlias = PatchDeploymentsRequest  # noqa: Y015
+
+@_typing.final
+class DeleteDeploymentsRequest(_message.Message):
+    """Request of DeleteDeployments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ids", b"ids", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteDeploymentsRequest: _TypeAlias = DeleteDeploymentsRequest  # noqa: Y015
+
+@_typing.final
+class SingleDeploymentResponse(_message.Message):
+    """Response of GetDeployment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    DEPLOYMENT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def deployment(self) -> _resources_pb2.Deployment: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        deployment: _resources_pb2.Deployment | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deployment", b"deployment", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deployment", b"deployment", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SingleDeploymentResponse: _TypeAlias = SingleDeploymentResponse  # noqa: Y015
+
+@_typing.final
+class MultiDeploymentResponse(_message.Message):
+    """Response of ListDeployments, PostDeployments and PatchDeployments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    DEPLOYMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def deployments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Deployment]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        deployments: _abc.Iterable[_resources_pb2.Deployment] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deployments", b"deployments", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiDeploymentResponse: _TypeAlias = MultiDeploymentResponse  # noqa: Y015
+
+@_typing.final
+class GetKeyRequest(_message.Message):
+    """Request of GetKey."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        key_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_id", b"key_id", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetKeyRequest: _TypeAlias = GetKeyRequest  # noqa: Y015
+
+@_typing.final
+class ListKeysRequest(_message.Message):
+    """Request of ListKeys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    NOT_EXPIRED_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    ENDPOINTS_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    page: _builtins.int
+    per_page: _builtins.int
+    not_expired: _builtins.bool
+    type: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def endpoints(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+        not_expired: _builtins.bool = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        endpoints: _abc.Iterable[_builtins.str] | None = ...,
+        type: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["endpoints", b"endpoints", "not_expired", b"not_expired", "page", b"page", "per_page", b"per_page", "scopes", b"scopes", "type", b"type", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListKeysRequest: _TypeAlias = ListKeysRequest  # noqa: Y015
+
+@_typing.final
+class ListAppKeysRequest(_message.Message):
+    """Request of ListAppKeys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    PER_PAGE_FIELD_NUMBER: _builtins.int
+    page: _builtins.int
+    per_page: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        page: _builtins.int = ...,
+        per_page: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "per_page", b"per_page", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAppKeysRequest: _TypeAlias = ListAppKeysRequest  # noqa: Y015
+
+@_typing.final
+class DeleteKeyRequest(_message.Message):
+    """Request of DeleteKey."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        key_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_id", b"key_id", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteKeyRequest: _TypeAlias = DeleteKeyRequest  # noqa: Y015
+
+@_typing.final
+class PostKeysRequest(_message.Message):
+    """Request of PostKeys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    KEYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Key]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        keys: _abc.Iterable[_resources_pb2.Key] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostKeysRequest: _TypeAlias = PostKeysRequest  # noqa: Y015
+
+@_typing.final
+class PatchKeysRequest(_message.Message):
+    """Request of PatchKeys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    KEYS_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    action: _builtins.str
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Key]: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+        keys: _abc.Iterable[_resources_pb2.Key] | None = ...,
+        action: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "keys", b"keys", "user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PatchKeysRequest: _TypeAlias = PatchKeysRequest  # noqa: Y015
+
+@_typing.final
+class SingleKeyResponse(_message.Message):
+    """Response of GetKey."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def key(self) -> _resources_pb2.Key: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        key: _resources_pb2.Key | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SingleKeyResponse: _TypeAlias = SingleKeyResponse  # noqa: Y015
+
+@_typing.final
+class MultiKeyResponse(_message.Message):
+    """Response of ListKeys, ListAppKeys, PostKeys and PatchKeys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    KEYS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Key]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        keys: _abc.Iterable[_resources_pb2.Key] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiKeyResponse: _TypeAlias = MultiKeyResponse  # noqa: Y015
+
+@_typing.final
+class MyScopesRequest(_message.Message):
+    """Request of MyScopes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MyScopesRequest: _TypeAlias = MyScopesRequest  # noqa: Y015
+
+@_typing.final
+class MyScopesUserRequest(_message.Message):
+    """Request of MyScopesUser."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_APP_ID_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def user_app_id(self) -> _resources_pb2.UserAppIDSet: ...
+    def __init__(
+        self,
+        *,
+        user_app_id: _resources_pb2.UserAppIDSet | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["user_app_id", b"user_app_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MyScopesUserRequest: _TypeAlias = MyScopesUserRequest  # noqa: Y015
+
+@_typing.final
+class MultiScopeResponse(_message.Message):
+    """Response of MyScopes: the key's scopes and, for an app key, its app."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    APP_FIELD_NUMBER: _builtins.int
+    ENDPOINTS_FIELD_NUMBER: _builtins.int
+    USER_FEATURE_FLAGS_FIELD_NUMBER: _builtins.int
+    user_feature_flags: _builtins.str
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def app(self) -> _resources_pb2.App: ...
+    @_builtins.property
+    def endpoints(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        app: _resources_pb2.App | None = ...,
+        endpoints: _abc.Iterable[_builtins.str] | None = ...,
+        user_feature_flags: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["app", b"app", "endpoints", b"endpoints", "scopes", b"scopes", "status", b"status", "user_feature_flags", b"user_feature_flags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiScopeResponse: _TypeAlias = MultiScopeResponse  # noqa: Y015
+
+@_typing.final
+class MultiScopeUserResponse(_message.Message):
+    """Response of MyScopesUser."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    SCOPES_FIELD_NUMBER: _builtins.int
+    ENDPOINTS_FIELD_NUMBER: _builtins.int
+    USER_FEATURE_FLAGS_FIELD_NUMBER: _builtins.int
+    user_feature_flags: _builtins.str
+    @_builtins.property
+    def status(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def endpoints(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        status: _status_pb2.Status | None = ...,
+        scopes: _abc.Iterable[_builtins.str] | None = ...,
+        endpoints: _abc.Iterable[_builtins.str] | None = ...,
+        user_feature_flags: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["status", b"status"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["endpoints", b"endpoints", "scopes", b"scopes", "status", b"status", "user_feature_flags", b"user_feature_flags"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MultiScopeUserResponse: _TypeAlias = MultiScopeUserResponse  # noqa: Y015
 
 @_typing.final
 class ConceptExtraInfoRequest(_message.Message):

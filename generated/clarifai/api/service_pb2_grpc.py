@@ -152,6 +152,11 @@ class V2Stub:
                 request_serializer=clarifai_dot_api_dot_service__pb2.CancelInputsAddJobRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_service__pb2.SingleInputsAddJobResponse.FromString,
                 _registered_method=True)
+        self.ListInputsAddJobs = channel.unary_unary(
+                '/clarifai.api.V2/ListInputsAddJobs',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListInputsAddJobsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiInputsAddJobResponse.FromString,
+                _registered_method=True)
         self.ListAnnotations = channel.unary_unary(
                 '/clarifai.api.V2/ListAnnotations',
                 request_serializer=clarifai_dot_api_dot_service__pb2.ListAnnotationsRequest.SerializeToString,
@@ -175,6 +180,11 @@ class V2Stub:
         self.PostInputsSearches = channel.unary_unary(
                 '/clarifai.api.V2/PostInputsSearches',
                 request_serializer=clarifai_dot_api_dot_service__pb2.PostInputsSearchesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiSearchResponse.FromString,
+                _registered_method=True)
+        self.PostAnnotationsSearches = channel.unary_unary(
+                '/clarifai.api.V2/PostAnnotationsSearches',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PostAnnotationsSearchesRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_service__pb2.MultiSearchResponse.FromString,
                 _registered_method=True)
         self.GetDataset = channel.unary_unary(
@@ -226,6 +236,11 @@ class V2Stub:
                 '/clarifai.api.V2/DeleteDatasetVersions',
                 request_serializer=clarifai_dot_api_dot_service__pb2.DeleteDatasetVersionsRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetDatasetVersion = channel.unary_unary(
+                '/clarifai.api.V2/GetDatasetVersion',
+                request_serializer=clarifai_dot_api_dot_service__pb2.GetDatasetVersionRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.SingleDatasetVersionResponse.FromString,
                 _registered_method=True)
         self.ListDatasetVersionMetricsGroups = channel.unary_unary(
                 '/clarifai.api.V2/ListDatasetVersionMetricsGroups',
@@ -291,6 +306,11 @@ class V2Stub:
                 '/clarifai.api.V2/ListModelVersions',
                 request_serializer=clarifai_dot_api_dot_service__pb2.ListModelVersionsRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_service__pb2.MultiModelVersionResponse.FromString,
+                _registered_method=True)
+        self.ListModelConcepts = channel.unary_unary(
+                '/clarifai.api.V2/ListModelConcepts',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListModelConceptsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiConceptResponse.FromString,
                 _registered_method=True)
         self.PostModelVersions = channel.unary_unary(
                 '/clarifai.api.V2/PostModelVersions',
@@ -426,6 +446,116 @@ class V2Stub:
                 '/clarifai.api.V2/ProcessRunnerItems',
                 request_serializer=clarifai_dot_api_dot_service__pb2.PostRunnerItemOutputsRequest.SerializeToString,
                 response_deserializer=clarifai_dot_api_dot_service__pb2.MultiRunnerItemResponse.FromString,
+                _registered_method=True)
+        self.GetComputeCluster = channel.unary_unary(
+                '/clarifai.api.V2/GetComputeCluster',
+                request_serializer=clarifai_dot_api_dot_service__pb2.GetComputeClusterRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.SingleComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.ListComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/ListComputeClusters',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.PostComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/PostComputeClusters',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PostComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.DeleteComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/DeleteComputeClusters',
+                request_serializer=clarifai_dot_api_dot_service__pb2.DeleteComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PatchComputeClusters = channel.unary_unary(
+                '/clarifai.api.V2/PatchComputeClusters',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PatchComputeClustersRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.FromString,
+                _registered_method=True)
+        self.GetNodepool = channel.unary_unary(
+                '/clarifai.api.V2/GetNodepool',
+                request_serializer=clarifai_dot_api_dot_service__pb2.GetNodepoolRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.SingleNodepoolResponse.FromString,
+                _registered_method=True)
+        self.ListNodepools = channel.unary_unary(
+                '/clarifai.api.V2/ListNodepools',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListNodepoolsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiNodepoolResponse.FromString,
+                _registered_method=True)
+        self.PostNodepools = channel.unary_unary(
+                '/clarifai.api.V2/PostNodepools',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PostNodepoolsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiNodepoolResponse.FromString,
+                _registered_method=True)
+        self.DeleteNodepools = channel.unary_unary(
+                '/clarifai.api.V2/DeleteNodepools',
+                request_serializer=clarifai_dot_api_dot_service__pb2.DeleteNodepoolsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetDeployment = channel.unary_unary(
+                '/clarifai.api.V2/GetDeployment',
+                request_serializer=clarifai_dot_api_dot_service__pb2.GetDeploymentRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.SingleDeploymentResponse.FromString,
+                _registered_method=True)
+        self.ListDeployments = channel.unary_unary(
+                '/clarifai.api.V2/ListDeployments',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.FromString,
+                _registered_method=True)
+        self.PostDeployments = channel.unary_unary(
+                '/clarifai.api.V2/PostDeployments',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PostDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.FromString,
+                _registered_method=True)
+        self.PatchDeployments = channel.unary_unary(
+                '/clarifai.api.V2/PatchDeployments',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PatchDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.FromString,
+                _registered_method=True)
+        self.DeleteDeployments = channel.unary_unary(
+                '/clarifai.api.V2/DeleteDeployments',
+                request_serializer=clarifai_dot_api_dot_service__pb2.DeleteDeploymentsRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.GetKey = channel.unary_unary(
+                '/clarifai.api.V2/GetKey',
+                request_serializer=clarifai_dot_api_dot_service__pb2.GetKeyRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.SingleKeyResponse.FromString,
+                _registered_method=True)
+        self.ListKeys = channel.unary_unary(
+                '/clarifai.api.V2/ListKeys',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListKeysRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+                _registered_method=True)
+        self.ListAppKeys = channel.unary_unary(
+                '/clarifai.api.V2/ListAppKeys',
+                request_serializer=clarifai_dot_api_dot_service__pb2.ListAppKeysRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+                _registered_method=True)
+        self.DeleteKey = channel.unary_unary(
+                '/clarifai.api.V2/DeleteKey',
+                request_serializer=clarifai_dot_api_dot_service__pb2.DeleteKeyRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+                _registered_method=True)
+        self.PostKeys = channel.unary_unary(
+                '/clarifai.api.V2/PostKeys',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PostKeysRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+                _registered_method=True)
+        self.PatchKeys = channel.unary_unary(
+                '/clarifai.api.V2/PatchKeys',
+                request_serializer=clarifai_dot_api_dot_service__pb2.PatchKeysRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+                _registered_method=True)
+        self.MyScopes = channel.unary_unary(
+                '/clarifai.api.V2/MyScopes',
+                request_serializer=clarifai_dot_api_dot_service__pb2.MyScopesRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiScopeResponse.FromString,
+                _registered_method=True)
+        self.MyScopesUser = channel.unary_unary(
+                '/clarifai.api.V2/MyScopesUser',
+                request_serializer=clarifai_dot_api_dot_service__pb2.MyScopesUserRequest.SerializeToString,
+                response_deserializer=clarifai_dot_api_dot_service__pb2.MultiScopeUserResponse.FromString,
                 _registered_method=True)
 
 
@@ -599,6 +729,13 @@ class V2Servicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListInputsAddJobs(self, request, context):
+        """Lists the app's inputs add jobs, newest first, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListAnnotations(self, request, context):
         """Annotations
         Lists annotations, optionally by input, a page at a time.
@@ -631,6 +768,13 @@ class V2Servicer:
     def PostInputsSearches(self, request, context):
         """Search
         Searches inputs by filters and similarity ranks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostAnnotationsSearches(self, request, context):
+        """Searches annotations by filters and similarity ranks.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -702,6 +846,13 @@ class V2Servicer:
 
     def DeleteDatasetVersions(self, request, context):
         """Deletes dataset versions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDatasetVersion(self, request, context):
+        """Returns one dataset version.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -794,6 +945,13 @@ class V2Servicer:
 
     def ListModelVersions(self, request, context):
         """Lists the versions of a model, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListModelConcepts(self, request, context):
+        """Lists the concepts a model version predicts, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -992,6 +1150,162 @@ class V2Servicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetComputeCluster(self, request, context):
+        """Compute orchestration: compute clusters, their nodepools, deployments (user-level records)
+        Returns one compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComputeClusters(self, request, context):
+        """Lists compute clusters, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostComputeClusters(self, request, context):
+        """Creates compute clusters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteComputeClusters(self, request, context):
+        """Deletes compute clusters (and their nodepools).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchComputeClusters(self, request, context):
+        """Changes compute clusters.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNodepool(self, request, context):
+        """Returns one nodepool of a compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListNodepools(self, request, context):
+        """Lists the nodepools of a compute cluster, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostNodepools(self, request, context):
+        """Creates nodepools in a compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteNodepools(self, request, context):
+        """Deletes nodepools of a compute cluster.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeployment(self, request, context):
+        """Returns one deployment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeployments(self, request, context):
+        """Lists deployments, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostDeployments(self, request, context):
+        """Creates deployments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchDeployments(self, request, context):
+        """Changes deployments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDeployments(self, request, context):
+        """Deletes deployments.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetKey(self, request, context):
+        """API keys and what the caller's credentials may do
+        Returns one key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeys(self, request, context):
+        """Lists the user's keys, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAppKeys(self, request, context):
+        """Lists the keys of one app, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteKey(self, request, context):
+        """Deletes one key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PostKeys(self, request, context):
+        """Creates keys.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchKeys(self, request, context):
+        """Changes keys.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MyScopes(self, request, context):
+        """The scopes of the calling key (and its app).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MyScopesUser(self, request, context):
+        """The scopes of the calling personal access token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_V2Servicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -1110,6 +1424,11 @@ def add_V2Servicer_to_server(servicer, server):
                     request_deserializer=clarifai_dot_api_dot_service__pb2.CancelInputsAddJobRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_service__pb2.SingleInputsAddJobResponse.SerializeToString,
             ),
+            'ListInputsAddJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInputsAddJobs,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListInputsAddJobsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiInputsAddJobResponse.SerializeToString,
+            ),
             'ListAnnotations': grpc.unary_unary_rpc_method_handler(
                     servicer.ListAnnotations,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.ListAnnotationsRequest.FromString,
@@ -1133,6 +1452,11 @@ def add_V2Servicer_to_server(servicer, server):
             'PostInputsSearches': grpc.unary_unary_rpc_method_handler(
                     servicer.PostInputsSearches,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.PostInputsSearchesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiSearchResponse.SerializeToString,
+            ),
+            'PostAnnotationsSearches': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostAnnotationsSearches,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PostAnnotationsSearchesRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_service__pb2.MultiSearchResponse.SerializeToString,
             ),
             'GetDataset': grpc.unary_unary_rpc_method_handler(
@@ -1184,6 +1508,11 @@ def add_V2Servicer_to_server(servicer, server):
                     servicer.DeleteDatasetVersions,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.DeleteDatasetVersionsRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetDatasetVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDatasetVersion,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.GetDatasetVersionRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.SingleDatasetVersionResponse.SerializeToString,
             ),
             'ListDatasetVersionMetricsGroups': grpc.unary_unary_rpc_method_handler(
                     servicer.ListDatasetVersionMetricsGroups,
@@ -1249,6 +1578,11 @@ def add_V2Servicer_to_server(servicer, server):
                     servicer.ListModelVersions,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.ListModelVersionsRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_service__pb2.MultiModelVersionResponse.SerializeToString,
+            ),
+            'ListModelConcepts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListModelConcepts,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListModelConceptsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiConceptResponse.SerializeToString,
             ),
             'PostModelVersions': grpc.unary_unary_rpc_method_handler(
                     servicer.PostModelVersions,
@@ -1384,6 +1718,116 @@ def add_V2Servicer_to_server(servicer, server):
                     servicer.ProcessRunnerItems,
                     request_deserializer=clarifai_dot_api_dot_service__pb2.PostRunnerItemOutputsRequest.FromString,
                     response_serializer=clarifai_dot_api_dot_service__pb2.MultiRunnerItemResponse.SerializeToString,
+            ),
+            'GetComputeCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComputeCluster,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.GetComputeClusterRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.SingleComputeClusterResponse.SerializeToString,
+            ),
+            'ListComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.SerializeToString,
+            ),
+            'PostComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PostComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.SerializeToString,
+            ),
+            'DeleteComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.DeleteComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PatchComputeClusters': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchComputeClusters,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PatchComputeClustersRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.SerializeToString,
+            ),
+            'GetNodepool': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNodepool,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.GetNodepoolRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.SingleNodepoolResponse.SerializeToString,
+            ),
+            'ListNodepools': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListNodepools,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListNodepoolsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiNodepoolResponse.SerializeToString,
+            ),
+            'PostNodepools': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostNodepools,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PostNodepoolsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiNodepoolResponse.SerializeToString,
+            ),
+            'DeleteNodepools': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteNodepools,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.DeleteNodepoolsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetDeployment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeployment,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.GetDeploymentRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.SingleDeploymentResponse.SerializeToString,
+            ),
+            'ListDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeployments,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.SerializeToString,
+            ),
+            'PostDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostDeployments,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PostDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.SerializeToString,
+            ),
+            'PatchDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchDeployments,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PatchDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.SerializeToString,
+            ),
+            'DeleteDeployments': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDeployments,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.DeleteDeploymentsRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'GetKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetKey,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.GetKeyRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.SingleKeyResponse.SerializeToString,
+            ),
+            'ListKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeys,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListKeysRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.SerializeToString,
+            ),
+            'ListAppKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAppKeys,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.ListAppKeysRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.SerializeToString,
+            ),
+            'DeleteKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteKey,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.DeleteKeyRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.SerializeToString,
+            ),
+            'PostKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.PostKeys,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PostKeysRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.SerializeToString,
+            ),
+            'PatchKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchKeys,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.PatchKeysRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiKeyResponse.SerializeToString,
+            ),
+            'MyScopes': grpc.unary_unary_rpc_method_handler(
+                    servicer.MyScopes,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.MyScopesRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiScopeResponse.SerializeToString,
+            ),
+            'MyScopesUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.MyScopesUser,
+                    request_deserializer=clarifai_dot_api_dot_service__pb2.MyScopesUserRequest.FromString,
+                    response_serializer=clarifai_dot_api_dot_service__pb2.MultiScopeUserResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -2020,6 +2464,33 @@ class V2:
             _registered_method=True)
 
     @staticmethod
+    def ListInputsAddJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListInputsAddJobs',
+            clarifai_dot_api_dot_service__pb2.ListInputsAddJobsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiInputsAddJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListAnnotations(request,
             target,
             options=(),
@@ -2143,6 +2614,33 @@ class V2:
             target,
             '/clarifai.api.V2/PostInputsSearches',
             clarifai_dot_api_dot_service__pb2.PostInputsSearchesRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiSearchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostAnnotationsSearches(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostAnnotationsSearches',
+            clarifai_dot_api_dot_service__pb2.PostAnnotationsSearchesRequest.SerializeToString,
             clarifai_dot_api_dot_service__pb2.MultiSearchResponse.FromString,
             options,
             channel_credentials,
@@ -2414,6 +2912,33 @@ class V2:
             '/clarifai.api.V2/DeleteDatasetVersions',
             clarifai_dot_api_dot_service__pb2.DeleteDatasetVersionsRequest.SerializeToString,
             clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDatasetVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetDatasetVersion',
+            clarifai_dot_api_dot_service__pb2.GetDatasetVersionRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.SingleDatasetVersionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -2765,6 +3290,33 @@ class V2:
             '/clarifai.api.V2/ListModelVersions',
             clarifai_dot_api_dot_service__pb2.ListModelVersionsRequest.SerializeToString,
             clarifai_dot_api_dot_service__pb2.MultiModelVersionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListModelConcepts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListModelConcepts',
+            clarifai_dot_api_dot_service__pb2.ListModelConceptsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiConceptResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -3494,6 +4046,600 @@ class V2:
             '/clarifai.api.V2/ProcessRunnerItems',
             clarifai_dot_api_dot_service__pb2.PostRunnerItemOutputsRequest.SerializeToString,
             clarifai_dot_api_dot_service__pb2.MultiRunnerItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComputeCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetComputeCluster',
+            clarifai_dot_api_dot_service__pb2.GetComputeClusterRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.SingleComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListComputeClusters',
+            clarifai_dot_api_dot_service__pb2.ListComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostComputeClusters',
+            clarifai_dot_api_dot_service__pb2.PostComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteComputeClusters',
+            clarifai_dot_api_dot_service__pb2.DeleteComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchComputeClusters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchComputeClusters',
+            clarifai_dot_api_dot_service__pb2.PatchComputeClustersRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiComputeClusterResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNodepool(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetNodepool',
+            clarifai_dot_api_dot_service__pb2.GetNodepoolRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.SingleNodepoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListNodepools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListNodepools',
+            clarifai_dot_api_dot_service__pb2.ListNodepoolsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiNodepoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostNodepools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostNodepools',
+            clarifai_dot_api_dot_service__pb2.PostNodepoolsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiNodepoolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteNodepools(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteNodepools',
+            clarifai_dot_api_dot_service__pb2.DeleteNodepoolsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeployment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetDeployment',
+            clarifai_dot_api_dot_service__pb2.GetDeploymentRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.SingleDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListDeployments',
+            clarifai_dot_api_dot_service__pb2.ListDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostDeployments',
+            clarifai_dot_api_dot_service__pb2.PostDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchDeployments',
+            clarifai_dot_api_dot_service__pb2.PatchDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiDeploymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDeployments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteDeployments',
+            clarifai_dot_api_dot_service__pb2.DeleteDeploymentsRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/GetKey',
+            clarifai_dot_api_dot_service__pb2.GetKeyRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.SingleKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListKeys',
+            clarifai_dot_api_dot_service__pb2.ListKeysRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAppKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/ListAppKeys',
+            clarifai_dot_api_dot_service__pb2.ListAppKeysRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/DeleteKey',
+            clarifai_dot_api_dot_service__pb2.DeleteKeyRequest.SerializeToString,
+            clarifai_dot_api_dot_status_dot_status__pb2.BaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PostKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PostKeys',
+            clarifai_dot_api_dot_service__pb2.PostKeysRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PatchKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/PatchKeys',
+            clarifai_dot_api_dot_service__pb2.PatchKeysRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MyScopes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/MyScopes',
+            clarifai_dot_api_dot_service__pb2.MyScopesRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiScopeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MyScopesUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/clarifai.api.V2/MyScopesUser',
+            clarifai_dot_api_dot_service__pb2.MyScopesUserRequest.SerializeToString,
+            clarifai_dot_api_dot_service__pb2.MultiScopeUserResponse.FromString,
             options,
             channel_credentials,
             insecure,

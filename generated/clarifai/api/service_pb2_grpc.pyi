@@ -92,6 +92,8 @@ class V2Stub:
     """Returns the progress of an inputs add job."""
     CancelInputsAddJob: _grpc.UnaryUnaryMultiCallable[_service_pb2.CancelInputsAddJobRequest, _service_pb2.SingleInputsAddJobResponse]
     """Cancels an inputs add job."""
+    ListInputsAddJobs: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListInputsAddJobsRequest, _service_pb2.MultiInputsAddJobResponse]
+    """Lists the app's inputs add jobs, newest first, a page at a time."""
     ListAnnotations: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListAnnotationsRequest, _service_pb2.MultiAnnotationResponse]
     """Annotations
     Lists annotations, optionally by input, a page at a time.
@@ -106,6 +108,8 @@ class V2Stub:
     """Search
     Searches inputs by filters and similarity ranks.
     """
+    PostAnnotationsSearches: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostAnnotationsSearchesRequest, _service_pb2.MultiSearchResponse]
+    """Searches annotations by filters and similarity ranks."""
     GetDataset: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetDatasetRequest, _service_pb2.SingleDatasetResponse]
     """Datasets
     Returns one dataset.
@@ -128,6 +132,8 @@ class V2Stub:
     """Creates dataset versions (snapshots)."""
     DeleteDatasetVersions: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteDatasetVersionsRequest, _status_pb2.BaseResponse]
     """Deletes dataset versions."""
+    GetDatasetVersion: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetDatasetVersionRequest, _service_pb2.SingleDatasetVersionResponse]
+    """Returns one dataset version."""
     ListDatasetVersionMetricsGroups: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListDatasetVersionMetricsGroupsRequest, _service_pb2.MultiDatasetVersionMetricsGroupResponse]
     """Lists the metrics of a dataset version by group."""
     PutDatasetVersionExports: _grpc.UnaryUnaryMultiCallable[_service_pb2.PutDatasetVersionExportsRequest, _service_pb2.MultiDatasetVersionExportResponse]
@@ -156,6 +162,8 @@ class V2Stub:
     """Returns one model version."""
     ListModelVersions: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListModelVersionsRequest, _service_pb2.MultiModelVersionResponse]
     """Lists the versions of a model, a page at a time."""
+    ListModelConcepts: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListModelConceptsRequest, _service_pb2.MultiConceptResponse]
+    """Lists the concepts a model version predicts, a page at a time."""
     PostModelVersions: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostModelVersionsRequest, _service_pb2.SingleModelResponse]
     """Creates a model version; trainable types start training."""
     DeleteModelVersion: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteModelVersionRequest, _status_pb2.BaseResponse]
@@ -218,6 +226,54 @@ class V2Stub:
     """Returns a runner's results for a runner item."""
     ProcessRunnerItems: _grpc.StreamStreamMultiCallable[_service_pb2.PostRunnerItemOutputsRequest, _service_pb2.MultiRunnerItemResponse]
     """Streams work to a runner and its results back, both ways on one call."""
+    GetComputeCluster: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetComputeClusterRequest, _service_pb2.SingleComputeClusterResponse]
+    """Compute orchestration: compute clusters, their nodepools, deployments (user-level records)
+    Returns one compute cluster.
+    """
+    ListComputeClusters: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListComputeClustersRequest, _service_pb2.MultiComputeClusterResponse]
+    """Lists compute clusters, a page at a time."""
+    PostComputeClusters: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostComputeClustersRequest, _service_pb2.MultiComputeClusterResponse]
+    """Creates compute clusters."""
+    DeleteComputeClusters: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteComputeClustersRequest, _status_pb2.BaseResponse]
+    """Deletes compute clusters (and their nodepools)."""
+    PatchComputeClusters: _grpc.UnaryUnaryMultiCallable[_service_pb2.PatchComputeClustersRequest, _service_pb2.MultiComputeClusterResponse]
+    """Changes compute clusters."""
+    GetNodepool: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetNodepoolRequest, _service_pb2.SingleNodepoolResponse]
+    """Returns one nodepool of a compute cluster."""
+    ListNodepools: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListNodepoolsRequest, _service_pb2.MultiNodepoolResponse]
+    """Lists the nodepools of a compute cluster, a page at a time."""
+    PostNodepools: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostNodepoolsRequest, _service_pb2.MultiNodepoolResponse]
+    """Creates nodepools in a compute cluster."""
+    DeleteNodepools: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteNodepoolsRequest, _status_pb2.BaseResponse]
+    """Deletes nodepools of a compute cluster."""
+    GetDeployment: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetDeploymentRequest, _service_pb2.SingleDeploymentResponse]
+    """Returns one deployment."""
+    ListDeployments: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListDeploymentsRequest, _service_pb2.MultiDeploymentResponse]
+    """Lists deployments, a page at a time."""
+    PostDeployments: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostDeploymentsRequest, _service_pb2.MultiDeploymentResponse]
+    """Creates deployments."""
+    PatchDeployments: _grpc.UnaryUnaryMultiCallable[_service_pb2.PatchDeploymentsRequest, _service_pb2.MultiDeploymentResponse]
+    """Changes deployments."""
+    DeleteDeployments: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteDeploymentsRequest, _status_pb2.BaseResponse]
+    """Deletes deployments."""
+    GetKey: _grpc.UnaryUnaryMultiCallable[_service_pb2.GetKeyRequest, _service_pb2.SingleKeyResponse]
+    """API keys and what the caller's credentials may do
+    Returns one key.
+    """
+    ListKeys: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListKeysRequest, _service_pb2.MultiKeyResponse]
+    """Lists the user's keys, a page at a time."""
+    ListAppKeys: _grpc.UnaryUnaryMultiCallable[_service_pb2.ListAppKeysRequest, _service_pb2.MultiKeyResponse]
+    """Lists the keys of one app, a page at a time."""
+    DeleteKey: _grpc.UnaryUnaryMultiCallable[_service_pb2.DeleteKeyRequest, _status_pb2.BaseResponse]
+    """Deletes one key."""
+    PostKeys: _grpc.UnaryUnaryMultiCallable[_service_pb2.PostKeysRequest, _service_pb2.MultiKeyResponse]
+    """Creates keys."""
+    PatchKeys: _grpc.UnaryUnaryMultiCallable[_service_pb2.PatchKeysRequest, _service_pb2.MultiKeyResponse]
+    """Changes keys."""
+    MyScopes: _grpc.UnaryUnaryMultiCallable[_service_pb2.MyScopesRequest, _service_pb2.MultiScopeResponse]
+    """The scopes of the calling key (and its app)."""
+    MyScopesUser: _grpc.UnaryUnaryMultiCallable[_service_pb2.MyScopesUserRequest, _service_pb2.MultiScopeUserResponse]
+    """The scopes of the calling personal access token."""
 
 @_typing.type_check_only
 class V2AsyncStub(V2Stub):
@@ -280,6 +336,8 @@ class V2AsyncStub(V2Stub):
     """Returns the progress of an inputs add job."""
     CancelInputsAddJob: _aio.UnaryUnaryMultiCallable[_service_pb2.CancelInputsAddJobRequest, _service_pb2.SingleInputsAddJobResponse]  # type: ignore[assignment]
     """Cancels an inputs add job."""
+    ListInputsAddJobs: _aio.UnaryUnaryMultiCallable[_service_pb2.ListInputsAddJobsRequest, _service_pb2.MultiInputsAddJobResponse]  # type: ignore[assignment]
+    """Lists the app's inputs add jobs, newest first, a page at a time."""
     ListAnnotations: _aio.UnaryUnaryMultiCallable[_service_pb2.ListAnnotationsRequest, _service_pb2.MultiAnnotationResponse]  # type: ignore[assignment]
     """Annotations
     Lists annotations, optionally by input, a page at a time.
@@ -294,6 +352,8 @@ class V2AsyncStub(V2Stub):
     """Search
     Searches inputs by filters and similarity ranks.
     """
+    PostAnnotationsSearches: _aio.UnaryUnaryMultiCallable[_service_pb2.PostAnnotationsSearchesRequest, _service_pb2.MultiSearchResponse]  # type: ignore[assignment]
+    """Searches annotations by filters and similarity ranks."""
     GetDataset: _aio.UnaryUnaryMultiCallable[_service_pb2.GetDatasetRequest, _service_pb2.SingleDatasetResponse]  # type: ignore[assignment]
     """Datasets
     Returns one dataset.
@@ -316,6 +376,8 @@ class V2AsyncStub(V2Stub):
     """Creates dataset versions (snapshots)."""
     DeleteDatasetVersions: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteDatasetVersionsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
     """Deletes dataset versions."""
+    GetDatasetVersion: _aio.UnaryUnaryMultiCallable[_service_pb2.GetDatasetVersionRequest, _service_pb2.SingleDatasetVersionResponse]  # type: ignore[assignment]
+    """Returns one dataset version."""
     ListDatasetVersionMetricsGroups: _aio.UnaryUnaryMultiCallable[_service_pb2.ListDatasetVersionMetricsGroupsRequest, _service_pb2.MultiDatasetVersionMetricsGroupResponse]  # type: ignore[assignment]
     """Lists the metrics of a dataset version by group."""
     PutDatasetVersionExports: _aio.UnaryUnaryMultiCallable[_service_pb2.PutDatasetVersionExportsRequest, _service_pb2.MultiDatasetVersionExportResponse]  # type: ignore[assignment]
@@ -344,6 +406,8 @@ class V2AsyncStub(V2Stub):
     """Returns one model version."""
     ListModelVersions: _aio.UnaryUnaryMultiCallable[_service_pb2.ListModelVersionsRequest, _service_pb2.MultiModelVersionResponse]  # type: ignore[assignment]
     """Lists the versions of a model, a page at a time."""
+    ListModelConcepts: _aio.UnaryUnaryMultiCallable[_service_pb2.ListModelConceptsRequest, _service_pb2.MultiConceptResponse]  # type: ignore[assignment]
+    """Lists the concepts a model version predicts, a page at a time."""
     PostModelVersions: _aio.UnaryUnaryMultiCallable[_service_pb2.PostModelVersionsRequest, _service_pb2.SingleModelResponse]  # type: ignore[assignment]
     """Creates a model version; trainable types start training."""
     DeleteModelVersion: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteModelVersionRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
@@ -406,6 +470,54 @@ class V2AsyncStub(V2Stub):
     """Returns a runner's results for a runner item."""
     ProcessRunnerItems: _aio.StreamStreamMultiCallable[_service_pb2.PostRunnerItemOutputsRequest, _service_pb2.MultiRunnerItemResponse]  # type: ignore[assignment]
     """Streams work to a runner and its results back, both ways on one call."""
+    GetComputeCluster: _aio.UnaryUnaryMultiCallable[_service_pb2.GetComputeClusterRequest, _service_pb2.SingleComputeClusterResponse]  # type: ignore[assignment]
+    """Compute orchestration: compute clusters, their nodepools, deployments (user-level records)
+    Returns one compute cluster.
+    """
+    ListComputeClusters: _aio.UnaryUnaryMultiCallable[_service_pb2.ListComputeClustersRequest, _service_pb2.MultiComputeClusterResponse]  # type: ignore[assignment]
+    """Lists compute clusters, a page at a time."""
+    PostComputeClusters: _aio.UnaryUnaryMultiCallable[_service_pb2.PostComputeClustersRequest, _service_pb2.MultiComputeClusterResponse]  # type: ignore[assignment]
+    """Creates compute clusters."""
+    DeleteComputeClusters: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteComputeClustersRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Deletes compute clusters (and their nodepools)."""
+    PatchComputeClusters: _aio.UnaryUnaryMultiCallable[_service_pb2.PatchComputeClustersRequest, _service_pb2.MultiComputeClusterResponse]  # type: ignore[assignment]
+    """Changes compute clusters."""
+    GetNodepool: _aio.UnaryUnaryMultiCallable[_service_pb2.GetNodepoolRequest, _service_pb2.SingleNodepoolResponse]  # type: ignore[assignment]
+    """Returns one nodepool of a compute cluster."""
+    ListNodepools: _aio.UnaryUnaryMultiCallable[_service_pb2.ListNodepoolsRequest, _service_pb2.MultiNodepoolResponse]  # type: ignore[assignment]
+    """Lists the nodepools of a compute cluster, a page at a time."""
+    PostNodepools: _aio.UnaryUnaryMultiCallable[_service_pb2.PostNodepoolsRequest, _service_pb2.MultiNodepoolResponse]  # type: ignore[assignment]
+    """Creates nodepools in a compute cluster."""
+    DeleteNodepools: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteNodepoolsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Deletes nodepools of a compute cluster."""
+    GetDeployment: _aio.UnaryUnaryMultiCallable[_service_pb2.GetDeploymentRequest, _service_pb2.SingleDeploymentResponse]  # type: ignore[assignment]
+    """Returns one deployment."""
+    ListDeployments: _aio.UnaryUnaryMultiCallable[_service_pb2.ListDeploymentsRequest, _service_pb2.MultiDeploymentResponse]  # type: ignore[assignment]
+    """Lists deployments, a page at a time."""
+    PostDeployments: _aio.UnaryUnaryMultiCallable[_service_pb2.PostDeploymentsRequest, _service_pb2.MultiDeploymentResponse]  # type: ignore[assignment]
+    """Creates deployments."""
+    PatchDeployments: _aio.UnaryUnaryMultiCallable[_service_pb2.PatchDeploymentsRequest, _service_pb2.MultiDeploymentResponse]  # type: ignore[assignment]
+    """Changes deployments."""
+    DeleteDeployments: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteDeploymentsRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Deletes deployments."""
+    GetKey: _aio.UnaryUnaryMultiCallable[_service_pb2.GetKeyRequest, _service_pb2.SingleKeyResponse]  # type: ignore[assignment]
+    """API keys and what the caller's credentials may do
+    Returns one key.
+    """
+    ListKeys: _aio.UnaryUnaryMultiCallable[_service_pb2.ListKeysRequest, _service_pb2.MultiKeyResponse]  # type: ignore[assignment]
+    """Lists the user's keys, a page at a time."""
+    ListAppKeys: _aio.UnaryUnaryMultiCallable[_service_pb2.ListAppKeysRequest, _service_pb2.MultiKeyResponse]  # type: ignore[assignment]
+    """Lists the keys of one app, a page at a time."""
+    DeleteKey: _aio.UnaryUnaryMultiCallable[_service_pb2.DeleteKeyRequest, _status_pb2.BaseResponse]  # type: ignore[assignment]
+    """Deletes one key."""
+    PostKeys: _aio.UnaryUnaryMultiCallable[_service_pb2.PostKeysRequest, _service_pb2.MultiKeyResponse]  # type: ignore[assignment]
+    """Creates keys."""
+    PatchKeys: _aio.UnaryUnaryMultiCallable[_service_pb2.PatchKeysRequest, _service_pb2.MultiKeyResponse]  # type: ignore[assignment]
+    """Changes keys."""
+    MyScopes: _aio.UnaryUnaryMultiCallable[_service_pb2.MyScopesRequest, _service_pb2.MultiScopeResponse]  # type: ignore[assignment]
+    """The scopes of the calling key (and its app)."""
+    MyScopesUser: _aio.UnaryUnaryMultiCallable[_service_pb2.MyScopesUserRequest, _service_pb2.MultiScopeUserResponse]  # type: ignore[assignment]
+    """The scopes of the calling personal access token."""
 
 class V2Servicer(metaclass=_abc_1.ABCMeta):
     """Clarifai's API, version 2. Application errors come back in each response's status
@@ -605,6 +717,14 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         """Cancels an inputs add job."""
 
     @_abc_1.abstractmethod
+    def ListInputsAddJobs(
+        self,
+        request: _service_pb2.ListInputsAddJobsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiInputsAddJobResponse, _abc.Awaitable[_service_pb2.MultiInputsAddJobResponse]]:
+        """Lists the app's inputs add jobs, newest first, a page at a time."""
+
+    @_abc_1.abstractmethod
     def ListAnnotations(
         self,
         request: _service_pb2.ListAnnotationsRequest,
@@ -647,6 +767,14 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         """Search
         Searches inputs by filters and similarity ranks.
         """
+
+    @_abc_1.abstractmethod
+    def PostAnnotationsSearches(
+        self,
+        request: _service_pb2.PostAnnotationsSearchesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiSearchResponse, _abc.Awaitable[_service_pb2.MultiSearchResponse]]:
+        """Searches annotations by filters and similarity ranks."""
 
     @_abc_1.abstractmethod
     def GetDataset(
@@ -729,6 +857,14 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
         """Deletes dataset versions."""
+
+    @_abc_1.abstractmethod
+    def GetDatasetVersion(
+        self,
+        request: _service_pb2.GetDatasetVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.SingleDatasetVersionResponse, _abc.Awaitable[_service_pb2.SingleDatasetVersionResponse]]:
+        """Returns one dataset version."""
 
     @_abc_1.abstractmethod
     def ListDatasetVersionMetricsGroups(
@@ -835,6 +971,14 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_service_pb2.MultiModelVersionResponse, _abc.Awaitable[_service_pb2.MultiModelVersionResponse]]:
         """Lists the versions of a model, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def ListModelConcepts(
+        self,
+        request: _service_pb2.ListModelConceptsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiConceptResponse, _abc.Awaitable[_service_pb2.MultiConceptResponse]]:
+        """Lists the concepts a model version predicts, a page at a time."""
 
     @_abc_1.abstractmethod
     def PostModelVersions(
@@ -1059,5 +1203,185 @@ class V2Servicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_service_pb2.MultiRunnerItemResponse], _abc.AsyncIterator[_service_pb2.MultiRunnerItemResponse]]:
         """Streams work to a runner and its results back, both ways on one call."""
+
+    @_abc_1.abstractmethod
+    def GetComputeCluster(
+        self,
+        request: _service_pb2.GetComputeClusterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.SingleComputeClusterResponse, _abc.Awaitable[_service_pb2.SingleComputeClusterResponse]]:
+        """Compute orchestration: compute clusters, their nodepools, deployments (user-level records)
+        Returns one compute cluster.
+        """
+
+    @_abc_1.abstractmethod
+    def ListComputeClusters(
+        self,
+        request: _service_pb2.ListComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiComputeClusterResponse, _abc.Awaitable[_service_pb2.MultiComputeClusterResponse]]:
+        """Lists compute clusters, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def PostComputeClusters(
+        self,
+        request: _service_pb2.PostComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiComputeClusterResponse, _abc.Awaitable[_service_pb2.MultiComputeClusterResponse]]:
+        """Creates compute clusters."""
+
+    @_abc_1.abstractmethod
+    def DeleteComputeClusters(
+        self,
+        request: _service_pb2.DeleteComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Deletes compute clusters (and their nodepools)."""
+
+    @_abc_1.abstractmethod
+    def PatchComputeClusters(
+        self,
+        request: _service_pb2.PatchComputeClustersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiComputeClusterResponse, _abc.Awaitable[_service_pb2.MultiComputeClusterResponse]]:
+        """Changes compute clusters."""
+
+    @_abc_1.abstractmethod
+    def GetNodepool(
+        self,
+        request: _service_pb2.GetNodepoolRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.SingleNodepoolResponse, _abc.Awaitable[_service_pb2.SingleNodepoolResponse]]:
+        """Returns one nodepool of a compute cluster."""
+
+    @_abc_1.abstractmethod
+    def ListNodepools(
+        self,
+        request: _service_pb2.ListNodepoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiNodepoolResponse, _abc.Awaitable[_service_pb2.MultiNodepoolResponse]]:
+        """Lists the nodepools of a compute cluster, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def PostNodepools(
+        self,
+        request: _service_pb2.PostNodepoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiNodepoolResponse, _abc.Awaitable[_service_pb2.MultiNodepoolResponse]]:
+        """Creates nodepools in a compute cluster."""
+
+    @_abc_1.abstractmethod
+    def DeleteNodepools(
+        self,
+        request: _service_pb2.DeleteNodepoolsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Deletes nodepools of a compute cluster."""
+
+    @_abc_1.abstractmethod
+    def GetDeployment(
+        self,
+        request: _service_pb2.GetDeploymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.SingleDeploymentResponse, _abc.Awaitable[_service_pb2.SingleDeploymentResponse]]:
+        """Returns one deployment."""
+
+    @_abc_1.abstractmethod
+    def ListDeployments(
+        self,
+        request: _service_pb2.ListDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiDeploymentResponse, _abc.Awaitable[_service_pb2.MultiDeploymentResponse]]:
+        """Lists deployments, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def PostDeployments(
+        self,
+        request: _service_pb2.PostDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiDeploymentResponse, _abc.Awaitable[_service_pb2.MultiDeploymentResponse]]:
+        """Creates deployments."""
+
+    @_abc_1.abstractmethod
+    def PatchDeployments(
+        self,
+        request: _service_pb2.PatchDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiDeploymentResponse, _abc.Awaitable[_service_pb2.MultiDeploymentResponse]]:
+        """Changes deployments."""
+
+    @_abc_1.abstractmethod
+    def DeleteDeployments(
+        self,
+        request: _service_pb2.DeleteDeploymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Deletes deployments."""
+
+    @_abc_1.abstractmethod
+    def GetKey(
+        self,
+        request: _service_pb2.GetKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.SingleKeyResponse, _abc.Awaitable[_service_pb2.SingleKeyResponse]]:
+        """API keys and what the caller's credentials may do
+        Returns one key.
+        """
+
+    @_abc_1.abstractmethod
+    def ListKeys(
+        self,
+        request: _service_pb2.ListKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiKeyResponse, _abc.Awaitable[_service_pb2.MultiKeyResponse]]:
+        """Lists the user's keys, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def ListAppKeys(
+        self,
+        request: _service_pb2.ListAppKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiKeyResponse, _abc.Awaitable[_service_pb2.MultiKeyResponse]]:
+        """Lists the keys of one app, a page at a time."""
+
+    @_abc_1.abstractmethod
+    def DeleteKey(
+        self,
+        request: _service_pb2.DeleteKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_status_pb2.BaseResponse, _abc.Awaitable[_status_pb2.BaseResponse]]:
+        """Deletes one key."""
+
+    @_abc_1.abstractmethod
+    def PostKeys(
+        self,
+        request: _service_pb2.PostKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiKeyResponse, _abc.Awaitable[_service_pb2.MultiKeyResponse]]:
+        """Creates keys."""
+
+    @_abc_1.abstractmethod
+    def PatchKeys(
+        self,
+        request: _service_pb2.PatchKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiKeyResponse, _abc.Awaitable[_service_pb2.MultiKeyResponse]]:
+        """Changes keys."""
+
+    @_abc_1.abstractmethod
+    def MyScopes(
+        self,
+        request: _service_pb2.MyScopesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiScopeResponse, _abc.Awaitable[_service_pb2.MultiScopeResponse]]:
+        """The scopes of the calling key (and its app)."""
+
+    @_abc_1.abstractmethod
+    def MyScopesUser(
+        self,
+        request: _service_pb2.MyScopesUserRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_service_pb2.MultiScopeUserResponse, _abc.Awaitable[_service_pb2.MultiScopeUserResponse]]:
+        """The scopes of the calling personal access token."""
 
 def add_V2Servicer_to_server(servicer: V2Servicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -67,6 +67,8 @@ class _Guard(grpc.ServerInterceptor):
             return grpc.unary_stream_rpc_method_handler(
                 self._stream(handler.unary_stream, method, denied, fault), **kwargs
             )
+        if handler.stream_stream is not None:
+            return _parsed_by_the_handler(handler)
         return handler
 
     def _begin(
@@ -126,6 +128,29 @@ class _Guard(grpc.ServerInterceptor):
             self._end(record, context, failed=False)
 
         return handle
+
+
+def _parsed_by_the_handler(handler: Any) -> Any:
+    """A bidirectional handler whose requests are parsed inside it, not by grpcio: a request
+    stream that fails to parse in grpcio (e.g. a length past the end) leaves a call that keeps
+    `server.stop()` waiting forever (grpcio 1.85); failing it from the handler ends it cleanly,
+    with the status grpcio would have sent."""
+    parse = handler.request_deserializer
+
+    def handle(requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[Any]:
+        def parsed() -> Iterator[Any]:
+            for raw in requests:
+                try:
+                    message = parse(raw)
+                except Exception:  # any parse failure is the client's; say so as grpcio does
+                    context.abort(grpc.StatusCode.INTERNAL, "Exception deserializing request!")
+                yield message
+
+        yield from handler.stream_stream(parsed(), context)
+
+    return grpc.stream_stream_rpc_method_handler(
+        handle, request_deserializer=None, response_serializer=handler.response_serializer
+    )
 
 
 class PortInUseError(OSError):

@@ -14,14 +14,18 @@ from __future__ import annotations
 import enum
 import hmac
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.emulator.clarifai.failures import ApiFailure, S
 from modelwire.emulator.clarifai.records import Owner, Records
+from modelwire.emulator.clarifai.v2_published import METHODS
 
 ME = "me"  # user_id alias for the key's owner
+ALL_SCOPES = "All"  # the scope that allows everything
+_EVERYTHING = frozenset({ALL_SCOPES})
 # RPCs that only a PAT may call (descriptor option cl_auth_type = PATAuth in clarifai-grpc 12.6.0).
 PAT_ONLY_RPCS = frozenset(
     {
@@ -67,6 +71,8 @@ class Grant:
 
     user_id: str
     app_id: str | None
+    # What the credential may do (keys made by PostKeys hold what they were given; see `keys`).
+    scopes: frozenset[str] = _EVERYTHING
 
 
 @dataclass(frozen=True)
@@ -125,7 +131,18 @@ class KeyRing:
             raise ApiFailure(
                 S.CONN_KEY_NOT_FOUND, "the key is neither this emulator's PAT nor one of its app keys"
             )
-        return Grant(row["user_id"], row["app_id"])
+        # Keys made by PostKeys are also records, with their scopes and expiry (app_id "" = a PAT).
+        record = self._records.store.one(
+            "SELECT proto FROM clarifai_objects "
+            "WHERE kind = 'key' AND user_id = ? AND app_id = '' AND id = ?",
+            (row["user_id"], key),
+        )
+        if record is None:
+            return Grant(row["user_id"], row["app_id"] or None)
+        made = resources_pb2.Key.FromString(record["proto"])
+        if made.HasField("expires_at") and made.expires_at.ToNanoseconds() <= time.time_ns():
+            raise ApiFailure(S.CONN_KEY_INVALID, "the key has expired: make a new one (PostKeys)")
+        return Grant(row["user_id"], row["app_id"] or None, frozenset(made.scopes))
 
     def authorize(
         self,
@@ -136,6 +153,15 @@ class KeyRing:
         app_exists: Callable[[Owner], bool],
     ) -> Caller:
         grant = self.identify(metadata)
+        published = METHODS.get(method)
+        if ALL_SCOPES not in grant.scopes and published is not None:
+            lacking = [s for s in published.scopes if s not in grant.scopes]
+            if lacking:
+                raise ApiFailure(
+                    S.CONN_INSUFFICIENT_SCOPES,
+                    f"{method} needs scope(s) {', '.join(lacking)}, which this key lacks: "
+                    "add them (PatchKeys)",
+                )
         if grant.app_id is None:
             caller = self._pat_caller(grant.user_id, ids)
         else:

@@ -1,9 +1,13 @@
-"""Clarifai's public models, as the emulator provides them: owned by user ``clarifai``, app ``main``.
+"""Clarifai's public app ``main`` of user ``clarifai``, as the emulator provides it: the app, its
+models and its workflows (all public, see `public` for who may read them).
 
-Any valid key may read them (GetModel, ListModels, GetModelVersion, ListModelVersions) and predict
-with them (PostModelOutputs) by setting ``user_app_id {user_id: "clarifai", app_id: "main"}``, and
-workflows of any app may use them as nodes (``model.user_id/app_id`` = clarifai/main). Each has one
-trained version with a fixed id. They compute deterministic results from the content itself:
+Any valid key may read the models (GetModel, ListModels, GetModelVersion, ListModelVersions,
+ListModelConcepts) and predict with them (PostModelOutputs) by setting ``user_app_id {user_id:
+"clarifai", app_id: "main"}``, and workflows of any app may use them as nodes
+(``model.user_id/app_id`` = clarifai/main). Each has one trained version with a fixed id. The
+workflows (`BUILTIN_WORKFLOWS`: ``Empty``, ``General``, ``Text``, ``Universal``, the base workflows
+apps name in ``default_workflow``) run them. The models compute deterministic results from the
+content itself:
 
 ``general-text-embedding`` (text-embedder)
     ``data.embeddings[0]``: the 512-float text embedding that search uses (`embed_text`).
@@ -234,6 +238,8 @@ def builtin_models() -> list[tuple[resources_pb2.Model, resources_pb2.ModelVersi
     for builtin in BUILTINS:
         model = resources_pb2.Model(
             id=builtin.model_id,
+            name=builtin.model_id,
+            display_name=builtin.model_id,
             model_type_id=builtin.type_id,
             description=builtin.description,
             visibility=public,
@@ -250,4 +256,73 @@ def builtin_models() -> list[tuple[resources_pb2.Model, resources_pb2.ModelVersi
         for message in (model, version):
             stamp(message, BUILTIN_OWNER, CREATED_NS)
         result.append((model, version))
+    return result
+
+
+# -- the app and its workflows ---------------------------------------------------------------------------
+
+# Workflow id -> description and the models of its nodes (each node named after its model).
+BUILTIN_WORKFLOWS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "Empty": ("No models: for apps that only store inputs.", ()),
+    "General": (
+        "Recognises an image's colours and embeds it.",
+        (IMAGE_RECOGNITION_MODEL_ID, IMAGE_EMBEDDING_MODEL_ID),
+    ),
+    "Text": (
+        "Classifies English text by sentiment and topic and embeds it.",
+        (TEXT_CLASSIFICATION_MODEL_ID, TEXT_EMBEDDING_MODEL_ID),
+    ),
+    "Universal": ("Embeds images and text.", (IMAGE_EMBEDDING_MODEL_ID, TEXT_EMBEDDING_MODEL_ID)),
+}
+
+
+def _public() -> resources_pb2.Visibility:
+    return resources_pb2.Visibility(gettable=resources_pb2.Visibility.PUBLIC)
+
+
+def builtin_app() -> resources_pb2.App:
+    """The app ``main`` of user ``clarifai`` (stored as an app of user ``clarifai``)."""
+    app = resources_pb2.App(
+        id=BUILTIN_OWNER.app_id,
+        name=BUILTIN_OWNER.app_id,
+        description="Clarifai's public models and workflows (emulated by modelwire).",
+        default_language="en",
+        visibility=_public(),
+    )
+    app.default_workflow.id = "Empty"
+    stamp(app, BUILTIN_OWNER._replace(app_id=""), CREATED_NS)
+    return app
+
+
+def builtin_workflows() -> list[resources_pb2.Workflow]:
+    """The public workflows of clarifai/main, each with its one version (``version``, id fixed)."""
+    versions = {b.model_id: b.version_id for b in BUILTINS}
+    result = []
+    for workflow_id, (description, model_ids) in BUILTIN_WORKFLOWS.items():
+        nodes = [
+            resources_pb2.WorkflowNode(
+                id=model_id,
+                model=resources_pb2.Model(
+                    id=model_id,
+                    user_id=BUILTIN_OWNER.user_id,
+                    app_id=BUILTIN_OWNER.app_id,
+                    model_version=resources_pb2.ModelVersion(id=versions[model_id]),
+                ),
+            )
+            for model_id in model_ids
+        ]
+        workflow = resources_pb2.Workflow(
+            id=workflow_id, description=description, nodes=nodes, visibility=_public()
+        )
+        version = resources_pb2.WorkflowVersion(
+            id=f"{workflow_id.lower()}-v1",
+            workflow_id=workflow_id,
+            description=description,
+            nodes=nodes,
+            visibility=_public(),
+        )
+        for message in (workflow, version):
+            stamp(message, BUILTIN_OWNER, CREATED_NS)
+        workflow.version.CopyFrom(version)
+        result.append(workflow)
     return result

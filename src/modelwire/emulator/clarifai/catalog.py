@@ -5,6 +5,9 @@ Ids are required and unique (per user for apps and runners, per app otherwise). 
 everything in the app, including its app keys. Deleting catalog objects needs every id to exist
 (nothing is deleted otherwise), unlike DeleteInputs. Models are in `models`.
 
+User clarifai's app ``main`` and its workflows are seeded with the built-in models (see
+`builtin_models`); any key reads them (`public`). ListWorkflows without an app lists across apps.
+
 PostWorkflows checks the graph (unique node ids, known inputs, no cycle; node models are resolved
 when the workflow runs, see `workflows`) and records the workflow's first version, shown in
 `Workflow.version` and listed by ListWorkflowVersions.
@@ -31,6 +34,7 @@ from modelwire.emulator.clarifai.context import Context, Route
 from modelwire.emulator.clarifai.failures import S
 from modelwire.emulator.clarifai.labels import OVERWRITE, REMOVE, new_id
 from modelwire.emulator.clarifai.patching import Patchable, patch_route
+from modelwire.emulator.clarifai.public import list_across_apps
 from modelwire.emulator.clarifai.records import (
     APP,
     MODULE,
@@ -208,7 +212,12 @@ class CatalogArea:
         self, caller: Caller, request: service_pb2.ListWorkflowsRequest
     ) -> service_pb2.MultiWorkflowResponse:
         where, params = search_filter(request.search, request.query, request.search_term, request.id)
-        workflows = self._list(WORKFLOW, caller.owner, resources_pb2.Workflow, request, where, params)
+        if not caller.app_id:  # across apps (see `public`)
+            workflows = list_across_apps(
+                self._records, WORKFLOW, resources_pb2.Workflow, caller, request, where, params
+            )
+        else:
+            workflows = self._list(WORKFLOW, caller.owner, resources_pb2.Workflow, request, where, params)
         return service_pb2.MultiWorkflowResponse(workflows=workflows)
 
     def delete_workflows(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,12 +22,11 @@ Handler = Callable[[Caller, Any], Message]
 @dataclass(frozen=True)
 class Route:
     """How one RPC is served: who may call it (`scope`) and the function that answers it. The
-    handler returns the response with `status` unset on success; failures raise ApiFailure."""
+    handler returns the response with `status` unset on success; failures raise ApiFailure.
+    (Which RPCs also read user clarifai's public resources is `public.PUBLIC_READS`.)"""
 
     scope: Scope
     handler: Handler
-    # Also serves Clarifai's public models: user_app_id clarifai/main, with any valid credentials.
-    public: bool = False
 
 
 @dataclass
@@ -42,6 +41,8 @@ class Context:
 
 # The monotonic time by which the RPC being served must answer (None: the client set no deadline).
 CALL_DEADLINE: ContextVar[float | None] = ContextVar("clarifai_call_deadline", default=None)
+# The metadata of the RPC being served (handlers that answer about the credentials themselves).
+CALL_METADATA: ContextVar[Mapping[str, str]] = ContextVar("clarifai_call_metadata", default={})  # noqa: B039
 DEADLINE_MARGIN = 0.1  # answer this long before the client's deadline, so it still gets the answer
 
 

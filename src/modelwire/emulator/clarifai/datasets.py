@@ -4,13 +4,15 @@ Deleting a dataset removes its memberships and versions, not its inputs. PostDat
 the inputs listed in `dataset_inputs` (they must exist) and every hit of `search` (e.g. the
 inputs of other datasets, as the SDK's merge does); it answers with the added memberships, each
 input given by id only. A dataset version is a snapshot (see `exports`), ready at once
-(DATASET_VERSION_READY) with its metrics under key "/". GetDataset and ListDatasets show the
-latest version in `Dataset.version`. PutDatasetVersionExports builds the archive in the
-background: PENDING, then IN_PROGRESS, then SUCCESS with an http url on the emulator's file host
-(`files_server`; it needs the key, like a private app's hosted content) and its size; put again
-to poll. Only CLARIFAI_DATA_PROTOBUF is supported. PatchDatasets is the generic patch of
-`patching` ("merge", "overwrite" or "remove"; `version` is the service's) and answers with each
-dataset's latest version, as GetDataset does.
+(DATASET_VERSION_READY) with its metrics under key "/"; GetDatasetVersion reads one (an unknown
+dataset or version is CONN_DOES_NOT_EXIST). Its metrics groups (ListDatasetVersionMetricsGroups)
+are those of `exports.groups`: an empty version has the INPUT_TYPE "total" group with zero counts.
+GetDataset and ListDatasets show the latest version in `Dataset.version`.
+PutDatasetVersionExports builds the archive in the background: PENDING, then IN_PROGRESS, then
+SUCCESS with an http url on the emulator's file host (`files_server`; it needs the key, like a
+private app's hosted content) and its size; put again to poll. Only CLARIFAI_DATA_PROTOBUF is
+supported. PatchDatasets is the generic patch of `patching` ("merge", "overwrite" or "remove";
+`version` is the service's) and answers with each dataset's latest version, as GetDataset does.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ class DatasetsArea:
             "ListDatasetInputs": Route(Scope.APP, self.list_dataset_inputs),
             "PostDatasetVersions": Route(Scope.APP, self.post_dataset_versions),
             "ListDatasetVersions": Route(Scope.APP, self.list_dataset_versions),
+            "GetDatasetVersion": Route(Scope.APP, self.get_dataset_version),
             "DeleteDatasetVersions": Route(Scope.APP, self.delete_dataset_versions),
             "ListDatasetVersionMetricsGroups": Route(Scope.APP, self.list_dataset_version_metrics_groups),
             "PutDatasetVersionExports": Route(Scope.APP, self.put_dataset_version_exports),
@@ -334,6 +337,12 @@ class DatasetsArea:
             params=origins,
         )
         return service_pb2.MultiDatasetVersionResponse(dataset_versions=versions)
+
+    def get_dataset_version(
+        self, caller: Caller, request: service_pb2.GetDatasetVersionRequest
+    ) -> service_pb2.SingleDatasetVersionResponse:
+        version = self._version(caller.owner, request.dataset_id, request.dataset_version_id)
+        return service_pb2.SingleDatasetVersionResponse(dataset_version=version)
 
     def delete_dataset_versions(
         self, caller: Caller, request: service_pb2.DeleteDatasetVersionsRequest

@@ -132,9 +132,20 @@ def _value(key: str | int) -> struct_pb2.Value:
     return struct_pb2.Value(string_value=key) if isinstance(key, str) else struct_pb2.Value(number_value=key)
 
 
+TOTAL = "total"  # the INPUT_TYPE group of every input, whatever its type
+
+
 def groups(entries: Sequence[Snapshot]) -> list[resources_pb2.DatasetVersionMetricsGroup]:
-    """Metrics of the inputs grouped by input type, concept id, and concept/box/polygon counts."""
-    result = []
+    """Metrics of the inputs grouped by input type, concept id, and concept/box/polygon counts.
+
+    The INPUT_TYPE groups start with "total", all the version's inputs, which is there even for
+    an empty version (with zero counts): clients wait for a version's metrics until some group
+    comes back (the published `get_upload_status`), and read the input count from "total"."""
+    result = [
+        resources_pb2.DatasetVersionMetricsGroup(
+            parent_path=ROOT_PATH, type=GroupType.INPUT_TYPE, value=_value(TOTAL), metrics=metrics(entries)
+        )
+    ]
     for group_type, grouper in _GROUPERS.items():
         members: dict[str | int, list[Snapshot]] = defaultdict(list)
         for entry in entries:

@@ -10,7 +10,8 @@ processed after a restart. `input_id_conflict_resolution` SKIP reports duplicate
 the request; SUFFIX renames them `<id>-<n>`.
 
 An inputs-add job's progress counts its inputs that still exist, by status; its status is
-JOB_QUEUED, JOB_RUNNING, JOB_COMPLETED or JOB_CANCELLED. CancelInputsAddJob fails the job's
+JOB_QUEUED, JOB_RUNNING, JOB_COMPLETED or JOB_CANCELLED. ListInputsAddJobs lists the app's jobs
+newest first, a page at a time (GetInputsAddJob reads one). CancelInputsAddJob fails the job's
 pending inputs. DeleteInputs ignores unknown ids (so it is safe to retry, and `ids=[]` succeeds) and
 takes any number of ids, deleted atomically.
 
@@ -53,12 +54,20 @@ from modelwire.emulator.clarifai.labels import (
     normalize_concepts,
 )
 from modelwire.emulator.clarifai.predicted import Predictions
-from modelwire.emulator.clarifai.queries import Resolver, filters_of, invalid, metric_of, ranks_of
+from modelwire.emulator.clarifai.queries import (
+    Resolver,
+    annotation_filters_of,
+    filters_of,
+    invalid,
+    metric_of,
+    ranks_of,
+)
 from modelwire.emulator.clarifai.records import (
     DATASET,
     IN_APP,
     INPUT,
     INPUTS_ADD_JOB,
+    NEWEST_FIRST,
     Owner,
     check_id,
     drop_unused_blobs,
@@ -112,6 +121,8 @@ class InputsArea:
             "DeleteInputs": Route(Scope.APP, self.delete_inputs),
             "GetInputCount": Route(Scope.APP, self.get_input_count),
             "PostInputsSearches": Route(Scope.APP, self.post_inputs_searches),
+            "PostAnnotationsSearches": Route(Scope.APP, self.post_annotations_searches),
+            "ListInputsAddJobs": Route(Scope.APP, self.list_inputs_add_jobs),
         }
 
     # -- PostInputs --------------------------------------------------------------------------------
@@ -229,8 +240,7 @@ class InputsArea:
             "VALUES (?, ?, ?, ?, ?)",
             [(*owner, dataset_id, item.id, now) for dataset_id in item.dataset_ids],
         )
-        if item.data.concepts or item.data.regions:  # a new input has no input-level annotation yet
-            self._labels.sync_input_level(conn, owner, item)
+        self._labels.sync_input_level(conn, owner, item)  # every input has one, empty without labels
 
     # -- processing ----------------------------------------------------------------------------------
 
@@ -356,6 +366,16 @@ class InputsArea:
     ) -> service_pb2.SingleInputsAddJobResponse:
         job = self._records.require(INPUTS_ADD_JOB, caller.owner, request.id, resources_pb2.InputsAddJob)
         return service_pb2.SingleInputsAddJobResponse(inputs_add_job=self._job_view(caller.owner, job))
+
+    def list_inputs_add_jobs(
+        self, caller: Caller, request: service_pb2.ListInputsAddJobsRequest
+    ) -> service_pb2.MultiInputsAddJobResponse:
+        jobs = self._records.listing(
+            INPUTS_ADD_JOB, caller.owner, resources_pb2.InputsAddJob, request_page(request)
+        )
+        return service_pb2.MultiInputsAddJobResponse(
+            inputs_add_jobs=[self._job_view(caller.owner, job) for job in jobs]
+        )
 
     def cancel_inputs_add_job(
         self, caller: Caller, request: service_pb2.CancelInputsAddJobRequest
@@ -549,14 +569,19 @@ class InputsArea:
     def all_hits(self, owner: Owner, proto: resources_pb2.Search) -> list[str]:
         """Ids of every hit of a search, best first."""
         ranks, filters, metric = self.query(owner, proto)
+        return [hit.input_id for hit in self._every_hit(owner, ranks, filters, metric)]
+
+    def _every_hit(
+        self, owner: Owner, ranks: list[search.Rank], filters: list[search.Filter], metric: search.Metric
+    ) -> list[search.Hit]:
         index = self._indexes.get(owner)
-        ids: list[str] = []
+        hits: list[search.Hit] = []
         page = 1
         while True:
             batch = self._run(index, ranks, filters, metric, page, search.MAX_PER_PAGE)
-            ids += [hit.input_id for hit in batch]
+            hits += batch
             if len(batch) < search.MAX_PER_PAGE:
-                return ids
+                return hits
             page += 1
 
     @staticmethod
@@ -595,5 +620,63 @@ class InputsArea:
             if hit.input_id in rendered:  # deleted since the index snapshot: skip
                 response.hits.add(
                     score=hit.score, input=rendered[hit.input_id], user_id=owner.user_id, app_id=owner.app_id
+                )
+        return response
+
+    def post_annotations_searches(
+        self, caller: Caller, request: service_pb2.PostAnnotationsSearchesRequest
+    ) -> service_pb2.MultiSearchResponse:
+        """Annotations that pass every filter (see `queries.annotation_filters_of`), each a hit
+        with its input. Ranks rank the annotations' inputs as PostInputsSearches does (an
+        annotation scores what its input scores; annotations of inputs that are not hits are
+        not either), ties and unranked searches newest annotation first. Empty ranks and filters
+        mean "none"; annotations of every status are searched."""
+        if len(request.searches) != 1:
+            raise invalid(f"send exactly one search per request, got {len(request.searches)}")
+        owner = caller.owner
+        proto = request.searches[0]
+        wanted = annotation_filters_of(proto.query)
+        ranking = resources_pb2.Search(algorithm=proto.algorithm, metric=proto.metric)
+        ranking.query.ranks.extend(proto.query.ranks)
+        ranks, rank_filters, metric = self.query(owner, ranking)
+        scores: dict[str, float] | None = None
+        if ranks or rank_filters:
+            scores = {hit.input_id: hit.score for hit in self._every_hit(owner, ranks, rank_filters, metric)}
+        passing = [
+            None
+            if flt.inputs is None
+            else set(
+                self.all_hits(owner, resources_pb2.Search(query=resources_pb2.Query(filters=[flt.inputs])))
+            )
+            for flt in wanted
+        ]
+        found: list[tuple[float, resources_pb2.Annotation]] = []
+        for row in self._store.query(
+            f"SELECT input_id, proto FROM clarifai_annotations WHERE {IN_APP} ORDER BY {NEWEST_FIRST}", owner
+        ):
+            if scores is not None and row["input_id"] not in scores:
+                continue
+            annotation = resources_pb2.Annotation.FromString(row["proto"])
+            held = (
+                flt.holds(annotation, ids is None or annotation.input_id in ids)
+                for flt, ids in zip(wanted, passing, strict=True)
+            )
+            if all(held):
+                found.append((1.0 if scores is None else scores[row["input_id"]], annotation))
+        if scores is not None:
+            found.sort(key=lambda hit: -hit[0])  # stable: newest first among equal scores
+        page = page_of(request.pagination.page, request.pagination.per_page)
+        chosen = found[page.offset : page.offset + page.per_page]
+        rows = self._views.rows(owner, sorted({a.input_id for _, a in chosen}))
+        rendered = {i.id: i for i in self.render(owner, list(rows.values()))}
+        response = service_pb2.MultiSearchResponse(id=new_id(), query=proto.query, searches=[proto])
+        for score, annotation in chosen:
+            if annotation.input_id in rendered:  # deleted meanwhile: skip
+                response.hits.add(
+                    score=score,
+                    input=rendered[annotation.input_id],
+                    annotation=annotation,
+                    user_id=owner.user_id,
+                    app_id=owner.app_id,
                 )
         return response

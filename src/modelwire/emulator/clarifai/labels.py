@@ -2,8 +2,9 @@
 
 Every concept used in a label (input data, annotation data or a region's data) becomes an app
 concept (name defaulting to the id). An input's own `data.concepts` and `data.regions` are its
-input-level annotation (`input_level` true), created with the input and kept equal to it by
-PatchInputs, PatchAnnotations and DeleteAnnotations, as in Clarifai.
+input-level annotation (`input_level` true), created with every input, as in Clarifai (empty,
+`data {}`, for an input added without labels; ANNOTATION_SUCCESS, the app owner's `user_id`) and
+kept equal to it by PatchInputs, PatchAnnotations and DeleteAnnotations.
 
 Patch actions (`action`): "merge" (default) adds or updates concepts by id, regions by id and
 metadata keys (recursively; a null value deletes the key); "overwrite" replaces the concepts,
@@ -207,23 +208,25 @@ class Labels:
         )
 
     def sync_input_level(self, conn: sqlite3.Connection, owner: Owner, item: resources_pb2.Input) -> None:
-        """Make the input-level annotation hold the input's own concepts and regions."""
+        """Make the input-level annotation hold the input's own concepts and regions (creating
+        it, empty for an input without labels, when the input has none)."""
         row = conn.execute(
             f"SELECT proto, created_ns FROM clarifai_annotations WHERE {IN_APP} AND input_id = ? "
             "AND input_level = 1",
             (*owner, item.id),
         ).fetchone()
-        if row is None and not (item.data.concepts or item.data.regions):
-            return
         now = self._records.now()
         if row is None:
-            annotation = resources_pb2.Annotation(id=new_id(), input_id=item.id, input_level=True)
+            annotation = resources_pb2.Annotation(
+                id=new_id(), input_id=item.id, input_level=True, user_id=owner.user_id
+            )
             annotation.status.CopyFrom(status(S.ANNOTATION_SUCCESS))
             annotation.created_at.CopyFrom(timestamp(now))
             created = now
         else:
             annotation = resources_pb2.Annotation.FromString(row["proto"])
             created = row["created_ns"]
+        annotation.data.SetInParent()  # `data {}` even without labels, as the real API sends
         annotation.data.ClearField("concepts")
         annotation.data.ClearField("regions")
         annotation.data.concepts.extend(item.data.concepts)
@@ -325,6 +328,7 @@ class LabelsArea:
                     continue
                 taken.add(item.id)
                 item.input_level = False
+                item.user_id = owner.user_id  # who made it (every annotation here is the owner's)
                 item.status.CopyFrom(status(S.ANNOTATION_SUCCESS))
                 good.append(item)
             for item in good:

@@ -3,7 +3,14 @@
 Models (PostModels, GetModel, ListModels, DeleteModels) are stored as given, without a version;
 GetModel and ListModels show the newest version in `model.model_version` (GetModel: the one of
 `version_id` when set). Deleting a model deletes its versions, their weights and evaluations.
-Clarifai's public models (`builtin_models`) are read with user_app_id clarifai/main.
+Clarifai's public models (`builtin_models`) are read with user_app_id clarifai/main. ListModels
+without an app lists across apps (the user's, clarifai's, or every user's public ones; see
+`public`).
+
+ListModelConcepts lists the concepts of a version (`version_id`, else the newest trained one, else
+the newest), or of the model's ``output_info.data.concepts`` when the version lists none, once
+each, in their order; an unnamed concept takes the name of the app's concept. `search` keeps those
+whose id or name contains it (case-insensitively); `page`/`per_page` page them.
 
 PatchModels edits models of the app (all must exist, else MODEL_DOES_NOT_EXIST and nothing
 changes; MultiModelResponse has no per-item status). With `action` "merge" (default) or
@@ -104,6 +111,7 @@ from modelwire.emulator.clarifai.model_types import (
 )
 from modelwire.emulator.clarifai.patching import ALWAYS_FIXED, apply_patch
 from modelwire.emulator.clarifai.predicting import request_inputs, settings_of, try_sample
+from modelwire.emulator.clarifai.public import list_across_apps
 from modelwire.emulator.clarifai.records import (
     CONCEPT,
     EVALUATION,
@@ -142,6 +150,15 @@ def _clear_server_fields(version: resources_pb2.ModelVersion) -> None:
     """Drop what the server sets itself from a version given by the client."""
     for name in ("status", "metrics", "completed_at", "total_input_count", "active_concept_count"):
         version.ClearField(name)
+
+
+def _new_model(model: resources_pb2.Model) -> None:
+    """A model as PostModels stores it: named after its id unless named (as the real API does; the
+    published `User.list_models` needs a name), and without a version (PostModelVersions makes
+    them; GetModel shows the newest)."""
+    model.ClearField("model_version")
+    if not model.name:
+        model.name = model.id
 
 
 def _glob(pattern: str) -> re.Pattern[str]:
@@ -197,20 +214,21 @@ class ModelsArea:
 
     def routes(self) -> dict[str, Route]:
         return {
-            "ListModelTypes": Route(Scope.USER, self.list_model_types, public=True),
-            "GetModelType": Route(Scope.USER, self.get_model_type, public=True),
+            "ListModelTypes": Route(Scope.USER, self.list_model_types),
+            "GetModelType": Route(Scope.USER, self.get_model_type),
             "PostModels": Route(Scope.APP, self.post_models),
-            "GetModel": Route(Scope.APP, self.get_model, public=True),
-            "ListModels": Route(Scope.APP, self.list_models, public=True),
+            "GetModel": Route(Scope.APP, self.get_model),
+            "ListModels": Route(Scope.APP, self.list_models),
             "DeleteModels": Route(Scope.APP, self.delete_models),
             "PatchModels": Route(Scope.APP, self.patch_models),
-            "PostModelsSearches": Route(Scope.APP, self.post_models_searches, public=True),
+            "PostModelsSearches": Route(Scope.APP, self.post_models_searches),
             "ListModelInputs": Route(Scope.APP, self.list_model_inputs),
+            "ListModelConcepts": Route(Scope.APP, self.list_model_concepts),
             "PostModelVersions": Route(Scope.APP, self.post_model_versions),
-            "GetModelVersion": Route(Scope.APP, self.get_model_version, public=True),
-            "ListModelVersions": Route(Scope.APP, self.list_model_versions, public=True),
+            "GetModelVersion": Route(Scope.APP, self.get_model_version),
+            "ListModelVersions": Route(Scope.APP, self.list_model_versions),
             "DeleteModelVersion": Route(Scope.APP, self.delete_model_version),
-            "PostModelOutputs": Route(Scope.APP, self.post_model_outputs, public=True),
+            "PostModelOutputs": Route(Scope.APP, self.post_model_outputs),
         }
 
     # -- model types -----------------------------------------------------------------------------------
@@ -243,10 +261,7 @@ class ModelsArea:
             raise ApiFailure(
                 S.MODEL_INVALID_REQUEST, f"send exactly one model in `models`, got {len(models)}"
             )
-        # Versions are made by PostModelVersions; GetModel shows the newest one.
-        (model,) = self._records.create(
-            MODEL, caller.owner, models, prepare=lambda m: m.ClearField("model_version")
-        )
+        (model,) = self._records.create(MODEL, caller.owner, models, prepare=_new_model)
         return service_pb2.SingleModelResponse(model=model)
 
     def get_model(
@@ -264,6 +279,13 @@ class ModelsArea:
         if request.model_type_id:
             where = f"{where} AND facet = ?" if where else "facet = ?"
             params.append(request.model_type_id)
+        if not caller.app_id:  # across apps (see `public`)
+            found = list_across_apps(
+                self._records, MODEL, resources_pb2.Model, caller, request, where, params
+            )
+            return service_pb2.MultiModelResponse(
+                models=[self._registry.with_version(Owner(m.user_id, m.app_id), m) for m in found]
+            )
         models = self._records.listing(
             MODEL,
             caller.owner,
@@ -369,19 +391,52 @@ class ModelsArea:
             models=[self._registry.with_version(owner, model) for owner, model in chosen]
         )
 
+    def list_model_concepts(
+        self, caller: Caller, request: service_pb2.ListModelConceptsRequest
+    ) -> service_pb2.MultiConceptResponse:
+        owner = caller.owner
+        model = self._registry.model(owner, request.model_id)
+        version = self._chosen_version(owner, model.id, request.version_id)
+        listed = version.output_info.data.concepts if version is not None else ()
+        concepts = self._named_concepts(owner, listed or model.output_info.data.concepts)
+        wanted = request.search.casefold()
+        if wanted:
+            concepts = [c for c in concepts if wanted in c.id.casefold() or wanted in c.name.casefold()]
+        page = request_page(request)
+        return service_pb2.MultiConceptResponse(concepts=concepts[page.offset : page.offset + page.per_page])
+
+    def _chosen_version(
+        self, owner: Owner, model_id: str, version_id: str
+    ) -> resources_pb2.ModelVersion | None:
+        """The version asked for, else the newest trained one, else the newest (None: no version)."""
+        if version_id:
+            return self._registry.version(owner, model_id, version_id)
+        return self._registry.latest(owner, model_id, trained=True) or self._registry.latest(owner, model_id)
+
+    def _named_concepts(
+        self, owner: Owner, concepts: Iterable[resources_pb2.Concept]
+    ) -> list[resources_pb2.Concept]:
+        """A model's concepts (once each, in order), named as the app's concepts when unnamed."""
+        result: dict[str, resources_pb2.Concept] = {}
+        for concept in concepts:
+            concept_id = concept.id or concept.name
+            if not concept_id or concept_id in result:
+                continue
+            known = (
+                None if concept.name else self._records.get(CONCEPT, owner, concept_id, resources_pb2.Concept)
+            )
+            name = concept.name or (known.name if known is not None else "") or concept_id
+            result[concept_id] = resources_pb2.Concept(
+                id=concept_id, name=name, value=concept.value, language=concept.language, app_id=owner.app_id
+            )
+        return list(result.values())
+
     def list_model_inputs(
         self, caller: Caller, request: service_pb2.ListModelInputsRequest
     ) -> service_pb2.MultiInputResponse:
         owner = caller.owner
         model = self._registry.model(owner, request.model_id)
-        if request.version_id:
-            version: resources_pb2.ModelVersion | None = self._registry.version(
-                owner, model.id, request.version_id
-            )
-        else:
-            version = self._registry.latest(owner, model.id, trained=True) or self._registry.latest(
-                owner, model.id
-            )
+        version = self._chosen_version(owner, model.id, request.version_id)
         page = request_page(request)
         if version is not None and version.train_info.params.fields:  # a version that trains
             ref = training_ref(owner, version)

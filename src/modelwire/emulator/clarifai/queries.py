@@ -30,6 +30,9 @@ terms must hold:
   inverts the match (and does not rank). Other `output.data` fields rank as `Rank` data does
   (concepts in `output.input.data` are refused: predicted ones go in `output.data`).
 
+Empty ranks and filters (`ranks=[{}]`, `filters=[{}]`, as the published SDK sends by default) mean
+"none", as on the real API: with no other rank, the filtered inputs come newest first.
+
 Not supported, and refused with a clear SEARCH_INVALID_REQUEST rather than ignored: negated ranks
 (other than predicted-concept terms), `Filter.last_updated_time_range`, filtering by uploaded
 bytes, ranking by video or audio.
@@ -241,10 +244,18 @@ def _output_ranks(clause: resources_pb2.And, where: str, resolver: Resolver) -> 
     return found
 
 
+def is_empty_rank(rank: resources_pb2.Rank) -> bool:
+    """A rank that sets nothing (``ranks=[{}]``, what the published `Search.query` sends when only
+    filters are given): "no ranking", as on the real API."""
+    return rank.annotation.ByteSize() == 0
+
+
 def ranks_of(query: resources_pb2.Query, resolver: Resolver) -> list[search.Rank]:
     ranks: list[search.Rank] = []
     for i, rank in enumerate(query.ranks):
         where = f"query.ranks[{i}]"
+        if is_empty_rank(rank):
+            continue
         if rank.negate:
             raise invalid(f"{where}: negated ranks are not supported by the emulator; use a negated filter")
         ranks += _annotation_ranks(rank.annotation, where, resolver)
@@ -328,3 +339,96 @@ def filters_of(query: resources_pb2.Query, resolver: Resolver) -> list[search.Fi
             matches, _ = _predicted(clause.output.data.concepts, where, resolver)
             filters.append(search.Filter(input_ids=matches, negate=clause.negate))
     return filters
+
+
+# -- annotation searches -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnnotationFilter:
+    """One `Query.filters[]` entry of PostAnnotationsSearches: what it asks of each annotation
+    itself, and (`inputs`, a filter as PostInputsSearches reads it) of the annotation's input."""
+
+    concepts: tuple[tuple[str, bool], ...]  # (concept id or name, wanted positive?)
+    info: dict[str, Any] | None  # contained in the annotation's annotation_info
+    annotation_id: str
+    input_id: str
+    user_id: str
+    status_code: int
+    by_others: bool  # a model version, task or worker made it: no annotation here is
+    inputs: resources_pb2.Filter | None
+    negate: bool
+
+    def holds(self, annotation: resources_pb2.Annotation, input_passes: bool) -> bool:
+        found = {
+            key: concept.value > 0
+            for concept in _label_concepts(annotation.data)
+            for key in (concept.id, concept.name)
+            if key
+        }
+        ok = (
+            not self.by_others
+            and input_passes
+            and all(found.get(key, False) == positive for key, positive in self.concepts)
+            and (not self.annotation_id or annotation.id == self.annotation_id)
+            and (not self.input_id or annotation.input_id == self.input_id)
+            and (not self.user_id or annotation.user_id == self.user_id)
+            and (not self.status_code or annotation.status.code == self.status_code)
+            and (
+                self.info is None
+                or search.metadata_contains(struct_dict(annotation.annotation_info), self.info)
+            )
+        )
+        return ok != self.negate
+
+
+def _label_concepts(data: resources_pb2.Data) -> Iterable[resources_pb2.Concept]:
+    yield from data.concepts
+    for region in data.regions:
+        yield from region.data.concepts
+
+
+def annotation_filters_of(query: resources_pb2.Query) -> list[AnnotationFilter]:
+    """The filters of an annotation search. A filter that sets nothing means "none" (it is left
+    out), as on the real API; concepts, `annotation_info`, `id`, `input_id`, `user_id` and
+    `status` are the annotation's own, everything else (input types, datasets, metadata, geo,
+    ...) is asked of its input."""
+    if query.ands:
+        raise invalid(
+            "query.ands (the deprecated search terms) cannot search annotations: use filters and ranks"
+        )
+    found: list[AnnotationFilter] = []
+    for i, flt in enumerate(query.filters):
+        where = f"query.filters[{i}]"
+        own = flt.annotation
+        rest = resources_pb2.Filter()
+        rest.CopyFrom(flt)
+        rest.negate = False
+        rest.annotation.Clear()
+        rest.annotation.data.CopyFrom(own.data)
+        rest.annotation.data.ClearField("concepts")
+        rest.annotation.data.ClearField("regions")  # empty regions: a type hint, nothing to filter
+        if own.data.regions:
+            raise invalid(f"{where}: annotation.data.regions cannot filter; filter by their concepts")
+        if rest.annotation.data.ByteSize() == 0:
+            rest.ClearField("annotation")
+        inputs = rest if rest.ByteSize() else None
+        if inputs is not None:
+            _filter(inputs, where)  # refused now, with this filter's place, if it cannot run
+        concepts = tuple((key, value > 0.0) for key, value in _concepts(own.data.concepts, where))
+        info = struct_dict(own.annotation_info) if own.annotation_info.fields else None
+        chosen = AnnotationFilter(
+            concepts=concepts,
+            info=info,
+            annotation_id=own.id,
+            input_id=own.input_id,
+            user_id=own.user_id,
+            status_code=int(own.status.code),
+            by_others=bool(own.model_version_id or own.task_id or own.HasField("worker")),
+            inputs=inputs,
+            negate=flt.negate,
+        )
+        if chosen == AnnotationFilter((), None, "", "", "", 0, False, None, flt.negate):
+            continue  # sets nothing: no filter (negate alone inverts nothing)
+        found.append(chosen)
+    return found

@@ -220,6 +220,14 @@ CONCEPT_RELATION = Kind(
 INPUTS_ADD_JOB = Kind(
     "inputs add job", S.CONN_DOES_NOT_EXIST, S.INPUT_INVALID_REQUEST, S.INPUT_INVALID_REQUEST
 )
+# API keys (user-level records; their secret is the id, also in clarifai_keys); facet: the key's app.
+KEY = Kind(
+    "key",
+    S.CONN_DOES_NOT_EXIST,
+    S.CONN_INVALID_REQUEST,
+    S.CONN_INVALID_REQUEST,
+    facet=lambda m: str(_any(m).apps[0].id) if len(_any(m).apps) == 1 else "",
+)
 # Inputs and annotations live in their own tables; these only name their codes.
 INPUT = Kind("input", S.INPUT_DOES_NOT_EXIST, S.INPUT_INVALID_ARGUMENT, S.INPUT_DUPLICATE)
 ANNOTATION = Kind(

@@ -13,6 +13,7 @@ has ``runner_id`` (an emulator convention: a Struct string field) or when the re
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -22,7 +23,14 @@ from typing import NoReturn
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
-from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER, BUILTIN_PREDICTORS, builtin_models
+from modelwire.emulator.clarifai.builtin_models import (
+    BUILTIN_OWNER,
+    BUILTIN_PREDICTORS,
+    CREATED_NS,
+    builtin_app,
+    builtin_models,
+    builtin_workflows,
+)
 from modelwire.emulator.clarifai.failures import ApiFailure, S, status
 from modelwire.emulator.clarifai.learning import LinearModel
 from modelwire.emulator.clarifai.model_types import EMBEDDERS
@@ -38,9 +46,12 @@ from modelwire.emulator.clarifai.predicting import (
     settings_of,
 )
 from modelwire.emulator.clarifai.records import (
+    APP,
     IN_APP,
     MODEL,
     MODEL_VERSION,
+    WORKFLOW,
+    WORKFLOW_VERSION,
     Owner,
     Page,
     Records,
@@ -95,14 +106,17 @@ class Registry:
         self._lock = threading.Lock()
 
     def seed_builtins(self) -> None:
-        """Store the built-in models (again: a newer emulator may have changed them)."""
+        """Store the app clarifai/main with its models and workflows (again: a newer emulator may
+        have changed them)."""
         with self._records.store.transaction() as conn:
+            save = functools.partial(self._records.save, conn, owner=BUILTIN_OWNER, created_ns=CREATED_NS)
+            save(kind=APP, message=builtin_app())
             for model, version in builtin_models():
-                created = version.created_at.ToNanoseconds()
-                self._records.save(conn, MODEL, BUILTIN_OWNER, model, created_ns=created)
-                self._records.save(
-                    conn, MODEL_VERSION, BUILTIN_OWNER, version, parent=model.id, created_ns=created
-                )
+                save(kind=MODEL, message=model)
+                save(kind=MODEL_VERSION, message=version, parent=model.id)
+            for workflow in builtin_workflows():
+                save(kind=WORKFLOW, message=workflow)
+                save(kind=WORKFLOW_VERSION, message=workflow.version, parent=workflow.id)
 
     # -- lookups ---------------------------------------------------------------------------------------
 

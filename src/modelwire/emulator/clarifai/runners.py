@@ -18,17 +18,30 @@ the PostModelOutputs response (status and outputs) as it is.
 * PostRunnerItemOutputs answers an item once: RUNNER_ITEM_CANCELLED when its caller stopped
   waiting, RUNNER_INVALID_ARGUMENT for an unknown item or one of another runner.
 
-ProcessRunnerItems (the bidirectional stream of the closed-source clarifai_protocol runner) is not
-emulated: like every streaming V2 method here it answers gRPC UNIMPLEMENTED.
+ProcessRunnerItems is the same work over one bidirectional stream per item, as the published
+`ModelRunner` (clarifai_protocol) speaks it: the runner opens the stream with a
+PostRunnerItemOutputsRequest naming itself (``runner_id``, status RUNNER_STREAM_START); the
+emulator answers with one MultiRunnerItemResponse holding one item (``processing_info``
+UNARY_UNARY) as soon as there is work (the stream counts as a connected, polling runner while it
+waits); the runner sends its PostRunnerItemOutputsRequest on the stream (answered as
+PostRunnerItemOutputs is) and the emulator ends the stream. An item whose stream ends before it is
+answered goes back to the front of the queue. A stream for ``control-<runner id>`` (the runner's
+control connection) is held open and gets no work (cancellations are not sent on it). Failures
+(unknown runner, bad credentials: PAT only) are one MultiRunnerItemResponse with the status.
+
+Both protocols take work from one queue per runner, so a runner may use either, or both at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+
+import grpc
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire.emulator.clarifai.auth import Caller, Scope
@@ -40,6 +53,8 @@ from modelwire.emulator.clarifai.records import RUNNER, Owner, Records
 
 RunnerKey = tuple[str, str]  # user id, runner id
 _REMEMBERED_EXPIRED = 1000
+CONTROL_PREFIX = "control-"  # runner_id prefix of a ProcessRunnerItems control connection
+_STREAM_CHECK = 1.0  # how often a waiting stream checks that its call is still alive (seconds)
 
 
 @dataclass
@@ -96,9 +111,14 @@ class RunnerHub:
         """Hand a prediction to a runner and wait for its answer (ApiFailure when there is none)."""
         self._require_runner(user_id, runner_id)
         key = (user_id, runner_id)
+        item_id = new_id()
         item = service_pb2.RunnerItem(
-            id=new_id(),
+            id=item_id,
             description=f"PostModelOutputs of model {request.model_id!r}",
+            # The published runner dispatches on the method type.
+            processing_info=resources_pb2.ProcessingInfo(
+                runner_method_type=resources_pb2.UNARY_UNARY, processing_id=item_id
+            ),
             post_model_outputs_request=request,
         )
         timeout = time_left(self._timing.runner_result_timeout)
@@ -149,6 +169,11 @@ class RunnerHub:
     def post_runner_item_outputs(
         self, caller: Caller, request: service_pb2.PostRunnerItemOutputsRequest
     ) -> service_pb2.MultiRunnerItemOutputResponse:
+        self._answer(caller.user_id, request)
+        return service_pb2.MultiRunnerItemOutputResponse(runner_item_outputs=request.runner_item_outputs)
+
+    def _answer(self, user_id: str, request: service_pb2.PostRunnerItemOutputsRequest) -> None:
+        """Give a waiting PostModelOutputs call its runner's answer (ApiFailure when it cannot)."""
         item_id = request.runner_item_id
         with self._changed:
             waiting = self._waiting.get(item_id)
@@ -161,7 +186,7 @@ class RunnerHub:
                 raise ApiFailure(
                     S.RUNNER_INVALID_ARGUMENT, f"runner item {item_id!r} is unknown or was already answered"
                 )
-            if waiting.key[0] != caller.user_id or request.runner_id not in ("", waiting.key[1]):
+            if waiting.key[0] != user_id or request.runner_id not in ("", waiting.key[1]):
                 raise ApiFailure(
                     S.RUNNER_INVALID_ARGUMENT,
                     f"runner item {item_id!r} belongs to runner {waiting.key[1]!r}, "
@@ -169,7 +194,92 @@ class RunnerHub:
                 )
             waiting.response = _response_of(request)
             self._changed.notify_all()
-        return service_pb2.MultiRunnerItemOutputResponse(runner_item_outputs=request.runner_item_outputs)
+
+    # -- the runner side, streaming ------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Let waiting streams check their calls (e.g. one ended)."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def process_runner_items(
+        self,
+        authorize: Callable[[service_pb2.PostRunnerItemOutputsRequest], str],
+        requests: Iterator[service_pb2.PostRunnerItemOutputsRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[service_pb2.MultiRunnerItemResponse]:
+        """Serve one ProcessRunnerItems stream; `authorize` gives the user of its first message."""
+        first = next(requests, None)
+        if first is None:
+            return
+        context.add_callback(self.wake)
+        context.send_initial_metadata(())  # the runner waits for it before it waits for work
+        try:
+            user_id = authorize(first)
+            runner_id, control = self._stream_runner(user_id, first.runner_id)
+            if first.runner_item_id:  # outputs may come on any stream, even its first message
+                self._answer(user_id, first)
+        except ApiFailure as failure:
+            yield service_pb2.MultiRunnerItemResponse(status=failure.status())
+            return
+        if control:
+            self._hold(context)
+            return
+        yield from self._serve_one(user_id, runner_id, requests, context)
+
+    def _stream_runner(self, user_id: str, runner_id: str) -> tuple[str, bool]:
+        """The runner a stream serves, and whether it is that runner's control connection."""
+        found = self._records.get(RUNNER, Owner(user_id, ""), runner_id, resources_pb2.Runner)
+        if found is None and runner_id.startswith(CONTROL_PREFIX):
+            runner_id = runner_id.removeprefix(CONTROL_PREFIX)
+            self._require_runner(user_id, runner_id)
+            return runner_id, True
+        self._require_runner(user_id, runner_id)
+        return runner_id, False
+
+    def _hold(self, context: grpc.ServicerContext) -> None:
+        with self._changed:
+            while context.is_active() and not self._closed:
+                self._changed.wait(_STREAM_CHECK)
+
+    def _serve_one(
+        self,
+        user_id: str,
+        runner_id: str,
+        requests: Iterator[service_pb2.PostRunnerItemOutputsRequest],
+        context: grpc.ServicerContext,
+    ) -> Iterator[service_pb2.MultiRunnerItemResponse]:
+        """Wait for one item, send it, take the runner's answer; requeue the item if it got none."""
+        with self._changed:
+            runner = self._runners[(user_id, runner_id)]
+            runner.pollers += 1
+            try:
+                while not runner.queue and context.is_active() and not self._closed:
+                    self._changed.wait(_STREAM_CHECK)
+                if not runner.queue or not context.is_active() or self._closed:
+                    return
+                item = runner.queue.popleft()
+            finally:
+                runner.pollers -= 1
+                runner.last_seen = time.monotonic()
+        try:
+            yield service_pb2.MultiRunnerItemResponse(status=status(S.SUCCESS), runner_items=[item])
+            for message in requests:
+                if message.runner_item_id:
+                    # Expired or unknown: there is nobody to tell (its caller already knows).
+                    with contextlib.suppress(ApiFailure):
+                        self._answer(user_id, message)
+                    if message.runner_item_id == item.id:
+                        return
+        except grpc.RpcError:
+            pass  # the runner went away; the item goes back to the queue
+        finally:
+            with self._changed:
+                runner.last_seen = time.monotonic()
+                waiting = self._waiting.get(item.id)
+                if waiting is not None and waiting.response is None and item not in runner.queue:
+                    runner.queue.appendleft(item)
+                    self._changed.notify_all()
 
 
 def _response_of(request: service_pb2.PostRunnerItemOutputsRequest) -> service_pb2.MultiOutputResponse:

@@ -21,8 +21,9 @@ models). The Patch* RPCs of plain records (apps, datasets, workflows) share one 
 Everything persists, so a file-backed emulator restarts where it stopped; training and
 evaluations left unfinished run again.
 
-RPCs marked public (reading models, predicting) also serve Clarifai's public models: with
-user_app_id clarifai/main, any valid key may call them (see `builtin_models`).
+User ``clarifai``'s resources (the app clarifai/main, its models and workflows) are public: any
+valid key may read them, writes are refused; ListModels and ListWorkflows without an app list
+across apps (see `public`).
 
 Timing (settable at any time): `train_delay` (each phase of training and evaluation, 0.2 s),
 `runner_poll_window` (ListRunnerItems long poll, 2 s), `runner_idle_timeout` (a runner counts as
@@ -36,7 +37,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,6 @@ from google.protobuf.message_factory import GetMessageClass
 
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2, service_pb2_grpc
 from modelwire.emulator.clarifai.auth import PAT_ONLY_RPCS, Caller, KeyRing, Scope
-from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER
 from modelwire.emulator.clarifai.catalog import CatalogArea
 from modelwire.emulator.clarifai.concept_relations import ConceptRelationsArea
 from modelwire.emulator.clarifai.content import (
@@ -57,7 +57,7 @@ from modelwire.emulator.clarifai.content import (
     Hosting,
     with_fetcher,
 )
-from modelwire.emulator.clarifai.context import CALL_DEADLINE, Context, Route
+from modelwire.emulator.clarifai.context import CALL_DEADLINE, CALL_METADATA, Context, Route
 from modelwire.emulator.clarifai.datasets import DatasetsArea
 from modelwire.emulator.clarifai.evaluations import EvaluationsArea
 from modelwire.emulator.clarifai.failures import ApiFailure, S, status
@@ -65,12 +65,16 @@ from modelwire.emulator.clarifai.files_server import FilesServer
 from modelwire.emulator.clarifai.indexing import Indexes
 from modelwire.emulator.clarifai.inputs import InputsArea
 from modelwire.emulator.clarifai.jobs import Timing
+from modelwire.emulator.clarifai.keys import KeyRecords
 from modelwire.emulator.clarifai.labels import Labels, LabelsArea
 from modelwire.emulator.clarifai.models import ModelsArea
+from modelwire.emulator.clarifai.plain_records import ComputeRecords, PlainRecords
+from modelwire.emulator.clarifai.public import PublicAccess
 from modelwire.emulator.clarifai.records import APP, Owner, Records
 from modelwire.emulator.clarifai.registry import Registry
 from modelwire.emulator.clarifai.runners import RunnerHub
 from modelwire.emulator.clarifai.training import Examples, Trainer
+from modelwire.emulator.clarifai.undeclared import UndeclaredV2Methods
 from modelwire.emulator.clarifai.views import InputViews
 from modelwire.emulator.clarifai.workflows import WorkflowsArea
 from modelwire.emulator.store import Store
@@ -119,6 +123,9 @@ class ClarifaiEmulator:
             closed=threading.Event(),
         )
         self.files_server = FilesServer(hosting, files, self._ctx.keys)
+        self._public = PublicAccess(self._ctx.keys, self._app_exists)
+        # Answers what nothing serves: published V2 methods we do not declare, declared streams.
+        self.undeclared = UndeclaredV2Methods(self._ctx.keys, self._app_exists, _request_id)
         self.indexes = Indexes(records)
         labels = Labels(self._ctx)
         self.inputs = InputsArea(self._ctx, labels, self.indexes, InputViews(records, self._ctx.hosting))
@@ -131,6 +138,7 @@ class ClarifaiEmulator:
         examples = Examples(records, self._ctx.hosting)
         trainer = Trainer(self._ctx, registry, examples, self.timing)
         evaluations = EvaluationsArea(self._ctx, registry, examples, self.timing)
+        self._key_records = KeyRecords(records, self._ctx.keys)
         self._routes: dict[str, Route] = {
             **catalog.routes(),
             **self.datasets.routes(),
@@ -139,9 +147,14 @@ class ClarifaiEmulator:
             **ConceptRelationsArea(self._ctx).routes(),
             **ModelsArea(self._ctx, registry, trainer, self._runners, self.inputs).routes(),
             **evaluations.routes(),
-            **WorkflowsArea(records, registry, self._runners).routes(),
+            **(workflows := WorkflowsArea(records, registry, self._runners)).routes(),
             **self._runners.routes(),
+            # Plain records (compute orchestration, API keys): one table-driven mechanism.
+            **PlainRecords(records).routes([*ComputeRecords(records).specs(), self._key_records.spec()]),
+            **self._key_records.routes(),
         }
+        # Workflow nodes must name existing models (PostWorkflows/PatchWorkflows are catalog's).
+        self._routes.update(workflows.checking_nodes(self._routes))
         # Resumed once the file host runs: resumed work renders hosted URLs.
         self._resume: tuple[Callable[[], None], ...] = (
             self.inputs.resume,
@@ -202,6 +215,33 @@ class ClarifaiEmulator:
     def register(self, server: grpc.Server) -> None:
         # The stub declares every method abstract; _V2 sets each unary one on the instance.
         service_pb2_grpc.add_V2Servicer_to_server(_V2(self), server)  # type: ignore[abstract]
+        # After the servicer: answers the published V2 methods our protos do not declare.
+        server.add_generic_rpc_handlers((self.undeclared,))
+
+    def implemented_methods(self) -> frozenset[str]:
+        """The V2 methods this emulator serves; every other one answers NOT_IMPLEMENTED in `status`."""
+        streams = {
+            m.name
+            for m in SERVICE.methods
+            if (m.client_streaming or m.server_streaming)
+            and getattr(_V2, m.name) is not getattr(service_pb2_grpc.V2Servicer, m.name)
+        }
+        return frozenset(self._routes) | streams
+
+    def process_runner_items(
+        self, requests: Iterator[Any], context: grpc.ServicerContext
+    ) -> Iterator[service_pb2.MultiRunnerItemResponse]:
+        """ProcessRunnerItems, the runners' bidirectional stream (see `runners`); PAT only, the user
+        and runner named by its first message."""
+        metadata = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
+
+        def authorize(first: Any) -> str:
+            name, ids = "ProcessRunnerItems", first.user_app_id
+            return self._ctx.keys.authorize(metadata, ids, Scope.PAT_USER, name, self._app_exists).user_id
+
+        for response in self._runners.process_runner_items(authorize, requests, context):
+            response.status.req_id = _request_id(metadata)
+            yield response
 
     def close(self) -> None:
         # Workers see `closed` and stop early; wait so none writes to a closed store.
@@ -231,6 +271,7 @@ class ClarifaiEmulator:
         self.indexes.drop(owner)
         self.datasets.forget(owner)
         self._registry.forget(owner)
+        self._key_records.forget_app(owner)
 
     # -- dispatch ------------------------------------------------------------------------------------
 
@@ -247,6 +288,7 @@ class ClarifaiEmulator:
             remaining = context.time_remaining()
             deadline = CALL_DEADLINE.set(None if remaining is None else time.monotonic() + remaining)
             fetcher = FETCHER.set(self._fetcher)
+            call_metadata = CALL_METADATA.set(metadata)
             response: Any
             try:
                 caller = self._authorize(name, route, metadata, request)
@@ -265,6 +307,7 @@ class ClarifaiEmulator:
                 )
             finally:
                 FETCHER.reset(fetcher)
+                CALL_METADATA.reset(call_metadata)
                 CALL_DEADLINE.reset(deadline)
             response.status.req_id = _request_id(metadata)
             result: Message = response
@@ -274,9 +317,10 @@ class ClarifaiEmulator:
 
     def _authorize(self, name: str, route: Route, metadata: Mapping[str, str], request: Any) -> Caller:
         ids = request.user_app_id
-        if route.public and Owner(ids.user_id, ids.app_id) == BUILTIN_OWNER:
-            self._ctx.keys.identify(metadata)  # any valid credentials read Clarifai's public models
-            return Caller(*BUILTIN_OWNER)
+        # Clarifai's public resources (any valid key reads them) and listings across apps.
+        public = self._public.caller(name, route.scope, ids, metadata)
+        if public is not None:
+            return public
         return self._ctx.keys.authorize(metadata, ids, route.scope, name, self._app_exists)
 
 
@@ -288,10 +332,19 @@ def _not_implemented(name: str) -> Callable[[Caller, Any], Message]:
 
 
 class _V2(service_pb2_grpc.V2Servicer):
-    """Every unary V2 method, bound to the emulator's dispatcher (streaming ones stay
-    UNIMPLEMENTED)."""
+    """Every unary V2 method, bound to the emulator's dispatcher; a declared stream that nothing
+    serves answers NOT_IMPLEMENTED in the status (see `undeclared`)."""
 
     def __init__(self, emulator: ClarifaiEmulator) -> None:
+        self._emulator = emulator
         for method in SERVICE.methods:
             if not (method.client_streaming or method.server_streaming):
                 setattr(self, method.name, emulator.rpc(method.name))
+            elif getattr(type(self), method.name) is getattr(service_pb2_grpc.V2Servicer, method.name):
+                # A declared stream nothing serves: NOT_IMPLEMENTED in the status, not gRPC UNIMPLEMENTED.
+                setattr(self, method.name, emulator.undeclared.declared_stream(method))
+
+    def ProcessRunnerItems(
+        self, request_iterator: Iterator[Any], context: grpc.ServicerContext
+    ) -> Iterator[service_pb2.MultiRunnerItemResponse]:
+        return self._emulator.process_runner_items(request_iterator, context)

@@ -12,6 +12,12 @@ and the node's model is a classifier over embeddings of that size (embedding-cla
 trained classifier): then it classifies that node's embedding of the input (embed -> classify
 chaining), and fails for an input whose embedding failed.
 
+PostWorkflows and PatchWorkflows (served by `catalog`) first check the nodes' models here
+(`WorkflowsArea.checking_nodes`): each must exist, in the app or among Clarifai's public models,
+with the version the node names (MODEL_DOES_NOT_EXIST naming the node), and a node needs a model id
+(WORKFLOW_INVALID_ARGUMENT); the graph (unique node ids, known inputs, no cycle) is checked by
+`topological_order` (WORKFLOW_INVALID_GRAPH).
+
 Output settings: the version's defaults, then the node's `output_info_override`, then the
 request's `output_config` (e.g. `min_value`). Each result has one output per node (nodes with
 `suppress_output` are left out), its status SUCCESS, MIXED_STATUS or FAILURE over them; the
@@ -21,8 +27,9 @@ response status is MIXED_STATUS/FAILURE when some/all results did not fully succ
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -30,9 +37,9 @@ from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.google.protobuf import timestamp_pb2
 from modelwire.emulator.clarifai.auth import Caller, Scope
 from modelwire.emulator.clarifai.builtin_models import BUILTIN_OWNER
-from modelwire.emulator.clarifai.context import Route
+from modelwire.emulator.clarifai.context import Handler, Route
 from modelwire.emulator.clarifai.failures import ApiFailure, S, status
-from modelwire.emulator.clarifai.labels import batch_status, new_id
+from modelwire.emulator.clarifai.labels import REMOVE, batch_status, new_id
 from modelwire.emulator.clarifai.predicting import (
     EMBEDDING,
     OutputSettings,
@@ -102,6 +109,48 @@ class WorkflowsArea:
 
     def routes(self) -> dict[str, Route]:
         return {"PostWorkflowResults": Route(Scope.APP, self.post_workflow_results)}
+
+    # -- checking nodes ---------------------------------------------------------------------------------
+
+    def checking_nodes(self, routes: Mapping[str, Route]) -> dict[str, Route]:
+        """The PostWorkflows and PatchWorkflows routes of `routes` (catalog's), made to check the
+        models of the nodes they are given first (`check_nodes`); the graph itself (node ids,
+        inputs, cycles) is checked by `topological_order` when the workflow is stored."""
+        return {
+            name: replace(routes[name], handler=self._checked(routes[name].handler))
+            for name in ("PostWorkflows", "PatchWorkflows")
+            if name in routes
+        }
+
+    def _checked(self, handler: Handler) -> Handler:
+        def serve(caller: Caller, request: Any) -> Any:
+            patch = hasattr(request, "action")
+            if not patch or request.action != REMOVE:  # removed nodes need no model
+                for workflow in request.workflows:
+                    if not patch:  # the graph first (a patch's is checked once merged)
+                        topological_order(workflow.id, workflow.nodes)
+                    self.check_nodes(caller.owner, workflow)
+            return handler(caller, request)
+
+        return serve
+
+    def check_nodes(self, owner: Owner, workflow: resources_pb2.Workflow) -> None:
+        """Every node runs a model that exists (with its version, when it names one), as the real
+        API checks: MODEL_DOES_NOT_EXIST naming the node otherwise, WORKFLOW_INVALID_ARGUMENT for
+        a node without a model id."""
+        for node in workflow.nodes:
+            where = f"workflow {workflow.id!r} node {node.id!r}"
+            if not node.model.id:
+                raise ApiFailure(
+                    S.WORKFLOW_INVALID_ARGUMENT, f"{where}: set model.id, the model the node runs"
+                )
+            model_owner = self._model_owner(owner, node.model, where)
+            try:
+                self._registry.model(model_owner, node.model.id)
+                if node.model.model_version.id:
+                    self._registry.version(model_owner, node.model.id, node.model.model_version.id)
+            except ApiFailure as failure:
+                raise ApiFailure(failure.code, f"{where}: {failure.details}") from None
 
     def post_workflow_results(
         self, caller: Caller, request: service_pb2.PostWorkflowResultsRequest
