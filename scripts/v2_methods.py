@@ -123,12 +123,14 @@ def render_doc() -> str:
         "method (streaming methods: one such response, then the stream ends). No method answers gRPC "
         "UNIMPLEMENTED.",
         "",
-        "| method | kind | emulator |",
-        "|---|---|---|",
+        "| method | kind | emulator | served by |",
+        "|---|---|---|---|",
     ]
     for row in rows:
         kind = kinds.get((row.client_streaming, row.server_streaming), "client stream")
-        out.append(f"| `{row.name}` | {kind} | {'implemented' if row.implemented else 'NOT_IMPLEMENTED'} |")
+        answer = "implemented" if row.implemented else "NOT_IMPLEMENTED"
+        where = f"`{row.module.replace('modelwire.', '').replace('.', '/')}.py`" if row.module else ""
+        out.append(f"| `{row.name}` | {kind} | {answer} | {where} |")
     return "\n".join(out) + "\n"
 
 

@@ -220,13 +220,17 @@ class ClarifaiEmulator:
 
     def implemented_methods(self) -> frozenset[str]:
         """The V2 methods this emulator serves; every other one answers NOT_IMPLEMENTED in `status`."""
-        streams = {
-            m.name
-            for m in SERVICE.methods
-            if (m.client_streaming or m.server_streaming)
-            and getattr(_V2, m.name) is not getattr(service_pb2_grpc.V2Servicer, m.name)
-        }
-        return frozenset(self._routes) | streams
+        return frozenset(self.serving_modules())
+
+    def serving_modules(self) -> dict[str, str]:
+        """Each V2 method this emulator serves, and the module whose code answers it (so a reader
+        finds where a method lives: docs/clarifai-v2-methods.md lists them)."""
+        served = {name: route.handler.__module__ for name, route in self._routes.items()}
+        for method in SERVICE.methods:
+            overridden = getattr(_V2, method.name) is not getattr(service_pb2_grpc.V2Servicer, method.name)
+            if (method.client_streaming or method.server_streaming) and overridden:
+                served[method.name] = _STREAM_MODULES.get(method.name, __name__)
+        return served
 
     def process_runner_items(
         self, requests: Iterator[Any], context: grpc.ServicerContext
@@ -329,6 +333,10 @@ def _not_implemented(name: str) -> Callable[[Caller, Any], Message]:
         raise ApiFailure(S.NOT_IMPLEMENTED, f"{name} is not emulated by modelwire's Clarifai emulator")
 
     return handler
+
+
+# The streaming methods `_V2` hands to an area, by the area's module.
+_STREAM_MODULES = {"ProcessRunnerItems": "modelwire.emulator.clarifai.runners"}
 
 
 class _V2(service_pb2_grpc.V2Servicer):

@@ -207,27 +207,30 @@ class MethodRow:
     client_streaming: bool
     server_streaming: bool
     implemented: bool
+    module: str = ""  # the module that answers it, when implemented
 
 
-def method_table(served: frozenset[str] | None = None) -> list[MethodRow]:
-    """Every published V2 method, in the published order, and whether the emulator implements it
-    (`served`: the emulator's implemented methods; by default those of a fresh emulator)."""
+def method_table(served: Mapping[str, str] | None = None) -> list[MethodRow]:
+    """Every published V2 method, in the published order, whether the emulator implements it and
+    where (`served`: method -> module, by default those of a fresh emulator)."""
     if served is None:
         served = _served_by_fresh_emulator()
     return [
-        MethodRow(name, method.client_streaming, method.server_streaming, name in served)
+        MethodRow(
+            name, method.client_streaming, method.server_streaming, name in served, served.get(name, "")
+        )
         for name, method in METHODS.items()
     ]
 
 
-def _served_by_fresh_emulator() -> frozenset[str]:
+def _served_by_fresh_emulator() -> dict[str, str]:
     from modelwire.emulator.clarifai.service import ClarifaiEmulator
     from modelwire.emulator.store import Store
 
     store = Store(":memory:")
     emulator = ClarifaiEmulator(store=store, api_key="table-only", workers=1)
     try:
-        return emulator.implemented_methods()
+        return emulator.serving_modules()
     finally:
         emulator.close()
         store.close()
