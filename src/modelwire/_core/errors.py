@@ -338,11 +338,13 @@ def grpc_status(status: status_pb2.Status) -> grpc.Status:
     """The server side of parse_status: a `grpc.Status` for `context.abort_with_status` that
     carries `status` in the trailer (what grpcio-status' `to_status` does, without importing
     googleapis' google.rpc into the default descriptor pool)."""
-    codes = {code.value[0]: code for code in grpc.StatusCode}
-    if status.code not in codes:
+    if status.code not in _CODES:
         raise ValueError(f"not a gRPC status code: {status.code}")
     trailer = ((STATUS_DETAILS_KEY, status.SerializeToString()),)
-    return _Status(codes[status.code], status.message, trailer)
+    return _Status(_CODES[status.code], status.message, trailer)
+
+
+_CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 
 # A specializer may turn a generic ApiError into a provider's more specific one (or return None).

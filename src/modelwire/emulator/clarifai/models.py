@@ -363,8 +363,7 @@ class ModelsArea:
                 raise ApiFailure(
                     S.MODEL_INVALID_ARGUMENT, "a concept in output_info.data.concepts needs an id (or a name)"
                 )
-            known = self._records.get(CONCEPT, owner, concept_id, resources_pb2.Concept)
-            name = concept.name or (known.name if known is not None else "") or concept_id
+            name = self._concept_name(owner, concept_id, concept.name)
             result[concept_id] = resources_pb2.Concept(id=concept_id, name=name, language=concept.language)
         return list(result.values())
 
@@ -413,6 +412,13 @@ class ModelsArea:
             return self._registry.version(owner, model_id, version_id)
         return self._registry.latest(owner, model_id, trained=True) or self._registry.latest(owner, model_id)
 
+    def _concept_name(self, owner: Owner, concept_id: str, given: str) -> str:
+        """A model concept's name: the one given, else its app concept's, else its id."""
+        if given:
+            return given
+        known = self._records.get(CONCEPT, owner, concept_id, resources_pb2.Concept)
+        return (known.name if known is not None else "") or concept_id
+
     def _named_concepts(
         self, owner: Owner, concepts: Iterable[resources_pb2.Concept]
     ) -> list[resources_pb2.Concept]:
@@ -422,10 +428,7 @@ class ModelsArea:
             concept_id = concept.id or concept.name
             if not concept_id or concept_id in result:
                 continue
-            known = (
-                None if concept.name else self._records.get(CONCEPT, owner, concept_id, resources_pb2.Concept)
-            )
-            name = concept.name or (known.name if known is not None else "") or concept_id
+            name = self._concept_name(owner, concept_id, concept.name)
             result[concept_id] = resources_pb2.Concept(
                 id=concept_id, name=name, value=concept.value, language=concept.language, app_id=owner.app_id
             )

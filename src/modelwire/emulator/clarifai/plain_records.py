@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
@@ -142,6 +142,18 @@ def _records_field(message: Descriptor, cls: type[Message]) -> FieldDescriptor:
     raise LookupError(f"{message.full_name} has no {wanted} field")
 
 
+def _answer(method: MethodDescriptor, cls: type[Message]) -> Callable[[Any], Message]:
+    """Builds `method`'s response around its record(s) of `cls` (one, or a list)."""
+    response_class: Any = GetMessageClass(method.output_type)
+    field = _records_field(method.output_type, cls).name
+
+    def answer(records: Any) -> Message:
+        response: Message = response_class(**{field: records})
+        return response
+
+    return answer
+
+
 def _copy(message: Any) -> Any:
     copy = type(message)()
     copy.CopyFrom(message)
@@ -177,8 +189,7 @@ class PlainRecords:
     def _post(self, spec: PlainRecord, rpc: str) -> Route:
         method = _V2.methods_by_name[rpc]
         given_field = _records_field(method.input_type, spec.cls).name
-        response_class: Any = GetMessageClass(method.output_type)
-        answer_field = _records_field(method.output_type, spec.cls).name
+        answer = _answer(method, spec.cls)
 
         def handler(caller: Caller, request: Any) -> Message:
             parent = self._parent_of(spec, caller, request)
@@ -219,30 +230,24 @@ class PlainRecords:
             created = self._records.create(
                 spec.kind, caller.owner, given, parent=parent, prepare=prepare, also=also
             )
-            response: Message = response_class(**{answer_field: [self._show(spec, r) for r in created]})
-            return response
+            return answer([self._show(spec, r) for r in created])
 
         return Route(spec.scope, handler)
 
     def _get(self, spec: PlainRecord, rpc: str) -> Route:
-        method = _V2.methods_by_name[rpc]
-        response_class: Any = GetMessageClass(method.output_type)
-        answer_field = _records_field(method.output_type, spec.cls).name
+        answer = _answer(_V2.methods_by_name[rpc], spec.cls)
 
         def handler(caller: Caller, request: Any) -> Message:
             parent = self._parent_of(spec, caller, request)
             record = self._records.require(
                 spec.kind, caller.owner, getattr(request, spec.id_field), spec.cls, parent
             )
-            response: Message = response_class(**{answer_field: self._show(spec, record)})
-            return response
+            return answer(self._show(spec, record))
 
         return Route(spec.scope, handler)
 
     def _list(self, spec: PlainRecord, rpc: str) -> Route:
-        method = _V2.methods_by_name[rpc]
-        response_class: Any = GetMessageClass(method.output_type)
-        answer_field = _records_field(method.output_type, spec.cls).name
+        answer = _answer(_V2.methods_by_name[rpc], spec.cls)
 
         def handler(caller: Caller, request: Any) -> Message:
             parent = self._parent_of(spec, caller, request)
@@ -255,8 +260,7 @@ class PlainRecords:
                 )
                 kept = [r for r in every if spec.keep(request, r)]
                 found = kept[page.offset : page.offset + page.per_page]
-            response: Message = response_class(**{answer_field: [self._show(spec, r) for r in found]})
-            return response
+            return answer([self._show(spec, r) for r in found])
 
         return Route(spec.scope, handler)
 
