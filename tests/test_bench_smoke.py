@@ -3,7 +3,7 @@ end to end (server process, warm-up, interleaved rounds, table, JSON) in a few s
 emulator-backed `clavata_stream` and `clavata_stream_replay`, whose bench-local server replays
 responses recorded from the emulator, `clarifai_upload_list` (phased rounds: upload, then two
 listings, with the RPCs of each phase counted) and `clarifai_predict` (a phase per batch size, each
-with its own number of inputs and per-call latencies), and the Decthings scenarios (bench/decthings.py:
+with its own number of inputs and per-call latencies), and the Decthings scenarios (bench/scenarios/:
 `decthings_add_entries`, `decthings_evaluate`, over HTTP with the HTTP calls counted). When the published
 decthings-api venv exists (`make compat` builds it), one round of both Decthings scenarios also runs
 with the published client's child processes; otherwise that test is skipped (it never builds a venv)."""

@@ -35,6 +35,7 @@ def test_wheel_adds_no_foreign_top_level_packages(tmp_path: Path) -> None:
     assert "modelwire/_gen/clavata/gateway/v1/gateway_pb2.py" in names
     assert "modelwire/_gen/clavata/gateway/v1/gateway_pb2.pyi" in names
     assert "modelwire/emulator/clavata/default_policies.yaml" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)  # Apache-2.0 text
 
 
 def test_generated_modules_register_the_real_wire_names() -> None:
@@ -54,3 +55,37 @@ def test_generated_modules_register_the_real_wire_names() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_sdist_holds_the_whole_project(tmp_path: Path) -> None:
+    """What a downstream packager needs to rebuild and test: protos, examples, tests, docs, license."""
+    import tarfile
+
+    probe = f"import sys; from setuptools import build_meta; print(build_meta.build_sdist({str(tmp_path)!r}))"
+    subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, timeout=300, capture_output=True)
+    (sdist,) = tmp_path.glob("modelwire-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for expected in (
+        "LICENSE",
+        "CHANGELOG.md",
+        "Makefile",
+        "protos/clavata/gateway/v1/gateway.proto",
+        "examples/clavata_demo.py",
+        "tests/test_packaging.py",
+        "scripts/generate.py",
+        "bench/run.py",
+        "docs/migration.md",
+        "constraints/floor.txt",
+        "src/modelwire/py.typed",
+    ):
+        assert expected in names, expected
+    assert not any("__pycache__" in name for name in names)
+
+
+def test_python_dash_m_modelwire_is_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "modelwire", "--help"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.startswith("usage: modelwire")
+    assert "serve" in done.stdout and "migrate" in done.stdout

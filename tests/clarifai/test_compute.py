@@ -114,6 +114,21 @@ def test_predict_chunks_large_batches_in_order(builtin: App, emulator: Emulator)
     assert response.status.code == status_code_pb2.SUCCESS
 
 
+def test_chunked_predict_sends_the_overrides_with_every_chunk(builtin: App, emulator: Emulator) -> None:
+    # Each chunk's request is a copy of one template: the overrides must reach all of them.
+    classifier = builtin.model("general-text-classification")
+    inputs = [
+        resources_pb2.Input(data=resources_pb2.Data(text=resources_pb2.Text(raw=f"fine {i}")))
+        for i in range(130)
+    ]
+    everything = classifier.predict(inputs[:1]).outputs[0].data.concepts
+    assert len(everything) >= 2
+    before = calls(emulator, "PostModelOutputs")
+    response = classifier.predict(inputs, output_config={"max_concepts": 1})
+    assert calls(emulator, "PostModelOutputs") == before + 2  # 128 + 2
+    assert [len(o.data.concepts) for o in response.outputs] == [1] * 130
+
+
 def test_output_config_is_honoured(builtin: App) -> None:
     model = builtin.model("general-image-recognition")
     everything = model.predict_by_bytes(png((20, 200, 20))).outputs[0].data.concepts
