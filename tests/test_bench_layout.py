@@ -105,7 +105,8 @@ def test_a_new_scenario_is_one_file(scenarios: ModuleType, add_module: Callable[
     add_module("zz_added", _registering("zz_added"))
     add_module("_zz_shared", "HELPER = 1\n")  # shared modules register nothing
     registry = scenarios.discover()
-    assert list(registry) == [*ORDER, "zz_added"]  # the default order runs it last
+    assert list(registry)[-1] == "zz_added"  # the default order runs it last
+    assert [n for n in registry if n in ORDER] == ORDER
     assert registry["zz_added"].title == "an added scenario"
 
 
@@ -123,3 +124,12 @@ def test_a_scenario_module_must_define_its_scenario(
     add_module("zz_unregistered", "PLAN = None\n")
     with pytest.raises(TypeError, match="zz_unregistered"):
         scenarios.discover()
+
+
+def test_a_scenario_has_a_plan_or_a_measure(scenarios: ModuleType) -> None:
+    from bench.harness.plan import Scenario
+
+    with pytest.raises(ValueError, match="one of the two"):
+        Scenario("neither", "no way to run it")
+    with pytest.raises(ValueError, match="one of the two"):
+        Scenario("both", "two ways", plan=lambda ctx: None, measure=lambda ctx, rounds: None)  # type: ignore[arg-type,return-value]

@@ -14,10 +14,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.harness.common import ROOT, BenchError, log, resolve
+from bench.harness.measures import Measurements, render_measurements
 from bench.harness.plan import Scenario, ScenarioContext
 from bench.harness.processes import Pinning, pin_this_process, plan_pinning
 from bench.harness.report import render_table
-from bench.harness.results import results_document, write_results
+from bench.harness.results import measurements_document, results_document, write_results
 from bench.harness.rounds import run_interleaved
 from bench.scenarios import discover
 
@@ -58,6 +59,9 @@ def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
             server_cpus=opts.pinning.server if opts.pinning else None,
             stack=stack,
         )
+        if scenario.measure is not None:
+            return _run_measures(scenario, scenario.measure(ctx, rounds), started, rounds, opts)
+        assert scenario.plan is not None
         plan = scenario.plan(ctx)
         server = plan.server
         where = f"{server.name} pid {server.pid} at {server.target}" if server else "no server"
@@ -81,6 +85,20 @@ def run_scenario(scenario: Scenario, opts: RunOptions) -> bool:
     print(f"results: {out}\n", flush=True)
     required = {c.key for c in plan.contenders if not c.optional}
     return all(results[k].ok for k in required)
+
+
+def _run_measures(
+    scenario: Scenario, measured: Measurements, started: datetime, rounds: int, opts: RunOptions
+) -> bool:
+    print(
+        render_measurements(scenario.name, scenario.title, measured, rounds=rounds, note=opts.pinning_note),
+        flush=True,
+    )
+    document = measurements_document(
+        scenario, measured, started, rounds=rounds, pinning_note=opts.pinning_note
+    )
+    print(f"results: {write_results(opts.results_dir, document)}\n", flush=True)
+    return True
 
 
 def main(argv: Sequence[str] | None = None, description: str | None = None) -> int:

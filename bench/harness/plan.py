@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.harness.common import API_KEY, STARTUP_TIMEOUT, log
 from bench.harness.contenders import Contender
+from bench.harness.measures import Measurer
 from bench.harness.processes import LISTENING, ServerProcess, emulator_command, server_process
 from bench.harness.rounds import ContenderResult
 
@@ -146,7 +147,12 @@ class Scenario:
 
     name: str  # results file name, --scenario value and the name of its module in bench/scenarios/
     title: str
-    plan: Callable[[ScenarioContext], Plan]
+    plan: Callable[[ScenarioContext], Plan] | None = None  # contenders in interleaved rounds, or
+    measure: Measurer | None = None  # rows of figures of its own (see bench.harness.measures)
     rounds: int = 7  # timed rounds unless --rounds / --quick say otherwise
     warmup: int = 2  # warm-up rounds per contender unless --warmup / --quick say otherwise
     order: int = 100  # scenarios run (and print) by order, then by name
+
+    def __post_init__(self) -> None:
+        if (self.plan is None) == (self.measure is None):
+            raise ValueError(f"scenario {self.name}: give it a plan or a measure, one of the two")

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bench.harness.measures import Measurements
 from bench.harness.plan import Plan, Scenario
 from bench.harness.report import cpu_ratio, ratio
 from bench.harness.rounds import ContenderResult
@@ -90,6 +91,25 @@ def results_document(
             }
             for b in plan.budgets
         ],
+    }
+
+
+def measurements_document(
+    scenario: Scenario, measured: Measurements, started: datetime, *, rounds: int, pinning_note: str
+) -> dict[str, Any]:
+    """bench/results/<scenario>.json for a scenario of measures (see bench.harness.measures)."""
+    return {
+        "scenario": scenario.name,
+        "title": scenario.title,
+        "description": measured.description,
+        "started": started.isoformat(),
+        "seconds": (datetime.now(timezone.utc) - started).total_seconds(),
+        "argv": sys.argv[1:],
+        "rounds": rounds,
+        "pinning": pinning_note,
+        "details": measured.details,
+        "environment": _environment(),
+        "measures": [m.to_json() for m in measured.measures],
     }
 
 

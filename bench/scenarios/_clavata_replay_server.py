@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import itertools
 import json
-import signal
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from bench.harness.common import API_KEY, HOST
+from bench.harness.h2server import Handler, Reply, frame, serve
 from bench.scenarios._clavata import clavata_raw_request
 
 CLAVATA_SERVICE = "clavata.gateway.v1.GatewayService"
 CLAVATA_EVALUATE = f"/{CLAVATA_SERVICE}/Evaluate"
+LISTENING = "replay server listening on {}:{}"  # clavata_stream_replay waits for this line
 
 
 def record_clavata_stream(texts: Sequence[str], api_key: str = API_KEY) -> list[bytes]:
@@ -66,51 +66,28 @@ def describe_recording(responses: Sequence[bytes]) -> dict[str, int]:
     }
 
 
-async def serve_replay(responses: Sequence[bytes], host: str) -> None:
-    """Serve `Evaluate` on a free port of `host` until SIGTERM / SIGINT: for a request of n content
-    items, stream the first n recorded responses as they are (no serializer on either side)."""
-    import grpc
-
+def replay_handler(responses: Sequence[bytes]) -> Handler:
+    """For a request of n content items, the first n recorded responses as they are; every
+    response is framed once, here, so a reply is a slice of one buffer."""
     from modelwire._gen.clavata.gateway.v1 import gateway_pb2
 
     # Counting the items by parsing the whole request with the generated class (upb, in C) costs
     # ~0.03 us per item; scanning the wire format for field 1 in Python ~0.18 us: the parse it is.
     parse_request = gateway_pb2.EvaluateRequest.FromString
+    framed, ends = frame(responses)
     recorded = len(responses)
 
-    async def evaluate(
-        request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]
-    ) -> AsyncIterator[bytes]:
-        # the `authorization` metadata is accepted and ignored
+    def evaluate(path: str, request: bytes) -> Reply:
+        if path != CLAVATA_EVALUATE:
+            return Reply(
+                code=12, message=f"the replay server serves only {CLAVATA_EVALUATE}"
+            )  # UNIMPLEMENTED
         wanted = len(parse_request(request).content_data)
         if wanted > recorded:
-            await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT, f"{wanted} content items, but only {recorded} recorded"
-            )
-        for response in itertools.islice(responses, wanted):
-            yield response
+            return Reply(code=3, message=f"{wanted} content items, but only {recorded} recorded")
+        return Reply([memoryview(framed)[: ends[wanted]]])
 
-    handler = grpc.method_handlers_generic_handler(
-        CLAVATA_SERVICE,
-        {
-            "Evaluate": grpc.unary_stream_rpc_method_handler(
-                evaluate, request_deserializer=None, response_serializer=None
-            )
-        },
-    )
-    server = grpc.aio.server(
-        handlers=[handler],
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 64 * 2**20)],
-    )
-    port = server.add_insecure_port(f"{host}:0")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    await server.start()
-    print(f"replay server listening on {host}:{port}", flush=True)
-    await stop.wait()
-    await server.stop(None)
+    return evaluate
 
 
 def replay_server_main(spec_path: str | Path) -> int:
@@ -122,5 +99,8 @@ def replay_server_main(spec_path: str | Path) -> int:
     summary: dict[str, Any] = {**describe_recording(responses), "seconds": time.perf_counter() - started}
     print(f"replay recorded: {json.dumps(summary)}", flush=True)
     gc.collect()
-    asyncio.run(serve_replay(responses, spec["host"]))
+    host = spec["host"]
+    asyncio.run(
+        serve(host, replay_handler(responses), lambda port: print(LISTENING.format(host, port), flush=True))
+    )
     return 0

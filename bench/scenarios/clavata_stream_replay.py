@@ -60,6 +60,7 @@ def clavata_stream_replay(ctx: ScenarioContext) -> Plan:
         served_by="a replay server (the emulator's responses, recorded once, sent back as bytes)",
         expected_check=int(recording["true_outcomes"]),
         details={"recording": recording},
+        client_bound=True,
     )
 
 

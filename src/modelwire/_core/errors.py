@@ -5,29 +5,74 @@ modelwire error. It reads the `grpc-status-details-bin` trailer itself, so a tra
 with the call status never hides the real error (a defect of the published Clavata client), unpacks
 the well-known `google.rpc` detail types and any provider-registered ones, and lets providers
 refine the result (e.g. Clavata refusals) through *specializers*.
+
+Importing this module loads neither grpc nor protobuf: the error table is keyed on `RpcCode`, a
+grpc-free mirror of `grpc.StatusCode`, so HTTP providers (Decthings) never pay for grpc. grpc is
+imported where it is really used (`from_rpc_error`, `grpc_status`) and when a caller reads an
+error's `code` (still a `grpc.StatusCode`, converted on first read); protobuf when details are
+unpacked or read.
 """
 
 from __future__ import annotations
 
+import enum
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-import grpc
-from google.protobuf import message
-
-from modelwire._gen.google.protobuf import any_pb2
-from modelwire._gen.google.rpc import error_details_pb2, status_pb2
-
 if TYPE_CHECKING:
+    import grpc
+    from google.protobuf import message
+
     from modelwire._core.config import Secret
     from modelwire._core.writes import WriteSummary
+    from modelwire._gen.google.protobuf import any_pb2
+    from modelwire._gen.google.rpc import status_pb2
 
 log = logging.getLogger("modelwire")
 
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 # Trailing/initial metadata keys that carry a request id, in order of preference.
 REQUEST_ID_KEYS = ("x-request-id", "x-clarifai-request-id", "request-id", "x-clavata-request-id")
+
+
+class RpcCode(enum.IntEnum):
+    """The 17 gRPC status codes, with `grpc.StatusCode`'s names and numbers, without importing grpc.
+
+    `ApiError.rpc_code` is one; `ApiError.code` is the same code as a `grpc.StatusCode`.
+    """
+
+    OK = 0
+    CANCELLED = 1
+    UNKNOWN = 2
+    INVALID_ARGUMENT = 3
+    DEADLINE_EXCEEDED = 4
+    NOT_FOUND = 5
+    ALREADY_EXISTS = 6
+    PERMISSION_DENIED = 7
+    RESOURCE_EXHAUSTED = 8
+    FAILED_PRECONDITION = 9
+    ABORTED = 10
+    OUT_OF_RANGE = 11
+    UNIMPLEMENTED = 12
+    INTERNAL = 13
+    UNAVAILABLE = 14
+    DATA_LOSS = 15
+    UNAUTHENTICATED = 16
+
+    @classmethod
+    def of(cls, code: RpcCode | grpc.StatusCode | int) -> RpcCode:
+        """`code` (an RpcCode, a `grpc.StatusCode` or the code's number) as an RpcCode."""
+        if isinstance(code, int):
+            return cls(code)
+        return cls[code.name]
+
+    def to_grpc(self) -> grpc.StatusCode:
+        """This code as a `grpc.StatusCode` (imports grpc)."""
+        import grpc
+
+        return grpc.StatusCode[self.name]
 
 
 class ModelwireError(Exception):
@@ -51,8 +96,11 @@ class ClientClosedError(ModelwireError, RuntimeError):
     """The client was closed (`close()` or the end of its `with` block); create a new one."""
 
 
-# Detail message types that can be unpacked from google.rpc.Status.details, by full name.
+# Detail message types that can be unpacked from google.rpc.Status.details, by full name. The
+# well-known google.rpc ones are added on first use (see _detail_types), so importing this module
+# does not load protobuf; a provider's registration (at its import) wins over them, as before.
 _DETAIL_TYPES: dict[str, type[message.Message]] = {}
+_well_known_registered = False
 
 
 def register_detail_type(cls: type[message.Message]) -> None:
@@ -60,33 +108,51 @@ def register_detail_type(cls: type[message.Message]) -> None:
     _DETAIL_TYPES[cls.DESCRIPTOR.full_name] = cls
 
 
-for _cls in (
-    error_details_pb2.ErrorInfo,
-    error_details_pb2.RetryInfo,
-    error_details_pb2.DebugInfo,
-    error_details_pb2.QuotaFailure,
-    error_details_pb2.PreconditionFailure,
-    error_details_pb2.BadRequest,
-    error_details_pb2.RequestInfo,
-    error_details_pb2.ResourceInfo,
-    error_details_pb2.Help,
-    error_details_pb2.LocalizedMessage,
-):
-    register_detail_type(_cls)
+def _detail_types() -> dict[str, type[message.Message]]:
+    global _well_known_registered
+    if not _well_known_registered:
+        from modelwire._gen.google.rpc import error_details_pb2
 
-_HINTS: dict[grpc.StatusCode, str] = {
-    grpc.StatusCode.UNAUTHENTICATED: "check the API key / token the client was given",
-    grpc.StatusCode.PERMISSION_DENIED: "the credentials are valid but lack access to this resource",
-    grpc.StatusCode.UNAVAILABLE: "the service could not be reached; check host, port and TLS (secure=)",
-    grpc.StatusCode.DEADLINE_EXCEEDED: "the call ran out of time; pass a larger timeout=",
-    grpc.StatusCode.UNIMPLEMENTED: "the server does not offer this method; is the endpoint right?",
+        for cls in (
+            error_details_pb2.ErrorInfo,
+            error_details_pb2.RetryInfo,
+            error_details_pb2.DebugInfo,
+            error_details_pb2.QuotaFailure,
+            error_details_pb2.PreconditionFailure,
+            error_details_pb2.BadRequest,
+            error_details_pb2.RequestInfo,
+            error_details_pb2.ResourceInfo,
+            error_details_pb2.Help,
+            error_details_pb2.LocalizedMessage,
+        ):
+            _DETAIL_TYPES.setdefault(cls.DESCRIPTOR.full_name, cls)
+        _well_known_registered = True
+    return _DETAIL_TYPES
+
+
+_HINTS: dict[RpcCode, str] = {
+    RpcCode.UNAUTHENTICATED: "check the API key / token the client was given",
+    RpcCode.PERMISSION_DENIED: "the credentials are valid but lack access to this resource",
+    RpcCode.UNAVAILABLE: "the service could not be reached; check host, port and TLS (secure=)",
+    RpcCode.DEADLINE_EXCEEDED: "the call ran out of time; pass a larger timeout=",
+    RpcCode.UNIMPLEMENTED: "the server does not offer this method; is the endpoint right?",
 }
+
+
+class _GrpcCodeOfClass:
+    """`SomeError.grpc_code`: the class's `class_code` as a `grpc.StatusCode` (None for classes not
+    tied to one code), converted on access so defining the classes does not import grpc."""
+
+    def __get__(self, obj: object, owner: type[ApiError]) -> grpc.StatusCode | None:
+        code = owner.class_code
+        return None if code is None else code.to_grpc()
 
 
 class ApiError(ModelwireError):
     """A call failed at the service (or on the way there).
 
-    Attributes: `code` (a `grpc.StatusCode`), `message` (the server's, with secrets redacted),
+    Attributes: `code` (a `grpc.StatusCode`; `rpc_code` is the same code as a grpc-free `RpcCode`,
+    which reading does not import grpc), `message` (the server's, with secrets redacted),
     `method` (the RPC path), `details` (unpacked `google.rpc.Status` details; unknown types kept as
     `Any`), `request_id`, `retry_delay` (seconds, from `RetryInfo`), `reason`/`domain`/`metadata`
     (from `ErrorInfo`), `field_violations` (from `BadRequest`), `attempts` (calls made, retries
@@ -96,19 +162,28 @@ class ApiError(ModelwireError):
     (`RpcErrorSummary`): the raw one can echo credentials, so it is kept out of tracebacks.
     """
 
-    grpc_code: ClassVar[grpc.StatusCode | None] = None
-    _by_code: ClassVar[dict[grpc.StatusCode, type[ApiError]]] = {}
+    # The code a class stands for (the core per-code classes set it; `for_code` looks it up).
+    class_code: ClassVar[RpcCode | None] = None
+    grpc_code = _GrpcCodeOfClass()  # class_code as a grpc.StatusCode (read-only, for compatibility)
+    _by_code: ClassVar[dict[RpcCode, type[ApiError]]] = {}
+    rpc_code: RpcCode
+    _grpc_code: grpc.StatusCode | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.grpc_code is not None and cls.grpc_code not in ApiError._by_code:
-            ApiError._by_code[cls.grpc_code] = cls
+        declared = cls.__dict__.get("grpc_code")
+        if declared is not None and not isinstance(declared, _GrpcCodeOfClass):
+            # a subclass written against the grpc-keyed table: `grpc_code = grpc.StatusCode.X`
+            cls.class_code = RpcCode.of(declared)
+            del cls.grpc_code
+        if cls.class_code is not None and cls.class_code not in ApiError._by_code:
+            ApiError._by_code[cls.class_code] = cls
 
     def __init__(
         self,
         message: str,
         *,
-        code: grpc.StatusCode = grpc.StatusCode.UNKNOWN,
+        code: RpcCode | grpc.StatusCode = RpcCode.UNKNOWN,
         method: str = "",
         details: Sequence[message.Message] = (),
         request_id: str | None = None,
@@ -121,11 +196,24 @@ class ApiError(ModelwireError):
         self.details = list(details)
         self.request_id = request_id
         self.trailing_metadata = dict(trailing_metadata or {})
-        self.hint = hint if hint is not None else _HINTS.get(code)
+        self.hint = hint if hint is not None else _HINTS.get(self.rpc_code)
         self.attempts = 1
         self.outcome_unknown = False
         self.never_sent = False
         super().__init__(self._render())
+
+    @property
+    def code(self) -> grpc.StatusCode:
+        """The status as a `grpc.StatusCode` (for an error built from an RpcCode, e.g. by an HTTP
+        provider, converted on first read, which imports grpc; `rpc_code` never does)."""
+        if self._grpc_code is None:
+            self._grpc_code = self.rpc_code.to_grpc()
+        return self._grpc_code
+
+    @code.setter
+    def code(self, value: RpcCode | grpc.StatusCode) -> None:
+        self.rpc_code = RpcCode.of(value)
+        self._grpc_code = None if isinstance(value, int) else value
 
     def mark_outcome_unknown(self) -> None:
         """Say that this failed write may nevertheless have been applied by the server."""
@@ -137,7 +225,7 @@ class ApiError(ModelwireError):
         self.args = (self._render(),)
 
     def _render(self) -> str:
-        parts = [f"{self.code.name}: {self.message or '(no message)'}"]
+        parts = [f"{self.rpc_code.name}: {self.message or '(no message)'}"]
         context = [f"method={self.method}"] if self.method else []
         if self.request_id:
             context.append(f"request_id={self.request_id}")
@@ -152,6 +240,8 @@ class ApiError(ModelwireError):
 
     @property
     def retry_delay(self) -> float | None:
+        from modelwire._gen.google.rpc import error_details_pb2
+
         info = self._first(error_details_pb2.RetryInfo)
         if info is None or not info.HasField("retry_delay"):
             return None
@@ -159,123 +249,131 @@ class ApiError(ModelwireError):
 
     @property
     def reason(self) -> str | None:
+        from modelwire._gen.google.rpc import error_details_pb2
+
         info = self._first(error_details_pb2.ErrorInfo)
         return str(info.reason) if info is not None else None
 
     @property
     def domain(self) -> str | None:
+        from modelwire._gen.google.rpc import error_details_pb2
+
         info = self._first(error_details_pb2.ErrorInfo)
         return str(info.domain) if info is not None else None
 
     @property
     def metadata(self) -> dict[str, str]:
+        from modelwire._gen.google.rpc import error_details_pb2
+
         info = self._first(error_details_pb2.ErrorInfo)
         return dict(info.metadata) if info is not None else {}
 
     @property
     def field_violations(self) -> list[tuple[str, str]]:
+        from modelwire._gen.google.rpc import error_details_pb2
+
         bad = self._first(error_details_pb2.BadRequest)
         return [(v.field, v.description) for v in bad.field_violations] if bad is not None else []
 
     @classmethod
-    def for_code(cls, code: grpc.StatusCode) -> type[ApiError]:
-        return cls._by_code.get(code, ApiError)
+    def for_code(cls, code: RpcCode | grpc.StatusCode) -> type[ApiError]:
+        return cls._by_code.get(RpcCode.of(code), ApiError)
 
 
 class CallCancelledError(ApiError):
     """The call was cancelled."""
 
-    grpc_code = grpc.StatusCode.CANCELLED
+    class_code = RpcCode.CANCELLED
 
 
 class UnknownError(ApiError):
     """The server failed without saying why."""
 
-    grpc_code = grpc.StatusCode.UNKNOWN
+    class_code = RpcCode.UNKNOWN
 
 
 class InvalidArgumentError(ApiError):
     """The server rejected the request's contents."""
 
-    grpc_code = grpc.StatusCode.INVALID_ARGUMENT
+    class_code = RpcCode.INVALID_ARGUMENT
 
 
 class DeadlineExceededError(ApiError):
     """The call's deadline passed."""
 
-    grpc_code = grpc.StatusCode.DEADLINE_EXCEEDED
+    class_code = RpcCode.DEADLINE_EXCEEDED
 
 
 class NotFoundError(ApiError):
     """The resource does not exist."""
 
-    grpc_code = grpc.StatusCode.NOT_FOUND
+    class_code = RpcCode.NOT_FOUND
 
 
 class AlreadyExistsError(ApiError):
     """The resource exists already."""
 
-    grpc_code = grpc.StatusCode.ALREADY_EXISTS
+    class_code = RpcCode.ALREADY_EXISTS
 
 
 class PermissionDeniedError(ApiError):
     """The credentials lack permission."""
 
-    grpc_code = grpc.StatusCode.PERMISSION_DENIED
+    class_code = RpcCode.PERMISSION_DENIED
 
 
 class ResourceExhaustedError(ApiError):
     """A quota or rate limit was hit."""
 
-    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    class_code = RpcCode.RESOURCE_EXHAUSTED
 
 
 class FailedPreconditionError(ApiError):
     """The system is not in the state the call needs."""
 
-    grpc_code = grpc.StatusCode.FAILED_PRECONDITION
+    class_code = RpcCode.FAILED_PRECONDITION
 
 
 class AbortedError(ApiError):
     """The call was aborted, e.g. by a conflict."""
 
-    grpc_code = grpc.StatusCode.ABORTED
+    class_code = RpcCode.ABORTED
 
 
 class OutOfRangeError(ApiError):
     """A value was out of range."""
 
-    grpc_code = grpc.StatusCode.OUT_OF_RANGE
+    class_code = RpcCode.OUT_OF_RANGE
 
 
 class UnimplementedError(ApiError):
     """The server does not offer the method."""
 
-    grpc_code = grpc.StatusCode.UNIMPLEMENTED
+    class_code = RpcCode.UNIMPLEMENTED
 
 
 class InternalError(ApiError):
     """The server failed internally."""
 
-    grpc_code = grpc.StatusCode.INTERNAL
+    class_code = RpcCode.INTERNAL
 
 
 class UnavailableError(ApiError):
     """The service is unavailable; retry later."""
 
-    grpc_code = grpc.StatusCode.UNAVAILABLE
+    class_code = RpcCode.UNAVAILABLE
 
 
 class DataLossError(ApiError):
     """Data was lost or corrupted."""
 
-    grpc_code = grpc.StatusCode.DATA_LOSS
+    class_code = RpcCode.DATA_LOSS
 
 
 class UnauthenticatedError(ApiError):
     """The credentials were missing or wrong."""
 
-    grpc_code = grpc.StatusCode.UNAUTHENTICATED
+    class_code = RpcCode.UNAUTHENTICATED
 
 
 class MessageTimeoutError(DeadlineExceededError, TimeoutError):
@@ -283,13 +381,13 @@ class MessageTimeoutError(DeadlineExceededError, TimeoutError):
 
 
 _E = TypeVar("_E", bound=ApiError)
-_CODED: dict[tuple[type[ApiError], grpc.StatusCode], type[ApiError]] = {}
+_CODED: dict[tuple[type[ApiError], RpcCode], type[ApiError]] = {}
 
 
-def coded_subclass(provider: type[_E], code: grpc.StatusCode, prefix: str) -> type[_E]:
+def coded_subclass(provider: type[_E], code: RpcCode | grpc.StatusCode, prefix: str) -> type[_E]:
     """`provider` (a provider's ApiError) crossed with the core class for `code`, made once and
     cached, so a provider's error is also e.g. `NotFoundError` (named `<prefix>NotFoundError`)."""
-    key: tuple[type[ApiError], grpc.StatusCode] = (provider, code)
+    key: tuple[type[ApiError], RpcCode] = (provider, RpcCode.of(code))
     cls = _CODED.get(key)
     if cls is None:
         base = ApiError.for_code(code)
@@ -301,8 +399,9 @@ def coded_subclass(provider: type[_E], code: grpc.StatusCode, prefix: str) -> ty
 def unpack_details(status: status_pb2.Status) -> list[message.Message]:
     """Unpack each `Any` in a google.rpc.Status to its registered type; keep unknown ones as `Any`."""
     out: list[message.Message] = []
+    types = _detail_types()
     for detail in status.details:
-        cls = _DETAIL_TYPES.get(detail.TypeName())
+        cls = types.get(detail.TypeName())
         if cls is None:
             out.append(detail)
             continue
@@ -322,6 +421,10 @@ def parse_status(trailers: Mapping[str, str | bytes]) -> status_pb2.Status | Non
     raw = trailers.get(STATUS_DETAILS_KEY)
     if not isinstance(raw, bytes):
         return None
+    from google.protobuf import message
+
+    from modelwire._gen.google.rpc import status_pb2
+
     try:
         return status_pb2.Status.FromString(raw)
     except message.DecodeError:
@@ -329,22 +432,28 @@ def parse_status(trailers: Mapping[str, str | bytes]) -> status_pb2.Status | Non
         return None
 
 
-class _Status(grpc.Status):
-    def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: tuple[Any, ...]) -> None:
-        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
-
-
 def grpc_status(status: status_pb2.Status) -> grpc.Status:
     """The server side of parse_status: a `grpc.Status` for `context.abort_with_status` that
     carries `status` in the trailer (what grpcio-status' `to_status` does, without importing
     googleapis' google.rpc into the default descriptor pool)."""
-    if status.code not in _CODES:
-        raise ValueError(f"not a gRPC status code: {status.code}")
+    try:
+        code = RpcCode(status.code)
+    except ValueError:
+        raise ValueError(f"not a gRPC status code: {status.code}") from None
     trailer = ((STATUS_DETAILS_KEY, status.SerializeToString()),)
-    return _Status(_CODES[status.code], status.message, trailer)
+    return _status_type()(code.to_grpc(), status.message, trailer)
 
 
-_CODES = {code.value[0]: code for code in grpc.StatusCode}
+@functools.cache
+def _status_type() -> Callable[[grpc.StatusCode, str, tuple[Any, ...]], grpc.Status]:
+    """A concrete `grpc.Status` (defined on first use: subclassing it needs grpc)."""
+    import grpc
+
+    class _Status(grpc.Status):
+        def __init__(self, code: grpc.StatusCode, details: str, trailing_metadata: tuple[Any, ...]) -> None:
+            self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+    return _Status
 
 
 # A specializer may turn a generic ApiError into a provider's more specific one (or return None).
@@ -372,14 +481,10 @@ def lost_in_flight(error: ApiError) -> bool:
     """True when the request left the client and no verdict came back: a write may have landed."""
     if error.never_sent:
         return False
-    if error.code in (
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.CANCELLED,
-    ):
+    if error.rpc_code in (RpcCode.DEADLINE_EXCEEDED, RpcCode.UNAVAILABLE, RpcCode.CANCELLED):
         return True
     text = error.message.lower()
-    return error.code in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL) and any(
+    return error.rpc_code in (RpcCode.UNKNOWN, RpcCode.INTERNAL) and any(
         marker in text for marker in _CONNECTION_LOST_MARKERS
     )
 
@@ -388,7 +493,7 @@ class RpcErrorSummary(Exception):
     """What a raw gRPC error said, redacted: chained as `__cause__` in place of the raw error,
     whose text (and debug string) can echo credentials into tracebacks and error trackers."""
 
-    def __init__(self, code: grpc.StatusCode, text: str, debug: str) -> None:
+    def __init__(self, code: RpcCode | grpc.StatusCode, text: str, debug: str) -> None:
         super().__init__(f"{code.name}: {text}" + (f" ({debug})" if debug else ""))
         self.code = code
 
@@ -401,7 +506,10 @@ def from_rpc_error(
     specializers: Sequence[Specializer] = (),
 ) -> ApiError:
     """Map a sync `grpc.RpcError` or a `grpc.aio.AioRpcError` to a typed `ApiError`."""
+    import grpc
+
     from modelwire._core.config import redact
+    from modelwire._gen.google.rpc import error_details_pb2
 
     code_fn = getattr(exc, "code", None)
     code = code_fn() if callable(code_fn) else grpc.StatusCode.UNKNOWN
@@ -442,6 +550,8 @@ def from_rpc_error(
 
 def detail_any(msg: message.Message) -> any_pb2.Any:
     """Pack a detail message into an `Any` (used by the emulator and by tests)."""
+    from modelwire._gen.google.protobuf import any_pb2
+
     packed = any_pb2.Any()
     packed.Pack(msg)
     return packed

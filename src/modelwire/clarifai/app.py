@@ -9,12 +9,9 @@ arguments).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
@@ -192,6 +189,8 @@ class App(BaseClient):
         """Create a workflow from a YAML config (`workflow: {id, nodes: [{id, model, node_inputs}]}`)."""
         workflow = workflow_from_yaml(config_filepath)
         if generate_new_id:
+            import uuid  # lazy: uuid imports platform, for this one call
+
             workflow.id = f"{workflow.id}-{uuid.uuid4().hex[:8]}" if workflow.id else uuid.uuid4().hex
         created = self._request("PostWorkflows", workflows=[workflow]).workflows[0]
         if display:
@@ -404,6 +403,8 @@ def _printing_tree(
 
 def workflow_from_yaml(config_filepath: str | Path) -> resources_pb2.Workflow:
     """A Workflow message from a YAML config; errors say which node and key is wrong."""
+    import yaml  # lazy: PyYAML is only needed to read a workflow config
+
     path = Path(config_filepath)
     try:
         data = yaml.safe_load(path.read_text())

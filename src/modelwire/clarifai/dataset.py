@@ -32,7 +32,6 @@ from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire._gen.google.protobuf import struct_pb2
 from modelwire.clarifai._auth import parse_clarifai_url
 from modelwire.clarifai._base import BaseClient, client_options
-from modelwire.clarifai._download import fetch
 from modelwire.clarifai._patching import check_id
 from modelwire.clarifai._proto import from_kwargs
 from modelwire.clarifai.errors import ApiClientError, UserError
@@ -452,6 +451,8 @@ class Dataset(BaseClient):
             except OSError as exc:
                 raise UserError(f"cannot read local_archive_path {local_archive_path!r}: {exc}") from None
         else:
+            from modelwire.clarifai._download import fetch  # lazy: urllib.request, http.client
+
             url = archive_url or self.archive_zip()
             raw = fetch(url, self._conn, source="api" if url in self._export_urls else "caller")
         inputs = read_archive(raw)

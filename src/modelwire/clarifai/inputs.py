@@ -37,7 +37,6 @@ from modelwire._core.writes import (
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._base import BaseClient
-from modelwire.clarifai._download import fetch
 from modelwire.clarifai._patching import (
     ACTIONS,
     OVERWRITE,
@@ -751,6 +750,8 @@ class Inputs(BaseClient):
         """The input's bytes. Its hosted copy is preferred: the API names that URL, so it may get
         the credential (unless `trust_hosted` is False: an archive not from the API); `data.url`
         comes from whoever created the input and is fetched without it."""
+        from modelwire.clarifai._download import fetch  # lazy: urllib.request, http.client
+
         for kind in _KINDS:
             if not item.data.HasField(kind):  # type: ignore[arg-type]
                 continue

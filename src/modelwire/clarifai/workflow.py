@@ -6,7 +6,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from google.protobuf.message import Message
 
 from modelwire._core.batching import chunked
@@ -120,6 +119,8 @@ class Workflow(_Resource):
 
     def export(self, out_path: str) -> Path:
         """Write the workflow as YAML that `App.create_workflow` reads back."""
+        import yaml  # lazy: PyYAML is only needed to write a workflow config
+
         workflow = self._request("GetWorkflow", workflow_id=self.id).workflow
         path = Path(out_path)
         path.write_text(yaml.safe_dump(workflow_to_config(workflow), sort_keys=False))

@@ -27,10 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-import grpc
-
 from modelwire._core import errors as core
-from modelwire._gen.google.rpc import error_details_pb2
+from modelwire._core.errors import RpcCode
 
 __all__ = [
     "BadCredentialsError",
@@ -45,18 +43,20 @@ __all__ = [
     "http_error",
 ]
 
-_CODES: dict[str, grpc.StatusCode] = {
-    "bad_credentials": grpc.StatusCode.UNAUTHENTICATED,
-    "too_many_requests": grpc.StatusCode.RESOURCE_EXHAUSTED,
-    "server_overloaded": grpc.StatusCode.UNAVAILABLE,
-    "payment_required": grpc.StatusCode.PERMISSION_DENIED,
-    "access_denied": grpc.StatusCode.PERMISSION_DENIED,
-    "quota_exceeded": grpc.StatusCode.FAILED_PRECONDITION,
-    "limit_exceeded": grpc.StatusCode.OUT_OF_RANGE,
-    "invalid_parameter": grpc.StatusCode.INVALID_ARGUMENT,
-    "incorrect_version_id": grpc.StatusCode.ABORTED,
-    "not_subscribed": grpc.StatusCode.FAILED_PRECONDITION,
-    "unknown": grpc.StatusCode.UNKNOWN,
+# Decthings speaks HTTP: its codes map to the grpc-free RpcCode, so these errors never import grpc
+# (an error's `code` still reads as a grpc.StatusCode, converted when read).
+_CODES: dict[str, RpcCode] = {
+    "bad_credentials": RpcCode.UNAUTHENTICATED,
+    "too_many_requests": RpcCode.RESOURCE_EXHAUSTED,
+    "server_overloaded": RpcCode.UNAVAILABLE,
+    "payment_required": RpcCode.PERMISSION_DENIED,
+    "access_denied": RpcCode.PERMISSION_DENIED,
+    "quota_exceeded": RpcCode.FAILED_PRECONDITION,
+    "limit_exceeded": RpcCode.OUT_OF_RANGE,
+    "invalid_parameter": RpcCode.INVALID_ARGUMENT,
+    "incorrect_version_id": RpcCode.ABORTED,
+    "not_subscribed": RpcCode.FAILED_PRECONDITION,
+    "unknown": RpcCode.UNKNOWN,
 }
 
 _HINTS: dict[str, str] = {
@@ -68,16 +68,17 @@ _HINTS: dict[str, str] = {
 }
 
 
-def grpc_code_for(code: str) -> grpc.StatusCode:
+def grpc_code_for(code: str) -> RpcCode:
+    """The gRPC code (as an RpcCode) nearest in meaning to a Decthings error code."""
     if code in _CODES:
         return _CODES[code]
     if code.endswith("_not_found"):
-        return grpc.StatusCode.NOT_FOUND
+        return RpcCode.NOT_FOUND
     if code.endswith("_already_exists") or code.startswith("already_"):
-        return grpc.StatusCode.ALREADY_EXISTS
+        return RpcCode.ALREADY_EXISTS
     if code.startswith(("invalid_", "bad_")):
-        return grpc.StatusCode.INVALID_ARGUMENT
-    return grpc.StatusCode.UNKNOWN
+        return RpcCode.INVALID_ARGUMENT
+    return RpcCode.UNKNOWN
 
 
 class DecthingsApiError(core.ApiError):
@@ -178,7 +179,7 @@ def _class_for(code: str) -> type[DecthingsApiError]:
     if explicit is not None:
         return explicit
     grpc_code = grpc_code_for(code)
-    if grpc_code == grpc.StatusCode.NOT_FOUND:
+    if grpc_code == RpcCode.NOT_FOUND:
         return DecthingsNotFoundError
     return core.coded_subclass(DecthingsApiError, grpc_code, "Decthings")
 
@@ -198,6 +199,8 @@ class DecthingsHttpError(core.ApiError):
         details = []
         delay = _seconds(retry_after)
         if delay is not None:  # Retry-After plays the part of google.rpc.RetryInfo for the retry policy
+            from modelwire._gen.google.rpc import error_details_pb2
+
             info = error_details_pb2.RetryInfo()
             info.retry_delay.FromNanoseconds(int(delay * 1e9))
             details.append(info)
@@ -212,8 +215,8 @@ def http_error(status: int, text: str, *, method: str, retry_after: str | None =
     return cls(status, text, method=method, retry_after=retry_after)
 
 
-def _http_code(status: int) -> grpc.StatusCode:
-    fallback = grpc.StatusCode.UNAVAILABLE if status >= 500 else grpc.StatusCode.UNKNOWN
+def _http_code(status: int) -> RpcCode:
+    fallback = RpcCode.UNAVAILABLE if status >= 500 else RpcCode.UNKNOWN
     return _HTTP_CODES.get(status, fallback)
 
 
@@ -227,13 +230,13 @@ def _seconds(retry_after: str | None) -> float | None:
 
 
 _HTTP_CODES = {
-    400: grpc.StatusCode.INVALID_ARGUMENT,
-    401: grpc.StatusCode.UNAUTHENTICATED,
-    403: grpc.StatusCode.PERMISSION_DENIED,
-    404: grpc.StatusCode.UNIMPLEMENTED,
-    408: grpc.StatusCode.DEADLINE_EXCEEDED,
-    429: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    502: grpc.StatusCode.UNAVAILABLE,
-    503: grpc.StatusCode.UNAVAILABLE,
-    504: grpc.StatusCode.UNAVAILABLE,
+    400: RpcCode.INVALID_ARGUMENT,
+    401: RpcCode.UNAUTHENTICATED,
+    403: RpcCode.PERMISSION_DENIED,
+    404: RpcCode.UNIMPLEMENTED,
+    408: RpcCode.DEADLINE_EXCEEDED,
+    429: RpcCode.RESOURCE_EXHAUSTED,
+    502: RpcCode.UNAVAILABLE,
+    503: RpcCode.UNAVAILABLE,
+    504: RpcCode.UNAVAILABLE,
 }
