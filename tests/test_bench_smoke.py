@@ -174,8 +174,12 @@ def test_clarifai_predict_times_each_batch_size(
         for batch, calls in PREDICT_CALLS.items():
             assert sample["phases"][f"batch_{batch}"]["calls"] == {"PostModelOutputs": calls}
     ratios = [(r["numerator"], r["denominator"], r["phase"], r["target"]) for r in results["ratios"]]
+    # held to the bare stub in throughput and in client CPU per input
+    assert {
+        r["cpu_at_most"] for r in results["ratios"] if r["denominator"] == "raw_stub" and r["target"]
+    } == {1 / 0.95}
     assert ratios == (
-        [("modelwire", "clarifai_sdk", p, 2.0) for p in phases]
+        [("modelwire", "clarifai_sdk", p, None) for p in phases]  # a reference: decision 0008
         + [("modelwire", "raw_stub", p, 0.95) for p in phases]
         + [("clarifai_sdk", "raw_stub", p, None) for p in phases]  # a reference row, no verdict
     )
@@ -304,3 +308,38 @@ def test_decthings_published_children_run_a_round(tmp_path: Path) -> None:
         assert sample["phases"]["concurrent_16"]["calls"] == {"Model.evaluate": 2 * DECTHINGS_CALLS}
     assert all(r["value"] is not None for r in [*add["ratios"], *evaluate["ratios"]])
     assert all(b["result"] == "PASS" for b in [*add["budgets"], *evaluate["budgets"]])
+
+
+def test_measure_scenarios_report_their_rows(
+    quick_run: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    """import_time and memory hold figures of their own, each row with its target and verdict."""
+    proc, results_dir = quick_run
+    imports = _results(results_dir, "import_time")
+    rows = {m["name"]: m for m in imports["measures"]}
+    assert rows["import modelwire.decthings"]["value"] > 0
+    assert rows["modelwire.decthings rounds that loaded grpc"]["result"] == "PASS"  # counted, not assumed
+    assert rows["modelwire.clarifai / clarifai.client"]["result"] == "SKIP"  # no published venv asked for
+    memory = _results(results_dir, "memory")
+    growth = [m for m in memory["measures"] if m["name"].endswith("peak RSS growth")]
+    assert len(growth) == 3
+    for row in growth:
+        assert row["target"] == 50.0 and row["at_most"] and len(row["samples"]) == 3
+        assert 0 <= row["value"] < 200 and row["result"] in ("PASS", "MISS")
+    assert "(memory) ==" in proc.stdout and "(import_time) ==" in proc.stdout
+
+
+def test_predict_workloads_count_the_rpcs(quick_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
+    _, results_dir = quick_run
+    results = _results(results_dir, "clarifai_predict_workloads")
+    ours = results["contenders"]["modelwire"]
+    assert ours["status"] == "ok", ours
+    calls = results["details"]["calls"]
+    for sample in ours["samples"]:
+        phases = sample["phases"]
+        assert phases["inputs_1000"]["calls"] == {
+            "PostModelOutputs": 8 * calls["inputs_1000"]
+        }  # 1000 = 7x128 + 104
+        assert phases["by_bytes"]["calls"] == {"PostModelOutputs": calls["by_bytes"]}
+        assert phases["fresh_model"]["calls"] == {"PostModelOutputs": calls["fresh_model"]}
+    assert all(b["result"] == "PASS" for b in results["budgets"])

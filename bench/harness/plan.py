@@ -31,6 +31,8 @@ class Comparison:
     phase: str | None = None
     denominator_phase: str | None = None  # None: the same as `phase`
     title: str | None = None  # the row's name in the table (default: "[phase: ]numerator / denominator")
+    # also hold the numerator's client CPU per message to at most this ratio of the denominator's
+    cpu_at_most: float | None = None
 
     @property
     def bottom_phase(self) -> str | None:
@@ -42,18 +44,21 @@ class Comparison:
         prefix = f"{self.phase}: " if self.phase else ""
         return f"{prefix}{results[self.numerator].label} / {results[self.denominator].label}"
 
-    def verdict(self, value: float | None) -> str:
+    def verdict(self, value: float | None, cpu: float | None = None) -> str:
         if value is None:
             return "SKIP"
         if self.target is None:
             return "info"
-        return "PASS" if (value > self.target if self.strict else value >= self.target) else "MISS"
+        fast = value > self.target if self.strict else value >= self.target
+        cheap = self.cpu_at_most is None or (cpu is not None and cpu <= self.cpu_at_most)
+        return "PASS" if fast and cheap else "MISS"
 
     @property
     def target_text(self) -> str:
         if self.target is None:
             return "-"
-        return f"{'>' if self.strict else '>='} {self.target:.2f}x"
+        text = f"{'>' if self.strict else '>='} {self.target:.2f}x"
+        return text if self.cpu_at_most is None else f"{text}, CPU <= {self.cpu_at_most:.2f}x"
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,8 @@ def _ratio_lines(plan: Plan, results: dict[str, ContenderResult]) -> list[str]:
         value, cpu_value = ratio(results, c), cpu_ratio(results, c)
         cpu = "-" if cpu_value is None else f"{cpu_value:.2f}x"
         shown = "-" if value is None else f"{value:.3f}x"
-        lines.append(f"{name:<{cwidth}}  {shown:>7}  {c.target_text:>9}  {c.verdict(value):<6}  {cpu:>13}")
+        verdict = c.verdict(value, cpu_value)
+        lines.append(f"{name:<{cwidth}}  {shown:>7}  {c.target_text:>9}  {verdict:<6}  {cpu:>13}")
     return lines
 
 

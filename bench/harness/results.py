@@ -77,7 +77,8 @@ def results_document(
                 "value": ratio(results, c),
                 "target": c.target,
                 "strict": c.strict,
-                "result": c.verdict(ratio(results, c)),
+                "cpu_at_most": c.cpu_at_most,
+                "result": c.verdict(ratio(results, c), cpu_ratio(results, c)),
                 "cpu_per_message_ratio": cpu_ratio(results, c),
             }
             for c in plan.comparisons

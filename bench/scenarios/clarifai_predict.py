@@ -233,8 +233,10 @@ def clarifai_predict(ctx: ScenarioContext) -> Plan:
             SyncContender(ours, "modelwire Model", open_modelwire),
             clarifai_sdk_contender(ctx, clarifai_sdk_predict, {**published_config, "requests": requests}),
         ],
-        comparisons=[Comparison(ours, theirs, 2.0, phase=phase) for phase in phases]
-        + [Comparison(ours, raw, 0.95, phase=phase) for phase in phases]
+        # Against the published SDK a reference only: its predict is already one bare stub call
+        # (decision 0008); the target is the stub's own ceiling, in throughput and client CPU.
+        comparisons=[Comparison(ours, theirs, None, phase=phase) for phase in phases]
+        + [Comparison(ours, raw, 0.95, phase=phase, cpu_at_most=1 / 0.95) for phase in phases]
         # the ceiling: how far the published SDK is from the bare stub (no target: a reference)
         + [Comparison(theirs, raw, None, phase=phase) for phase in phases],
         server=server,

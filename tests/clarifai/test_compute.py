@@ -300,8 +300,13 @@ def test_workflow_chains_nodes_and_round_trips(app: App, tmp_path: Path, emulato
     assert result.outputs[0].data.embeddings and result.outputs[1].data.concepts[0].id == "finance"
     before = calls(emulator, "PostWorkflowResults")
     many = [input_from_bytes(f"stock prices {i}".encode()) for i in range(40)]
-    assert len(workflow.predict(many).results) == 40
+    for i, item in enumerate(many):
+        item.id = f"wf-{i}"
+    merged = workflow.predict(many)
     assert calls(emulator, "PostWorkflowResults") == before + 2  # 32 + 8
+    # one response for both chunks: every result in input order, one status, the workflow once
+    assert [r.input.id for r in merged.results] == [f"wf-{i}" for i in range(40)]
+    assert merged.status.code == status_code_pb2.SUCCESS and merged.workflow.id == "topic-flow"
     exported = workflow.export(str(tmp_path / "out.yaml"))
     copy = app.create_workflow(str(exported), generate_new_id=True, display=False)
     assert copy.id != workflow.id

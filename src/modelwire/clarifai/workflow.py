@@ -10,12 +10,11 @@ from google.protobuf.message import Message
 
 from modelwire._core.batching import chunked
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
-from modelwire._gen.clarifai.api.status import status_code_pb2
 from modelwire.clarifai._content import input_from_bytes, input_from_file, input_from_url
 from modelwire.clarifai._proto import to_message, to_messages
 from modelwire.clarifai._resources import _Resource
 from modelwire.clarifai.errors import UserError, reject_not_offered
-from modelwire.clarifai.model import check_all_failed
+from modelwire.clarifai.model import check_all_failed, merge_chunks
 
 MAX_WORKFLOW_PREDICT_INPUTS = 32
 
@@ -48,6 +47,7 @@ class Workflow(_Resource):
 
     @property
     def workflow_info(self) -> resources_pb2.Workflow:
+        """The `Workflow` message as last fetched or built."""
         return self._info  # type: ignore[no-any-return]
 
     def predict(
@@ -60,44 +60,72 @@ class Workflow(_Resource):
         items = to_messages(inputs, resources_pb2.Input, what="inputs")  # clarifai-grpc's too
         if not items:
             raise UserError("predict needs at least one input")
-        config = self._output_config
-        merged = service_pb2.PostWorkflowResultsResponse()
-        codes = set()
-        for batch in chunked(items, MAX_WORKFLOW_PREDICT_INPUTS):
-            fields: dict[str, Any] = {
-                "workflow_id": self.id,
-                "version_id": self.version_id,
-                "output_config": config,
-            }
-            if workflow_state_id:
-                fields["workflow_state"] = resources_pb2.WorkflowState(id=workflow_state_id)
-            response = self._request("PostWorkflowResults", inputs=batch, **fields)
-            merged.results.extend(response.results)
-            merged.workflow.CopyFrom(response.workflow)
-            merged.workflow_state.CopyFrom(response.workflow_state)
-            codes.add(response.status.code)
-        if len(codes) == 1:
-            merged.status.CopyFrom(response.status)  # one outcome for all: keep its words
-        else:
-            merged.status.code = status_code_pb2.MIXED_STATUS
-        return check_all_failed(merged, "PostWorkflowResults")  # type: ignore[no-any-return]
+        fields: dict[str, Any] = {
+            "workflow_id": self.id,
+            "version_id": self.version_id,
+            "output_config": self._output_config,
+        }
+        if workflow_state_id:
+            fields["workflow_state"] = resources_pb2.WorkflowState(id=workflow_state_id)
+        responses = [
+            self._request("PostWorkflowResults", inputs=batch, **fields)
+            for batch in chunked(items, MAX_WORKFLOW_PREDICT_INPUTS)
+        ]
+        return check_all_failed(merge_chunks(responses), "PostWorkflowResults")  # type: ignore[no-any-return]
 
     def predict_by_bytes(
         self, input_bytes: bytes, input_type: str | None = None
     ) -> service_pb2.PostWorkflowResultsResponse:
+        """Run the workflow on raw bytes; `input_type` (image, text, video, audio) is sniffed when omitted.
+
+        Returns:
+            The `PostWorkflowResultsResponse`, one result.
+
+        Raises:
+            UserError: The input type cannot be told.
+            ApiError: The prediction failed.
+        """
         return self.predict([input_from_bytes(input_bytes, input_type)])
 
     def predict_by_filepath(
         self, filepath: str, input_type: str | None = None
     ) -> service_pb2.PostWorkflowResultsResponse:
+        """Run the workflow on a local file; `input_type` is sniffed when omitted.
+
+        Returns:
+            The `PostWorkflowResultsResponse`, one result.
+
+        Raises:
+            UserError: The file cannot be read, or its type cannot be told.
+            ApiError: The prediction failed.
+        """
         return self.predict([input_from_file(filepath, input_type)])
 
     def predict_by_url(
         self, url: str, input_type: str | None = None
     ) -> service_pb2.PostWorkflowResultsResponse:
+        """Run the workflow on content the API fetches from `url`; `input_type` is guessed when omitted.
+
+        Returns:
+            The `PostWorkflowResultsResponse`, one result.
+
+        Raises:
+            UserError: The input type cannot be told from the URL.
+            ApiError: The prediction failed.
+        """
         return self.predict([input_from_url(url, input_type)])
 
     def list_versions(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Workflow]:
+        """The workflow's versions, fetched lazily page by page.
+
+        Args:
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Versions per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Workflow`, each pinned to one version.
+        """
+
         def shape(version: resources_pb2.WorkflowVersion) -> Workflow:
             return self._derive(
                 Workflow,
