@@ -69,6 +69,8 @@ def test_bench_quick_runs_and_writes_results(
         assert entry["median_rate"] > 0
         assert len(entry["samples"]) == 3
         assert all(s["messages"] == results["messages_per_round"] for s in entry["samples"])
+        # how long the client waited for a CPU (other load), read from the kernel around each round
+        assert all(s["client_wait_seconds"] >= 0 for s in entry["samples"])
         checks |= {s["check"] for s in entry["samples"]}
     assert len(checks) == 1  # every contender read the same number of TRUE outcomes
     assert contenders["clavata_sdk"]["status"] == "skipped"

@@ -36,6 +36,11 @@ class Contender:
     def start(self) -> None:
         pass
 
+    @property
+    def pid(self) -> int:
+        """The process the contender's client runs in (this one, unless it runs a child)."""
+        return os.getpid()
+
     def prepare(self) -> None:
         """Untimed set-up before each round (e.g. a fresh app to upload into)."""
 
@@ -185,6 +190,10 @@ class SubprocessContender(Contender):
         if not ready.get("ready"):
             raise BenchError(f"{self.label}: unexpected first line from the child: {ready}")
         self.info.update({k: v for k, v in ready.items() if k != "ready"})
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid if self._proc is not None else os.getpid()
 
     def _read(self, timeout: float) -> dict[str, Any]:
         assert self._proc is not None

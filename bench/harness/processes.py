@@ -18,8 +18,9 @@ from pathlib import Path
 from bench.harness.common import API_KEY, HOST, STARTUP_TIMEOUT, BenchError, tail
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """CPU time the threads of process `pid` have used so far (Linux: /proc schedstat, in ns), else None."""
+def _schedstat_seconds(pid: int, field: int) -> float | None:
+    """Field `field` of /proc schedstat summed over the threads of process `pid`, in seconds (Linux:
+    0 = time on a CPU, 1 = time waiting for one on a run queue), else None."""
     total = 0
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -27,10 +28,21 @@ def process_cpu_seconds(pid: int) -> float | None:
         return None
     for tid in tasks:
         try:
-            total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[0])
+            total += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[field])
         except (OSError, ValueError, IndexError):
             continue  # the thread ended meanwhile
     return total / 1e9
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time the threads of process `pid` have used so far, else None."""
+    return _schedstat_seconds(pid, 0)
+
+
+def process_wait_seconds(pid: int) -> float | None:
+    """Time the threads of process `pid` have spent ready to run but waiting for a CPU so far, else
+    None: what other load on the machine costs a client (a waiting client looks like a slow one)."""
+    return _schedstat_seconds(pid, 1)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import textwrap
 from bench.harness.plan import Comparison, Plan, Scenario
 from bench.harness.rounds import ContenderResult, latency_summary
 
+CLIENT_WAITED = 0.10  # run-queue wait / wall time from which a round counts as disturbed
 SERVER_BOUND = 0.85  # server CPU / wall time from which a round counts as limited by the server
 
 
@@ -86,8 +87,10 @@ def _rate_lines(plan: Plan, results: dict[str, ContenderResult], phases: list[st
 def _ratio_lines(plan: Plan, results: dict[str, ContenderResult]) -> list[str]:
     names = [c.name(results) for c in plan.comparisons]
     cwidth = max(len("ratio (median throughput)"), *(len(n) for n in names))
+    twidth = max(9, *(len(c.target_text) for c in plan.comparisons))
     head = (
-        f"{'ratio (median throughput)':<{cwidth}}  {'value':>7}  {'target':>9}  result  {'CPU/msg ratio':>13}"
+        f"{'ratio (median throughput)':<{cwidth}}  {'value':>7}  {'target':>{twidth}}  result  "
+        f"{'CPU/msg ratio':>13}"
     )
     lines = [head, "-" * len(head)]
     for name, c in zip(names, plan.comparisons, strict=True):
@@ -95,7 +98,7 @@ def _ratio_lines(plan: Plan, results: dict[str, ContenderResult]) -> list[str]:
         cpu = "-" if cpu_value is None else f"{cpu_value:.2f}x"
         shown = "-" if value is None else f"{value:.3f}x"
         verdict = c.verdict(value, cpu_value)
-        lines.append(f"{name:<{cwidth}}  {shown:>7}  {c.target_text:>9}  {verdict:<6}  {cpu:>13}")
+        lines.append(f"{name:<{cwidth}}  {shown:>7}  {c.target_text:>{twidth}}  {verdict:<6}  {cpu:>13}")
     return lines
 
 
@@ -208,6 +211,15 @@ def render_table(
         (b for r in results.values() for p in [None, *phases] if (b := r.median_server_busy(p)) is not None),
         default=None,
     )
+    waited = {r.label: w for r in results.values() if (w := r.median_client_waited()) is not None}
+    if waited and max(waited.values()) >= CLIENT_WAITED:
+        worst = max(waited, key=lambda label: waited[label])
+        lines += [
+            "",
+            f"note: other load on the machine: {worst} waited for a CPU {waited[worst] * 100:.0f}% of its "
+            "rounds' wall time (median), so throughput here says as much about that load as about the "
+            "client; CPU/msg is the steadier figure.",
+        ]
     if busiest is not None and busiest >= SERVER_BOUND:
         name = plan.server.name if plan.server else "server"
         lines += [

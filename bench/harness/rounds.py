@@ -13,6 +13,7 @@ from typing import Any
 
 from bench.harness.common import BenchError, Unavailable, log
 from bench.harness.contenders import Contender
+from bench.harness.processes import process_wait_seconds
 from bench.harness.samples import Sample
 
 
@@ -65,6 +66,10 @@ class ContenderResult:
     def median_cpu_us(self, phase: str | None = None) -> float | None:
         return statistics.median(s.cpu_us_of(phase) for s in self.samples) if self.ok else None
 
+    def median_client_waited(self) -> float | None:
+        waited = [w for s in self.samples if (w := s.client_waited) is not None]
+        return statistics.median(waited) if self.ok and waited else None
+
     def median_server_busy(self, phase: str | None = None) -> float | None:
         busy = [b for s in self.samples if (b := s.server_busy_of(phase)) is not None]
         return statistics.median(busy) if self.ok and busy else None
@@ -102,6 +107,7 @@ class ContenderResult:
             "max_rate": max(rates) if self.ok else None,
             "median_cpu_us_per_message": self.median_cpu_us(),
             "median_server_busy": self.median_server_busy(),
+            "median_client_waited": self.median_client_waited(),
             **({"phases": phases} if phases else {}),
             "info": self.info,
             "samples": [s.to_json() for s in self.samples],
@@ -150,11 +156,13 @@ def run_interleaved(
     def one_round(c: Contender) -> Sample | None:
         try:
             c.prepare()
-            before = server_cpu()
+            before, waited = server_cpu(), process_wait_seconds(c.pid)
             sample = c.run_round()
-            after = server_cpu()
+            after, waited_after = server_cpu(), process_wait_seconds(c.pid)
             if before is not None and after is not None:
                 sample = dataclasses.replace(sample, server_cpu_seconds=after - before)
+            if waited is not None and waited_after is not None:
+                sample = dataclasses.replace(sample, client_wait_seconds=waited_after - waited)
             if sample.messages != messages:
                 raise BenchError(f"{c.label}: consumed {sample.messages} messages, expected {messages}")
             if not reference:

@@ -52,6 +52,8 @@ class Sample:
     check: int
     server_cpu_seconds: float | None = None  # the server's CPU time during the round
     phases: dict[str, PhaseSample] = field(default_factory=dict)
+    # the time the client's threads were ready to run but waited for a CPU (other load)
+    client_wait_seconds: float | None = None
 
     def part(self, phase: str | None = None) -> tuple[float, float, float | None]:
         """(wall seconds, client CPU seconds, server CPU seconds) of the round or of one of its phases."""
@@ -79,6 +81,13 @@ class Sample:
         return None if server is None or seconds <= 0 else server / seconds
 
     @property
+    def client_waited(self) -> float | None:
+        """The client's run-queue wait over the wall time (0: it always had a CPU when it wanted one)."""
+        if self.client_wait_seconds is None or self.seconds <= 0:
+            return None
+        return self.client_wait_seconds / self.seconds
+
+    @property
     def server_busy(self) -> float | None:
         return self.server_busy_of()
 
@@ -99,6 +108,7 @@ class Sample:
             "rate": self.rate,
             "cpu_us_per_message": self.cpu_us_per_message,
             "server_cpu_seconds": self.server_cpu_seconds,
+            "client_wait_seconds": self.client_wait_seconds,
         }
         if self.phases:
             out["phases"] = {name: p.to_json() for name, p in self.phases.items()}
