@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.harness.contenders import AsyncContender, AsyncSession, SyncContender, SyncSession
 from bench.harness.counting import PhaseClock
-from bench.harness.plan import Plan, Scenario, ScenarioContext
+from bench.harness.plan import Comparison, Plan, Scenario, ScenarioContext
 from bench.harness.samples import Outcome
 from bench.scenarios._decthings import (
     CONTENDERS,
@@ -175,7 +175,26 @@ def decthings_evaluate(ctx: ScenarioContext) -> Plan:
             AsyncContender("modelwire_async", LABELS["modelwire_async"], open_async),
             *published_contenders(ctx, published_driver, {**config, "calls": calls}),
         ],
-        comparisons=comparisons([SEQUENTIAL, CONCURRENT]),
+        comparisons=[
+            *comparisons([SEQUENTIAL, CONCURRENT]),
+            # issue 14: 16 calls in flight on the async client at least the sync client's throughput
+            # (one after the other), and, as a reference, against 16 threads sharing the sync client
+            Comparison(
+                "modelwire_async",
+                "modelwire_sync",
+                1.0,
+                phase=CONCURRENT,
+                denominator_phase=SEQUENTIAL,
+                title=f"modelwire async, {CONCURRENCY} in flight / modelwire sync, one after the other",
+            ),
+            Comparison(
+                "modelwire_async",
+                "modelwire_sync",
+                None,
+                phase=CONCURRENT,
+                title=f"modelwire async, {CONCURRENCY} in flight / modelwire sync, {CONCURRENCY} threads",
+            ),
+        ],
         server=server,
         expected_check=calls + concurrent_calls,
         unit="calls/s",
