@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ARGS   ?=
 
-.PHONY: install generate lint test test-floor test-published demo serve bench compat clean
+.PHONY: install generate lint test test-ray test-floor test-published demo serve bench compat docs clean
 
 install: $(STAMP)
 
@@ -29,6 +29,15 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -q
 
+# The slow tests on a local Ray cluster (tests/integrations, marked slow: `make test` skips them),
+# with the ray extra installed beside dev once per pyproject change (its own stamp).
+test-ray: install
+	@stamp=$(VENV)/.ray-installed-$$(cat pyproject.toml | cksum | cut -d' ' -f1); \
+	if [ ! -f $$stamp ]; then \
+		$(BIN)/python -m pip install --quiet -e '.[dev,ray]' && \
+		rm -f $(VENV)/.ray-installed-* && touch $$stamp; fi
+	$(BIN)/python -m pytest -q -m slow -p no:cacheprovider tests/integrations $(ARGS)
+
 # The suite again on the oldest protobuf/grpcio we support (constraints/floor.txt) and on
 # protobuf 6 beside the published clients (the coexistence and drop-in tests run there).
 # Each venv is built once per pyproject/constraints change.
@@ -49,7 +58,7 @@ _side:
 		rm -f $(VENV_SIDE)/.installed-* && touch $$stamp; fi
 
 demo: install
-	$(BIN)/python examples/clavata_demo.py
+	$(BIN)/python examples/demo.py
 
 serve: install
 	$(BIN)/modelwire serve $(ARGS)
@@ -60,5 +69,14 @@ bench: install
 compat: install
 	$(BIN)/python scripts/compat.py $(ARGS)
 
+# The documentation site (mkdocs.yml) into site/; --strict turns any warning into a failure. The
+# docs extra is installed beside dev once per pyproject change (its own stamp).
+docs: install
+	@stamp=$(VENV)/.docs-installed-$$(cat pyproject.toml | cksum | cut -d' ' -f1); \
+	if [ ! -f $$stamp ]; then \
+		$(BIN)/python -m pip install --quiet -e '.[dev,docs]' && \
+		rm -f $(VENV)/.docs-installed-* && touch $$stamp; fi
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) .venv-floor .venv-published .mypy_cache .ruff_cache .pytest_cache build dist src/*.egg-info
+	rm -rf $(VENV) .venv-floor .venv-published .mypy_cache .ruff_cache .pytest_cache build dist site src/*.egg-info

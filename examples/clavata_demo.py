@@ -1,4 +1,4 @@
-"""`make demo`: the embedded emulator end to end, offline.
+"""Clavata on the embedded emulator, offline (the Clavata part of `make demo`, examples/demo.py).
 
 Starts the emulator in-process, streams evaluations of texts and images (one refused), then
 creates a job with a webhook that a local listener catches and verifies.
@@ -64,10 +64,13 @@ class Hook:
 
 
 def main() -> None:
-    with (
-        Emulator(api_key="demo-key") as emulator,
-        ClavataClient(host="127.0.0.1", port=emulator.port, auth_token="demo-key") as client,
-    ):
+    with Emulator(api_key="demo-key") as emulator:
+        run(emulator)
+
+
+def run(emulator: Emulator) -> None:
+    """The Clavata steps against a running emulator."""
+    with ClavataClient(host="127.0.0.1", port=emulator.port, auth_token=emulator.api_key) as client:
         print(f"emulator on {emulator.address}; policies: {', '.join(emulator.clavata.policies.ids)}\n")
 
         texts = {

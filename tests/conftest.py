@@ -1,5 +1,7 @@
-"""Shared fixtures: one real emulator on a loopback port for the session, test images, and
-`client`, which runs each functional test against both ClavataClient and AsyncClavataClient."""
+"""This suite's fixtures, on top of the modelwire pytest plugin (modelwire.testing, active through
+its pytest11 entry point: the session emulator, clients, fault clean-up come from there): test
+images, the emulator configured for them, and `client`, which runs each functional test against
+both ClavataClient and AsyncClavataClient."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from modelwire.clarifai import User
 from modelwire.clavata import AsyncClavataClient, ClavataClient
 from modelwire.emulator import Emulator
 from modelwire.emulator.clavata.policy import PolicyBook
+from modelwire.testing import Backend
 
 API_KEY = "test-key-0123456789"
 
@@ -48,31 +51,31 @@ def images() -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def emulator(images: dict[str, bytes]) -> Iterator[Emulator]:
+def modelwire_emulator_options(
+    modelwire_emulator_options: dict[str, Any], images: dict[str, bytes]
+) -> dict[str, Any]:
+    """The plugin's session emulator (modelwire.testing), as this suite needs it: our key, the
+    test image on the blocklist, fast webhook retries, file:// content only under the temp dir."""
     blocked = hashlib.md5(images["blocked"]).hexdigest()
-    book = PolicyBook.default().merged(PolicyBook([], blocklist=[blocked]))
-    # Tests (and examples) stage file:// content in the temporary directory: allow only that.
-    with Emulator(
-        api_key=API_KEY,
-        clavata_policies=book,
-        webhook_backoff=0.05,
-        http_port=0,
-        content_dirs=[tempfile.gettempdir()],
-    ) as emu:
-        yield emu
+    return {
+        **modelwire_emulator_options,
+        "api_key": API_KEY,
+        "clavata_policies": PolicyBook.default().merged(PolicyBook([], blocklist=[blocked])),
+        "webhook_backoff": 0.05,
+        "content_dirs": [tempfile.gettempdir()],
+    }
 
 
-@pytest.fixture(autouse=True)
-def _clean_faults(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "emulator" in request.fixturenames:
-        request.getfixturevalue("emulator").faults.clear()
+@pytest.fixture(scope="session")
+def emulator(modelwire_emulator: Emulator) -> Emulator:
+    """The plugin's session emulator, by the name this suite's tests use (its faults are cleared
+    after every test by the plugin)."""
+    return modelwire_emulator
 
 
 @pytest.fixture
-def sync_client(emulator: Emulator) -> Iterator[ClavataClient]:
-    with ClavataClient(host="127.0.0.1", port=emulator.port, auth_token=API_KEY) as client:
-        yield client
+def sync_client(clavata_client: ClavataClient) -> ClavataClient:
+    return clavata_client
 
 
 class LoopThread:
@@ -177,13 +180,13 @@ class DrivenAsyncClient:
 
 
 @pytest.fixture(params=["sync", "async"])
-def client(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[Any]:
-    """ClavataClient, or AsyncClavataClient driven through a private loop: same tests for both."""
+def client(request: pytest.FixtureRequest, modelwire_backend: Backend) -> Iterator[Any]:
+    """The plugin's clavata_client, or AsyncClavataClient driven through a private loop: the same
+    tests for both."""
     if request.param == "sync":
-        with ClavataClient(host="127.0.0.1", port=emulator.port, auth_token=API_KEY) as sync:
-            yield sync
+        yield request.getfixturevalue("clavata_client")
         return
-    driven = DrivenAsyncClient(AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=API_KEY))
+    driven = DrivenAsyncClient(AsyncClavataClient(**modelwire_backend.clavata_kwargs()))
     try:
         yield driven
     finally:
@@ -191,13 +194,13 @@ def client(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[Any]:
 
 
 @pytest.fixture
-def make_client(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[Callable[..., Any]]:
+def make_client(request: pytest.FixtureRequest, modelwire_backend: Backend) -> Iterator[Callable[..., Any]]:
     """Build extra clients (of the kind `client` is) with other options; closed after the test."""
     made: list[Any] = []
     kind = request.node.callspec.params.get("client", "sync") if hasattr(request.node, "callspec") else "sync"
 
     def build(**kwargs: Any) -> Any:
-        kwargs = {"host": "127.0.0.1", "port": emulator.port, "auth_token": API_KEY, **kwargs}
+        kwargs = {**modelwire_backend.clavata_kwargs(), **kwargs}
         built: Any = (
             ClavataClient(**kwargs) if kind == "sync" else DrivenAsyncClient(AsyncClavataClient(**kwargs))
         )
@@ -209,15 +212,14 @@ def make_client(request: pytest.FixtureRequest, emulator: Emulator) -> Iterator[
         built.close()
 
 
-# -- Clarifai: the session emulator as a Clarifai endpoint, and our User on it -------------------
+# -- Clarifai: the session emulator as a Clarifai endpoint, and the plugin's User on it ----------
 
 
 @pytest.fixture
-def base_url(emulator: Emulator) -> str:
-    return f"http://127.0.0.1:{emulator.port}"
+def base_url(modelwire_backend: Backend) -> str:
+    return str(modelwire_backend.clarifai_kwargs()["base_url"])
 
 
 @pytest.fixture
-def user(emulator: Emulator, base_url: str, api_key: str) -> Iterator[User]:
-    with User(user_id=emulator.user_id, base_url=base_url, pat=api_key) as client:
-        yield client
+def user(clarifai_user: User) -> User:
+    return clarifai_user

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -43,6 +44,31 @@ def test_demo_shows_a_refusal_and_a_verified_webhook() -> None:
     out = _run(EXAMPLES / "clavata_demo.py", {}).stdout
     assert "UNSUPPORTED_FORMAT" in out
     assert "signature verified" in out and "COMPLETED" in out
+
+
+def test_make_demo_runs_all_three_providers_in_under_a_minute() -> None:
+    """`make demo` (examples/demo.py): its own embedded emulator, no environment needed."""
+    makefile = (EXAMPLES.parent / "Makefile").read_text()
+    assert "$(BIN)/python examples/demo.py" in makefile
+    started = time.monotonic()
+    result = _run(EXAMPLES / "demo.py", {})
+    took = time.monotonic() - started
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert took < 60, f"the demo took {took:.0f} s"
+    # Clavata: streamed evaluations, a refusal, a verified webhook
+    assert "I will attack you and kill your plants'     TRUE  score 0.96  matches: Violence 0.96" in out
+    assert "UNSUPPORTED_FORMAT" in out and "signature verified" in out
+    # Clarifai: upload, search, train, evaluate, predict
+    assert "UploadSummary(uploaded=600, failed=0)" in out
+    assert "a great hotel near the" in out
+    assert ": Model trained" in out and "top-1 accuracy" in out
+    assert "'what a wonderful and happy evening': positive" in out
+    assert "'an awful, horrible purchase': negative" in out
+    # Decthings: dataset, training, evaluation
+    assert ": 2000 entries" in out and "training completed" in out
+    assert "f(1, 1) = 2.0, f(2, 0) = 7.0" in out
+    assert "all three providers, offline" in out
 
 
 def test_serve_command_listens_and_prints_the_generated_key(tmp_path: Path) -> None:

@@ -1,18 +1,14 @@
-"""Clarifai fixtures: the session emulator's V2 API, reached like the real one via base_url."""
+"""Clarifai fixtures: the plugin's session emulator (modelwire.testing), reached like the real V2
+API via base_url; `app` is the plugin's clarifai_app under the name this suite's tests use."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 
-from modelwire.clarifai import App, User
+from modelwire.clarifai import App
 
 
 @pytest.fixture
-def app(user: User) -> Iterator[App]:
+def app(clarifai_app: App) -> App:
     """A fresh app per test, deleted afterwards."""
-    created = user.create_app(f"app-{uuid.uuid4().hex[:10]}")
-    yield created
-    user.delete_app(created.id)
+    return clarifai_app

@@ -215,18 +215,28 @@ async def test_async_break_over_a_sync_stream_cancels_the_call(
 
 
 async def test_aclose_over_a_sync_stream_cancels_and_a_slow_reader_bounds_the_buffer(
-    sync_client: ClavataClient, emulator: Emulator
+    emulator: Emulator, api_key: str
 ) -> None:
     from modelwire._core.streams import _Handoff
 
-    before = _cancelled_count(emulator)
-    iterator = sync_client.evaluate(_long_request()).__aiter__()
-    await iterator.__anext__()
-    await asyncio.sleep(0.3)  # the reader runs ahead while nobody consumes
-    handoff = iterator._handoff  # type: ignore[attr-defined]
-    assert 0 < len(handoff.buffer) <= _Handoff.LIMIT
-    await iterator.aclose()  # type: ignore[attr-defined]
-    _assert_cancelled(emulator, before)
+    # gRPC grows its flow-control window from what it measures (BDP probing): a fast server could
+    # then send all of MANY before the cancel, and the call would end OK. A fixed window keeps the
+    # server blocked behind the stopped reader, as a slow consumer over a real network would.
+    client = ClavataClient(
+        host="127.0.0.1",
+        port=emulator.port,
+        auth_token=api_key,
+        channel_options=[("grpc.http2.bdp_probe", 0)],
+    )
+    with client:
+        before = _cancelled_count(emulator)
+        iterator = client.evaluate(_long_request()).__aiter__()
+        await iterator.__anext__()
+        await asyncio.sleep(0.3)  # the reader runs ahead while nobody consumes
+        handoff = iterator._handoff  # type: ignore[attr-defined]
+        assert 0 < len(handoff.buffer) <= _Handoff.LIMIT
+        await iterator.aclose()  # type: ignore[attr-defined]
+        _assert_cancelled(emulator, before)
 
 
 async def test_a_mid_stream_failure_reaches_async_for_over_a_sync_stream(

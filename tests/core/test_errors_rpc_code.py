@@ -46,8 +46,10 @@ def test_error_code_reads_as_grpc_status_code_whatever_it_was_built_with(
 def test_error_default_code_and_hints_are_unchanged() -> None:
     error = ApiError("boom")
     assert error.code is grpc.StatusCode.UNKNOWN
+    # Without a provider's method the hint is neutral (issue 15: no `secure=` for every provider).
     assert UnavailableError("down", code=RpcCode.UNAVAILABLE).hint == (
-        "the service could not be reached; check host, port and TLS (secure=)"
+        "the service could not be reached; check the address the client was given and that the "
+        "service is running"
     )
 
 

@@ -1,5 +1,6 @@
 """`dt`: every Decthings client test runs against DecthingsClientSync and DecthingsClient (driven
-from a private loop), both talking to the session emulator's Decthings server over loopback."""
+from a private loop), both talking to the session emulator's Decthings server over loopback (the
+modelwire pytest plugin's emulator and backend: modelwire.testing)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from modelwire.decthings import DecthingsClient, DecthingsClientSync
 from modelwire.decthings._clients import _LoopThread as LoopThread
-from modelwire.emulator import Emulator
+from modelwire.testing import Backend
 
 NAMESPACES = (
     "dataset",
@@ -77,13 +78,14 @@ class SyncDecthings:
 
 
 @pytest.fixture
-def make_dt(request: pytest.FixtureRequest, emulator: Emulator, api_key: str) -> Iterator[Callable[..., Any]]:
-    """Build clients of the kind the test is parametrized with (sync by default)."""
+def make_dt(request: pytest.FixtureRequest, modelwire_backend: Backend) -> Iterator[Callable[..., Any]]:
+    """Build clients of the kind the test is parametrized with (sync by default), on the plugin's
+    backend (the session emulator); keyword arguments override its api_key / server addresses."""
     made: list[Any] = []
     kind = request.node.callspec.params.get("dt", "sync") if hasattr(request.node, "callspec") else "sync"
 
     def build(**kwargs: Any) -> Any:
-        kwargs = {"api_key": api_key, "http_server_address": emulator.decthings_url, **kwargs}
+        kwargs = {**modelwire_backend.decthings_kwargs(), **kwargs}
         built = (
             SyncDecthings(DecthingsClientSync(**kwargs))
             if kind == "sync"

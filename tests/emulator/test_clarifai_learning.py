@@ -220,9 +220,15 @@ def test_output_settings_layer_and_pick() -> None:
     settings = settings_of(version, request)
     assert settings == OutputSettings(min_value=pytest.approx(0.3), max_concepts=2, temperature=2.0)
     scored = [("x", "X", 0.2), ("y", "Y", 0.9), ("z", "Z", 0.5), ("w", "W", 0.4)]
-    assert [c.id for c in settings.pick(scored)] == ["y", "z"]
+
+    def picked(settings: OutputSettings) -> list[str]:
+        data = R.Data()
+        settings.pick(scored, data)
+        return [c.id for c in data.concepts]
+
+    assert picked(settings) == ["y", "z"]
     chosen = settings_of(R.OutputInfo(output_config=R.OutputConfig(select_concepts=[R.Concept(name="X")])))
-    assert [c.id for c in chosen.pick(scored)] == ["x"]  # whatever its score
+    assert picked(chosen) == ["x"]  # whatever its score
     with pytest.raises(ValueError, match="temperature"):
         settings_of(R.OutputInfo(params=params(temperature="hot")))
 

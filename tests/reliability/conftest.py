@@ -16,6 +16,7 @@ import pytest
 from reliability_support import CASES, LEAK_KEY, SUMMARY, FuzzCounter
 
 from modelwire.emulator import Emulator
+from modelwire.testing import EmulatorFactory
 
 
 @pytest.fixture
@@ -25,16 +26,10 @@ def fuzz_cases(request: pytest.FixtureRequest) -> FuzzCounter:
 
 @pytest.fixture(scope="session")
 def leak_emulator() -> Iterator[Emulator]:
-    """An emulator whose only key is LEAK_KEY, with the Decthings server running."""
-    with Emulator(api_key=LEAK_KEY, http_port=0, webhook_backoff=0.05) as emu:
-        yield emu
-
-
-@pytest.fixture(autouse=True)
-def _clean_leak_faults(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if "leak_emulator" in request.fixturenames:
-        request.getfixturevalue("leak_emulator").faults.clear()
+    """An emulator whose only key is LEAK_KEY, with the Decthings server running. Started by the
+    modelwire pytest plugin's EmulatorFactory, so the plugin clears its faults after every test."""
+    with EmulatorFactory() as start:
+        yield start(api_key=LEAK_KEY, http_port=0, webhook_backoff=0.05)
 
 
 @pytest.fixture

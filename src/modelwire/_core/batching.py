@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -41,9 +42,15 @@ class Chunker(Generic[T]):
 
     @property
     def chunk_size(self) -> int:
+        """The chunk size (the same value as `size`; this class's earlier name)."""
         return self.size
 
     def chunk(self) -> list[list[T]]:
+        """The items in lists of at most `size`, in order (the last may be shorter).
+
+        Returns:
+            A list of lists; empty for no items.
+        """
         return list(chunked(self.seq, self.size))
 
     def __iter__(self) -> Iterator[list[T]]:
@@ -108,6 +115,8 @@ def run_batches(
     if workers == 1:
         return [run(batch) for batch in batches]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="modelwire-batch") as pool:
-        futures = [pool.submit(run, batch) for batch in batches]
+        # Each batch runs in a copy of the caller's context, so a span the caller opened (an
+        # operation, see _core.observe) is the parent of the batches' calls on the pool's threads.
+        futures = [pool.submit(contextvars.copy_context().run, run, batch) for batch in batches]
         wait(futures)
     return [future.result() for future in futures]

@@ -15,10 +15,11 @@ unpacked or read.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -83,6 +84,25 @@ class ModelwireError(Exception):
 
     summary: WriteSummary | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without calling `__init__` again (its arguments differ from class to class): the
+        class, `args` and the attributes, with `google.rpc` details as bytes."""
+        state = dict(self.__dict__)
+        if state.get("details"):
+            state["details"] = (
+                _PACKED,
+                [(d.DESCRIPTOR.full_name, d.SerializeToString()) for d in state["details"]],
+            )
+        return _rebuild, (_class_ref(type(self)), self.args), state
+
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        """Restore the attributes `__reduce__` saved."""
+        state = state or {}
+        details = state.get("details")
+        if isinstance(details, tuple) and details[:1] == (_PACKED,):
+            state = {**state, "details": [_unpacked_detail(name, data) for name, data in details[1]]}
+        self.__dict__.update(state)
+
 
 class ConfigurationError(ModelwireError, ValueError):
     """The client cannot be built as asked: missing credentials, a malformed endpoint."""
@@ -94,6 +114,27 @@ class UsageError(ModelwireError, ValueError):
 
 class ClientClosedError(ModelwireError, RuntimeError):
     """The client was closed (`close()` or the end of its `with` block); create a new one."""
+
+
+class MissingExtraError(ModelwireError, ModuleNotFoundError):
+    """An optional part of modelwire was imported without its extra; the message names the
+    `pip install 'modelwire[...]'` that brings it."""
+
+
+@contextlib.contextmanager
+def needs_extra(extra: str, what: str, packages: Iterable[str]) -> Iterator[None]:
+    """Imports in this block that fail for want of one of `packages` (the extra's third-party
+    packages) raise MissingExtraError naming `extra`; any other ImportError is left as it is, so a
+    bug in our own imports is never mistaken for a missing extra."""
+    try:
+        yield
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in set(packages):
+            raise
+        raise MissingExtraError(
+            f"{what} needs the {extra} extra: pip install 'modelwire[{extra}]' (missing: {exc.name})",
+            name=exc.name,
+        ) from exc
 
 
 # Detail message types that can be unpacked from google.rpc.Status.details, by full name. The
@@ -130,13 +171,33 @@ def _detail_types() -> dict[str, type[message.Message]]:
     return _DETAIL_TYPES
 
 
+# What to check, by code. These name no provider's arguments: a provider registers its own wording
+# (`register_hints`), used for its methods, e.g. Clavata's `secure=`, Decthings' base URL.
 _HINTS: dict[RpcCode, str] = {
     RpcCode.UNAUTHENTICATED: "check the API key / token the client was given",
     RpcCode.PERMISSION_DENIED: "the credentials are valid but lack access to this resource",
-    RpcCode.UNAVAILABLE: "the service could not be reached; check host, port and TLS (secure=)",
+    RpcCode.UNAVAILABLE: "the service could not be reached; check the address the client was given "
+    "and that the service is running",
     RpcCode.DEADLINE_EXCEEDED: "the call ran out of time; pass a larger timeout=",
     RpcCode.UNIMPLEMENTED: "the server does not offer this method; is the endpoint right?",
 }
+_PROVIDER_HINTS: list[tuple[Callable[[str], bool], dict[RpcCode, str]]] = []
+
+
+def register_hints(applies: Callable[[str], bool], hints: Mapping[RpcCode, str]) -> None:
+    """Use `hints` (by code) for errors of the methods `applies` accepts (it gets `ApiError.method`,
+    e.g. "/clavata.gateway.v1.GatewayService/Evaluate"), in place of the provider-neutral ones."""
+    _PROVIDER_HINTS.append((applies, dict(hints)))
+
+
+def hint_for(code: RpcCode, method: str) -> str | None:
+    """The hint an error of `code` from `method` gets when none is given: its provider's, if it
+    registered one for the code, else the neutral one (None for codes without a hint)."""
+    if method:
+        for applies, hints in _PROVIDER_HINTS:
+            if code in hints and applies(method):
+                return hints[code]
+    return _HINTS.get(code)
 
 
 class _GrpcCodeOfClass:
@@ -196,7 +257,7 @@ class ApiError(ModelwireError):
         self.details = list(details)
         self.request_id = request_id
         self.trailing_metadata = dict(trailing_metadata or {})
-        self.hint = hint if hint is not None else _HINTS.get(self.rpc_code)
+        self.hint = hint if hint is not None else hint_for(self.rpc_code, method)
         self.attempts = 1
         self.outcome_unknown = False
         self.never_sent = False
@@ -240,6 +301,7 @@ class ApiError(ModelwireError):
 
     @property
     def retry_delay(self) -> float | None:
+        """Seconds the server asked to wait before retrying (`google.rpc.RetryInfo`), or None."""
         from modelwire._gen.google.rpc import error_details_pb2
 
         info = self._first(error_details_pb2.RetryInfo)
@@ -249,6 +311,7 @@ class ApiError(ModelwireError):
 
     @property
     def reason(self) -> str | None:
+        """The `reason` of the error's `google.rpc.ErrorInfo` detail, or None without one."""
         from modelwire._gen.google.rpc import error_details_pb2
 
         info = self._first(error_details_pb2.ErrorInfo)
@@ -256,6 +319,7 @@ class ApiError(ModelwireError):
 
     @property
     def domain(self) -> str | None:
+        """The `domain` of the error's `google.rpc.ErrorInfo` detail, or None without one."""
         from modelwire._gen.google.rpc import error_details_pb2
 
         info = self._first(error_details_pb2.ErrorInfo)
@@ -263,6 +327,7 @@ class ApiError(ModelwireError):
 
     @property
     def metadata(self) -> dict[str, str]:
+        """The `metadata` of the error's `google.rpc.ErrorInfo` detail (empty without one)."""
         from modelwire._gen.google.rpc import error_details_pb2
 
         info = self._first(error_details_pb2.ErrorInfo)
@@ -270,6 +335,7 @@ class ApiError(ModelwireError):
 
     @property
     def field_violations(self) -> list[tuple[str, str]]:
+        """`(field, description)` pairs from a `google.rpc.BadRequest` detail (empty without one)."""
         from modelwire._gen.google.rpc import error_details_pb2
 
         bad = self._first(error_details_pb2.BadRequest)
@@ -277,6 +343,14 @@ class ApiError(ModelwireError):
 
     @classmethod
     def for_code(cls, code: RpcCode | grpc.StatusCode) -> type[ApiError]:
+        """The error class that stands for `code` (e.g. `NotFoundError` for NOT_FOUND).
+
+        Args:
+            code: An `RpcCode`, a `grpc.StatusCode` or the code's number.
+
+        Returns:
+            The subclass registered for the code, or `ApiError` itself when there is none.
+        """
         return cls._by_code.get(RpcCode.of(code), ApiError)
 
 
@@ -382,6 +456,7 @@ class MessageTimeoutError(DeadlineExceededError, TimeoutError):
 
 _E = TypeVar("_E", bound=ApiError)
 _CODED: dict[tuple[type[ApiError], RpcCode], type[ApiError]] = {}
+_PACKED = "modelwire-packed-details"
 
 
 def coded_subclass(provider: type[_E], code: RpcCode | grpc.StatusCode, prefix: str) -> type[_E]:
@@ -391,7 +466,8 @@ def coded_subclass(provider: type[_E], code: RpcCode | grpc.StatusCode, prefix: 
     cls = _CODED.get(key)
     if cls is None:
         base = ApiError.for_code(code)
-        namespace = {"__module__": provider.__module__}
+        # `_coded_from`: how to make the class again, for pickle (it is no module attribute).
+        namespace = {"__module__": provider.__module__, "_coded_from": (provider, int(key[1]), prefix)}
         cls = _CODED[key] = type(f"{prefix}{base.__name__}", (provider, base), namespace)
     return cast("type[_E]", cls)
 
@@ -497,6 +573,36 @@ class RpcErrorSummary(Exception):
         super().__init__(f"{code.name}: {text}" + (f" ({debug})" if debug else ""))
         self.code = code
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle without calling `__init__` again: the class, `args` and `code`."""
+        return _rebuild, (type(self), self.args), dict(self.__dict__)
+
+
+def _class_ref(cls: type[BaseException]) -> type[BaseException] | tuple[Any, ...]:
+    """How pickle finds `cls`: the class itself, or the recipe of a `coded_subclass`."""
+    coded: tuple[Any, ...] | None = cls.__dict__.get("_coded_from")
+    return coded if coded is not None else cls
+
+
+def _rebuild(ref: type[BaseException] | tuple[Any, ...], args: tuple[Any, ...]) -> BaseException:
+    """An unpickled error: made with `args` but without `__init__`; pickle then restores its state."""
+    cls = coded_subclass(ref[0], RpcCode(ref[1]), ref[2]) if isinstance(ref, tuple) else ref
+    error = cls.__new__(cls, *args)
+    error.args = args  # OSError's __new__ (TimeoutError subclasses) leaves them to __init__
+    return error
+
+
+def _unpacked_detail(name: str, data: bytes) -> message.Message:
+    """A pickled `google.rpc` detail again: its registered type, else an `Any` holding it."""
+    from modelwire._gen.google.protobuf import any_pb2
+
+    cls = _detail_types().get(name)
+    if cls is not None:
+        return cls.FromString(data)
+    if name == any_pb2.Any.DESCRIPTOR.full_name:
+        return any_pb2.Any.FromString(data)
+    return any_pb2.Any(type_url=f"type.googleapis.com/{name}", value=data)
+
 
 def from_rpc_error(
     exc: grpc.RpcError,
@@ -555,3 +661,36 @@ def detail_any(msg: message.Message) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(msg)
     return packed
+
+
+# The public classes are shown (tracebacks, reprs) and pickled at their public path,
+# `modelwire.errors.<name>`, the module that exports them, rather than at this private one.
+PUBLIC: tuple[type, ...] = (
+    RpcCode,
+    ModelwireError,
+    ConfigurationError,
+    UsageError,
+    ClientClosedError,
+    ApiError,
+    CallCancelledError,
+    UnknownError,
+    InvalidArgumentError,
+    DeadlineExceededError,
+    NotFoundError,
+    AlreadyExistsError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    FailedPreconditionError,
+    AbortedError,
+    OutOfRangeError,
+    UnimplementedError,
+    InternalError,
+    UnavailableError,
+    DataLossError,
+    UnauthenticatedError,
+    MessageTimeoutError,
+    RpcErrorSummary,
+    MissingExtraError,
+)
+for _public in PUBLIC:
+    _public.__module__ = "modelwire.errors"

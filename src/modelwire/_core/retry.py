@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import grpc
 
+from modelwire._core import observe
 from modelwire._core.config import check_timeout, is_int_at_least
 from modelwire._core.errors import ApiError, UsageError, lost_in_flight
 
@@ -51,6 +52,11 @@ class RetryPolicy:
             raise UsageError("RetryPolicy backoffs must be finite numbers >= 0 and multiplier >= 1")
 
     def with_options(self, **changes: object) -> RetryPolicy:
+        """A copy of this policy with some fields changed, e.g. `DEFAULT_RETRY.with_options(max_attempts=3)`.
+
+        Raises:
+            UsageError: A changed value is invalid (checked as in the constructor).
+        """
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def backoff(self, attempt: int) -> float:
@@ -99,10 +105,11 @@ class Deadline:
 class Attempts:
     """The state of one logical call across attempts; shells ask it what to do after a failure."""
 
-    __slots__ = ("_counted", "_deadline", "_idempotent", "_policy", "count", "wait_for_ready")
+    __slots__ = ("_counted", "_deadline", "_idempotent", "_policy", "count", "method", "wait_for_ready")
 
-    def __init__(self, policy: RetryPolicy, deadline: Deadline, idempotent: bool) -> None:
+    def __init__(self, policy: RetryPolicy, deadline: Deadline, idempotent: bool, method: str = "") -> None:
         self._policy = policy
+        self.method = method  # for the retry log
         self._deadline = deadline
         self._idempotent = idempotent
         self.count = 0  # calls made
@@ -128,6 +135,7 @@ class Attempts:
             pause = policy.backoff(min(self.count, 4))
             if pause < remaining:
                 self.wait_for_ready = True
+                observe.log_retry(self.method or error.method, self.count, error, pause, outage=True)
                 return pause
             raise error
         self._counted += 1
@@ -136,4 +144,5 @@ class Attempts:
             if not self._idempotent and lost_in_flight(error):
                 error.mark_outcome_unknown()
             raise error
+        observe.log_retry(self.method or error.method, self.count, error, wait)
         return wait

@@ -7,6 +7,7 @@ happens right after `for r in client.evaluate(...): break`).
 
 A stream is retried only before its first message (after that a retry would repeat results),
 and only as the core retry policy allows. `message_timeout` bounds the wait for each message.
+When observed (see `observe`), a stream logs at each open and once at its end, never per message.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Generic, TypeVar, Union
 
 import grpc
 
+from modelwire._core import observe
 from modelwire._core.config import check_timeout
 from modelwire._core.errors import ApiError, MessageTimeoutError
 from modelwire._core.retry import Attempts
@@ -88,8 +90,12 @@ class _StreamBase(Generic[T]):
         attempts: Attempts,
         message_timeout: float | None,
         method: str,
+        start: Callable[[float | None], Any],
+        observer: observe.Call | None = None,
     ) -> None:
         check_timeout(message_timeout, what="message_timeout")
+        self._start = start
+        self._obs = observer
         self._shape = shape
         self._map_error = map_error
         self._attempts = attempts
@@ -99,12 +105,33 @@ class _StreamBase(Generic[T]):
         self._done = False
         self.received = 0
 
+    def _begin(self) -> Any:
+        """Start one attempt of the call."""
+        timeout = self._attempts.timeout()
+        obs = self._obs
+        if obs is None:
+            return self._start(timeout)
+        obs.stream_opened(self._attempts.count)
+        with obs.activate():
+            return self._start(timeout)
+
+    def _end(self, error: BaseException | None = None, status: str | None = None) -> None:
+        """The stream's outcome, observed once (a no-op when nothing observes it)."""
+        obs = self._obs
+        if obs is not None:
+            self._obs = None
+            obs.finish(error, status=status, attempts=self._attempts.count, messages=self.received)
+
     def _retry_delay(self, error: ApiError) -> float:
         """Delay before restarting; raises `error` once a message arrived or retrying is not allowed."""
-        if self.received:
-            error.attempts = self._attempts.count
-            raise error
-        return self._attempts.after_failure(error)
+        try:
+            if self.received:
+                error.attempts = self._attempts.count
+                raise error
+            return self._attempts.after_failure(error)
+        except ApiError:
+            self._end(error)
+            raise
 
     @property
     def done(self) -> bool:
@@ -115,6 +142,8 @@ class _StreamBase(Generic[T]):
         if self._call is not None and not self._done:
             self._call.cancel()
         self._done = True
+        if self._obs is not None:
+            self._end(status="CANCELLED")
 
     def __del__(self) -> None:
         # Never raise from a finalizer (e.g. when the event loop is already closed).
@@ -134,14 +163,13 @@ class SyncStream(_StreamBase[T]):
     unchanged on sync clients.
     """
 
-    def __init__(self, *, start: Callable[[float | None], Any], **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._start = start
         self._watchdog: _Watchdog | None = None
         self._open()
 
     def _open(self) -> None:
-        self._call = self._start(self._attempts.timeout())
+        self._call = self._begin()
         if self._message_timeout is not None:
             if self._watchdog is not None:
                 self._watchdog.stop()
@@ -156,6 +184,7 @@ class SyncStream(_StreamBase[T]):
             try:
                 response = next(self._call)
             except StopIteration:
+                self._end()
                 self._finish()
                 raise
             except grpc.RpcError as exc:
@@ -168,8 +197,10 @@ class SyncStream(_StreamBase[T]):
         """After a failed read: raise the mapped error, or wait, restart and read again."""
         dog = self._watchdog
         if dog is not None and dog.fired:
+            timed_out = _message_timeout_error(self._method, dog.seconds)
+            self._end(timed_out)
             self._finish()
-            raise _message_timeout_error(self._method, dog.seconds) from exc
+            raise timed_out from exc
         try:
             delay = self._retry_delay(self._map_error(exc))
         except ApiError:
@@ -188,6 +219,7 @@ class SyncStream(_StreamBase[T]):
             dog.arm()
             response = next(self._call)
         except StopIteration:
+            self._end()
             self._finish()
             raise
         except grpc.RpcError as exc:
@@ -362,9 +394,8 @@ class ThreadedAsyncStream(Generic[T]):
 class AsyncStream(_StreamBase[T]):
     """A server stream over a grpc.aio channel. `async for` it; `async with` it or `aclose()` it."""
 
-    def __init__(self, *, start: Callable[[float | None], Any], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._start = start  # the call starts on first iteration, inside the running loop
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # the call starts on first iteration, inside the running loop
         self._messages: Any = None  # the call's own async iterator (cheaper per message than read())
 
     def __aiter__(self) -> AsyncIterator[T]:
@@ -382,13 +413,14 @@ class AsyncStream(_StreamBase[T]):
         try:
             while not self._done:
                 if self._messages is None:
-                    self._call = self._start(self._attempts.timeout())
+                    self._call = self._begin()
                     self._messages = self._call.__aiter__()
                 try:
                     async for response in self._messages:
                         self.received += 1
                         yield shape(response)
                     self._done = True
+                    self._end()
                 except grpc.RpcError as exc:
                     await asyncio.sleep(self._retry_delay(self._map_error(exc)))
                     self._call = self._messages = None
@@ -403,6 +435,7 @@ class AsyncStream(_StreamBase[T]):
             response = await messages.__anext__()
         except StopAsyncIteration:
             self._done = True
+            self._end()
             raise
         except grpc.RpcError as exc:
             return await self._recover(exc)
@@ -416,17 +449,20 @@ class AsyncStream(_StreamBase[T]):
         if self._done:
             raise StopAsyncIteration
         if self._messages is None:
-            self._call = self._start(self._attempts.timeout())
+            self._call = self._begin()
             self._messages = self._call.__aiter__()
         if self._message_timeout is None:
             return await self.__anext__()
         try:
             response = await asyncio.wait_for(self._messages.__anext__(), self._message_timeout)
         except asyncio.TimeoutError:
+            timed_out = _message_timeout_error(self._method, self._message_timeout)
+            self._end(timed_out)
             self.cancel()
-            raise _message_timeout_error(self._method, self._message_timeout) from None
+            raise timed_out from None
         except StopAsyncIteration:
             self._done = True
+            self._end()
             raise
         except grpc.RpcError as exc:
             return await self._recover(exc)

@@ -19,7 +19,7 @@ import grpc
 from google.protobuf import message
 from google.protobuf.descriptor import ServiceDescriptor
 
-from modelwire._core import errors
+from modelwire._core import errors, observe
 from modelwire._core.config import Secret
 from modelwire._core.retry import DEFAULT_RETRY, Attempts, Deadline, RetryPolicy
 from modelwire._core.streams import AsyncStream, SyncStream, ThreadedAsyncStream
@@ -38,6 +38,7 @@ class _Default:
 
 
 DEFAULT: Any = _Default()
+_NOTHING = contextlib.nullcontext()
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,9 @@ class CallSettings:
     secrets: tuple[Secret, ...] = ()
     specializers: tuple[errors.Specializer, ...] = ()
     inspect: Inspector | None = None
+    # The request id of an OK response whose provider reports it in the body (Clarifai's
+    # status.req_id) rather than in metadata; read only when calls are logged.
+    request_id: Callable[[Any], str | None] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metadata", CallMetadata(self.metadata))
@@ -131,13 +135,22 @@ class _TransportBase:
         if timeout is DEFAULT:
             timeout = self.settings.stream_timeout if stream else self.settings.timeout
         deadline = Deadline(timeout, what="stream_timeout" if stream else "timeout")
-        return Attempts(retry or self.settings.retry, deadline, op.idempotent)
+        return Attempts(retry or self.settings.retry, deadline, op.idempotent, op.path)
 
     def _metadata(self, extra: Metadata) -> tuple[tuple[str, str], ...]:
         return CallMetadata(self.settings.metadata + tuple(extra)) if extra else self.settings.metadata
 
     def _inspect(self, op: Op[Any, Any], response: Any) -> errors.ApiError | None:
         return self.settings.inspect(op, response) if self.settings.inspect is not None else None
+
+    def _request_id(self, response: Any) -> str | None:
+        hook = self.settings.request_id
+        if hook is None:
+            return None
+        try:
+            return hook(response)
+        except Exception:
+            return None
 
     def _callable(self, op: Op[Any, Any]) -> Any:
         raise NotImplementedError
@@ -156,6 +169,7 @@ class _TransportBase:
         md = self._metadata(metadata)
         attempts = self._attempts(op, timeout, retry, stream=True)
         return {
+            "observer": observe.start(op.path, self.settings.secrets),
             "start": lambda t: self._callable(op)(
                 request, timeout=t, metadata=md, wait_for_ready=attempts.wait_for_ready
             ),
@@ -209,23 +223,51 @@ class SyncTransport(_TransportBase):
         call = self._callable(op)
         attempts = self._attempts(op, timeout, retry, stream=False)
         md = self._metadata(metadata)
-        while True:
-            try:
-                response: RespT = call(
-                    request, timeout=attempts.timeout(), metadata=md, wait_for_ready=attempts.wait_for_ready
-                )
-            except (grpc.RpcError, ValueError) as exc:
-                # A call racing close() fails with gRPC's ValueError or CANCELLED: say what happened.
-                if self._closed:
-                    raise _closed_error(op) from None
-                if not isinstance(exc, grpc.RpcError):
-                    raise
-                time.sleep(attempts.after_failure(self.map_error(exc, op)))
-                continue
-            failure = self._inspect(op, response)
-            if failure is None:
-                return response
-            time.sleep(attempts.after_failure(failure))
+        obs = None
+        if observe.tracer is not None or observe.calls_enabled(observe.DEBUG):  # ~free when off
+            obs = observe.start(op.path, self.settings.secrets)
+        try:
+            while True:
+                try:
+                    if obs is None:
+                        response: RespT = call(
+                            request,
+                            timeout=attempts.timeout(),
+                            metadata=md,
+                            wait_for_ready=attempts.wait_for_ready,
+                        )
+                    else:  # with_call: the response metadata, for the request id
+                        with obs.attempt():
+                            response, rpc = call.with_call(
+                                request,
+                                timeout=attempts.timeout(),
+                                metadata=md,
+                                wait_for_ready=attempts.wait_for_ready,
+                            )
+                except (grpc.RpcError, ValueError) as exc:
+                    # A call racing close() fails with gRPC's ValueError or CANCELLED: say what happened.
+                    if self._closed:
+                        raise _closed_error(op) from None
+                    if not isinstance(exc, grpc.RpcError):
+                        raise
+                    error = self.map_error(exc, op)
+                    if obs is not None:
+                        obs.attempt_ended(attempts.count, error)
+                    time.sleep(attempts.after_failure(error))
+                    continue
+                failure = self._inspect(op, response)
+                if obs is not None:
+                    rid = observe.sync_request_id(rpc) or self._request_id(response)
+                    obs.attempt_ended(attempts.count, failure, request_id=rid)
+                if failure is None:
+                    if obs is not None:
+                        obs.finish(attempts=attempts.count)
+                    return response
+                time.sleep(attempts.after_failure(failure))
+        except BaseException as exc:
+            if obs is not None:
+                obs.finish(exc, attempts=attempts.count)
+            raise
 
     def stream(
         self,
@@ -250,8 +292,10 @@ class SyncTransport(_TransportBase):
         """
         if timeout is DEFAULT:
             timeout = self.settings.timeout
-        future = self._callable(op).future(request, timeout=timeout, metadata=self._metadata(metadata))
-        return PendingCall(future, self, op)
+        obs = observe.start(op.path, self.settings.secrets)
+        with obs.attempt() if obs is not None else _NOTHING:
+            future = self._callable(op).future(request, timeout=timeout, metadata=self._metadata(metadata))
+        return PendingCall(future, self, op, obs)
 
     def close(self) -> None:
         with self._lock:
@@ -275,24 +319,39 @@ def _closed_error(op: Op[Any, Any]) -> errors.ClientClosedError:
 class PendingCall(Generic[RespT]):
     """A unary call in flight (see SyncTransport.start_unary)."""
 
-    def __init__(self, future: Any, transport: SyncTransport, op: Op[Any, RespT]) -> None:
+    def __init__(
+        self, future: Any, transport: SyncTransport, op: Op[Any, RespT], obs: observe.Call | None = None
+    ) -> None:
         self._future = future
         self._transport = transport
         self._op = op
+        self._obs = obs
 
     def result(self) -> RespT:
         """The response; raises the mapped ApiError (also for a failure reported in the body)."""
         try:
             response: RespT = self._future.result()
         except grpc.RpcError as exc:
-            raise self._transport.map_error(exc, self._op) from exc
+            error = self._transport.map_error(exc, self._op)
+            self._observed(error)
+            raise error from exc
         failure = self._transport._inspect(self._op, response)
+        self._observed(failure, observe.sync_request_id(self._future) if self._obs is not None else None)
         if failure is not None:
             raise failure
         return response
 
+    def _observed(self, error: errors.ApiError | None, request_id: str | None = None) -> None:
+        obs, self._obs = self._obs, None
+        if obs is not None:
+            obs.attempt_ended(1, error, request_id=request_id)
+            obs.finish(error, attempts=1)
+
     def cancel(self) -> None:
         self._future.cancel()
+        obs, self._obs = self._obs, None
+        if obs is not None:
+            obs.finish(status="CANCELLED", attempts=1)
 
     def done(self) -> bool:
         return bool(self._future.done())
@@ -355,20 +414,49 @@ class AsyncTransport(_TransportBase):
         call = self._callable(op)
         attempts = self._attempts(op, timeout, retry, stream=False)
         md = self._metadata(metadata)
-        while True:
-            try:
-                response: RespT = await call(
-                    request, timeout=attempts.timeout(), metadata=md, wait_for_ready=attempts.wait_for_ready
-                )
-            except grpc.RpcError as exc:
-                if self._closed:
-                    raise _closed_error(op) from None
-                await asyncio.sleep(attempts.after_failure(self.map_error(exc, op)))
-                continue
-            failure = self._inspect(op, response)
-            if failure is None:
-                return response
-            await asyncio.sleep(attempts.after_failure(failure))
+        obs = None
+        if observe.tracer is not None or observe.calls_enabled(observe.DEBUG):  # ~free when off
+            obs = observe.start(op.path, self.settings.secrets)
+        try:
+            while True:
+                try:
+                    if obs is None:
+                        response: RespT = await call(
+                            request,
+                            timeout=attempts.timeout(),
+                            metadata=md,
+                            wait_for_ready=attempts.wait_for_ready,
+                        )
+                    else:
+                        with obs.attempt():  # the call (and its interceptors' task) starts here
+                            rpc = call(
+                                request,
+                                timeout=attempts.timeout(),
+                                metadata=md,
+                                wait_for_ready=attempts.wait_for_ready,
+                            )
+                        response = await rpc
+                except grpc.RpcError as exc:
+                    if self._closed:
+                        raise _closed_error(op) from None
+                    error = self.map_error(exc, op)
+                    if obs is not None:
+                        obs.attempt_ended(attempts.count, error)
+                    await asyncio.sleep(attempts.after_failure(error))
+                    continue
+                failure = self._inspect(op, response)
+                if obs is not None:
+                    rid = await observe.aio_request_id(rpc) or self._request_id(response)
+                    obs.attempt_ended(attempts.count, failure, request_id=rid)
+                if failure is None:
+                    if obs is not None:
+                        obs.finish(attempts=attempts.count)
+                    return response
+                await asyncio.sleep(attempts.after_failure(failure))
+        except BaseException as exc:
+            if obs is not None:
+                obs.finish(exc, attempts=attempts.count)
+            raise
 
     def stream(
         self,

@@ -111,10 +111,12 @@ class View:
 
     @classmethod
     def from_proto(cls: type[V], pb: Any) -> V:
+        """The view over `pb` (no copy: the message is shared)."""
         return cls(pb)
 
     @property
     def proto(self) -> Any:
+        """The underlying wire message; treat it as read-only."""
         return self._pb
 
     def __eq__(self, other: object) -> bool:

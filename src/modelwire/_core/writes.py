@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
+from modelwire._core import observe
 from modelwire._core.batching import Progress, run_batches
 from modelwire._core.errors import ApiError, ModelwireError, lost_in_flight
 
@@ -37,10 +38,12 @@ class WriteSummary:
 
     @property
     def ok(self) -> bool:
+        """True when every item was uploaded: nothing failed and nothing is unknown."""
         return not self.failed and not self.unknown
 
     @property
     def accounted(self) -> int:
+        """How many items the summary accounts for (uploaded + failed + unknown)."""
         return len(self.uploaded) + len(self.failed) + len(self.unknown)
 
     def merge(self, other: WriteSummary) -> None:
@@ -55,6 +58,7 @@ class WriteSummary:
             target[key] = reason
 
     def describe(self) -> str:
+        """A one-line account, e.g. "98 uploaded, 2 failed"; unknowns are named when there are any."""
         parts = [f"{len(self.uploaded)} uploaded", f"{len(self.failed)} failed"]
         if self.unknown:
             parts.append(f"{len(self.unknown)} unknown (may have landed; rerun with the same ids)")
@@ -97,6 +101,7 @@ def write_batches(
     new_summary: Callable[[], S],
     max_workers: int = 8,
     progress: Progress | None = None,
+    operation: str = "modelwire.bulk_write",
 ) -> S:
     """Run `work` on each batch (bounded concurrency) and merge what each reports.
 
@@ -105,6 +110,9 @@ def write_batches(
     raised with `err.summary` accounting for every key: what landed, what failed or may have landed
     (from the failed batch, or from `err.summary` when `work` accounted for it itself) and what was
     never sent. Without a failure the merged summary is returned.
+
+    When tracing (modelwire.otel), the whole write is one span named `operation`, with the item
+    count and, at its end, how many landed, failed and are unknown; its calls are its children.
     """
     stop = threading.Event()
     errors: list[ModelwireError] = []
@@ -126,8 +134,16 @@ def write_batches(
             return accounted
 
     total = new_summary()
-    for result in run_batches(run, list(batches), max_workers=max_workers, progress=progress):
-        total.merge(result)
-    if errors:
-        raise attach_summary(errors[0], total)
+    items = sum(len(batch) for batch in batches)
+    with observe.operation(operation, {"modelwire.items": items, "modelwire.batches": len(batches)}) as span:
+        try:
+            for result in run_batches(run, list(batches), max_workers=max_workers, progress=progress):
+                total.merge(result)
+        finally:
+            if span is not None:
+                span.set("modelwire.uploaded", len(total.uploaded))
+                span.set("modelwire.failed", len(total.failed))
+                span.set("modelwire.unknown", len(total.unknown))
+        if errors:
+            raise attach_summary(errors[0], total)
     return total

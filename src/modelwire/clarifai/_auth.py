@@ -13,7 +13,9 @@ from an App) shares its parent's connection; the channel closes when the last ho
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from modelwire._core.channel import sync_channel
@@ -107,11 +109,18 @@ def parse_clarifai_url(url: str, *kinds: str) -> dict[str, str]:
 class Connection:
     """One channel and transport per endpoint and credentials, shared by related objects."""
 
-    def __init__(self, endpoint: Endpoint, credentials: Credentials, settings: CallSettings) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Credentials,
+        settings: CallSettings,
+        *,
+        interceptors: Sequence[Any] = (),
+    ) -> None:
         self.base_url = DEFAULT_BASE
         self.endpoint = endpoint
         self.credentials = credentials
-        self.transport = SyncTransport(sync_channel(endpoint), settings)
+        self.transport = SyncTransport(sync_channel(endpoint, interceptors=interceptors), settings)
         self._holders = 1
         self._lock = threading.Lock()
 

@@ -7,12 +7,14 @@ retries, error mapping) and shapes the response. Failures reported in `response.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from google.protobuf import message, message_factory
 
+from modelwire._core.channel import check_interceptors
 from modelwire._core.config import env, first_set
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._core.transport import CallSettings, Op
@@ -84,9 +86,14 @@ def _inspector(secrets: tuple[Any, ...]) -> Callable[[Op[Any, Any], Any], Any]:
 
 
 def client_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Take the BaseClient options (`_connection`, `timeout`, `retry`) out of a subclass's kwargs,
-    leaving the rest for the resource's own fields."""
-    return {k: kwargs.pop(k) for k in ("_connection", "timeout", "retry") if k in kwargs}
+    """Take the BaseClient options (`_connection`, `timeout`, `retry`, `interceptors`) out of a
+    subclass's kwargs, leaving the rest for the resource's own fields."""
+    return {k: kwargs.pop(k) for k in ("_connection", "timeout", "retry", "interceptors") if k in kwargs}
+
+
+def _body_request_id(response: Any) -> str | None:
+    """Clarifai reports the request id in the response body (`status.req_id`)."""
+    return str(response.status.req_id) or None
 
 
 class BaseClient:
@@ -106,8 +113,11 @@ class BaseClient:
         token: str | None = None,
         timeout: float | None = 60.0,
         retry: RetryPolicy | None = None,
+        interceptors: Sequence[Any] | None = None,
         _connection: Connection | None = None,
     ) -> None:
+        # `interceptors`: grpc client interceptors for the channel (a derived object shares its
+        # parent's connection, and so its interceptors).
         if _connection is not None:
             self._conn = _connection.acquire()
             self.base_url = _connection.base_url
@@ -120,8 +130,14 @@ class BaseClient:
                 retry=retry or DEFAULT_RETRY,
                 secrets=credentials.secrets,
                 inspect=_inspector(credentials.secrets),
+                request_id=_body_request_id,
             )
-            self._conn = Connection(endpoint_from_base_url(self.base_url), credentials, settings)
+            self._conn = Connection(
+                endpoint_from_base_url(self.base_url),
+                credentials,
+                settings,
+                interceptors=check_interceptors(interceptors, aio=False),
+            )
             self._conn.base_url = self.base_url
         chosen = first_set(user_id, env("CLARIFAI_USER_ID")) or ""
         if not chosen and not self._user_id_optional:
@@ -190,3 +206,23 @@ class BaseClient:
     def __repr__(self) -> str:
         ids = f"user_id={self.user_id!r}" + (f", app_id={self.app_id!r}" if self.app_id else "")
         return f"{type(self).__name__}({ids}, base_url={self.base_url!r})"
+
+    # -- pickling --------------------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """This object's fields and its connection's configuration (endpoint, credentials as held,
+        call settings), never the channel: the unpickled copy connects anew (Ray workers,
+        multiprocessing children). Objects that shared a connection get one each."""
+        state = dict(self.__dict__)
+        conn: Connection = state.pop("_conn")
+        # The status inspector is a closure over the secrets: rebuilt on the other side.
+        settings = dataclasses.replace(conn.transport.settings, inspect=None)
+        state["_conn"] = (conn.base_url, conn.endpoint, conn.credentials, settings)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        base_url, endpoint, credentials, settings = state.pop("_conn")
+        self.__dict__.update(state)
+        settings = dataclasses.replace(settings, inspect=_inspector(credentials.secrets))
+        self._conn = Connection(endpoint, credentials, settings)
+        self._conn.base_url = base_url

@@ -77,6 +77,11 @@ class App(BaseClient):
         return self._derive(cls, app_id=self.id, **kwargs)
 
     def inputs(self) -> Inputs:
+        """The app's `Inputs` (upload, list, annotate, delete), sharing this app's connection.
+
+        Returns:
+            An `Inputs` client scoped to this app; no call is made.
+        """
         from modelwire.clarifai.inputs import Inputs
 
         return self._child(Inputs)  # type: ignore[no-any-return]
@@ -95,16 +100,46 @@ class App(BaseClient):
     # -- datasets ------------------------------------------------------------------------------------
 
     def create_dataset(self, dataset_id: str, **kwargs: Any) -> Dataset:
+        """Create a dataset in the app (PostDatasets).
+
+        Args:
+            dataset_id: The new dataset's id.
+            **kwargs: Other Dataset fields (description, notes, metadata, ...).
+
+        Returns:
+            The created `Dataset`.
+
+        Raises:
+            UserError: A keyword is not a Dataset field or has the wrong type.
+            ApiError: The API refused it (e.g. the id exists already).
+        """
         dataset = from_kwargs(resources_pb2.Dataset, {"id": dataset_id, **kwargs}, what="create_dataset")
         return self._dataset(self._request("PostDatasets", datasets=[dataset]).datasets[0])
 
     def dataset(self, dataset_id: str, dataset_version_id: str = "", **kwargs: Any) -> Dataset:
+        """An existing dataset (one GetDataset call).
+
+        Args:
+            dataset_id: The dataset's id.
+            dataset_version_id: A version to pin the returned `Dataset` to (optional).
+
+        Returns:
+            The `Dataset`.
+
+        Raises:
+            ApiError: No such dataset (a `NotFoundError`), or the call failed.
+        """
         info = self._request("GetDataset", dataset_id=dataset_id).dataset
         if dataset_version_id:
             info.version.id = dataset_version_id
         return self._dataset(info)
 
     def delete_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset (DeleteDatasets); its inputs stay in the app.
+
+        Raises:
+            ApiError: No such dataset, or the call failed.
+        """
         self._request("DeleteDatasets", dataset_ids=[dataset_id])
 
     def patch_dataset(self, dataset_id: str, action: str = "merge", **kwargs: Any) -> Dataset:
@@ -114,6 +149,15 @@ class App(BaseClient):
         return self._dataset(self._request("PatchDatasets", datasets=[patch], action=action).datasets[0])
 
     def list_datasets(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Dataset]:
+        """The app's datasets, fetched lazily page by page.
+
+        Args:
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Datasets per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Dataset`.
+        """
         return self._list(
             "ListDatasets", self._dataset, page_no=page_no, per_page=per_page, items_field="datasets"
         )
@@ -155,6 +199,11 @@ class App(BaseClient):
         )
 
     def delete_model(self, model_id: str) -> None:
+        """Delete a model with all its versions (DeleteModels).
+
+        Raises:
+            ApiError: No such model, or the call failed.
+        """
         self._request("DeleteModels", ids=[model_id])
 
     def patch_model(self, model_id: str, action: str = "merge", **kwargs: Any) -> Model:
@@ -176,6 +225,7 @@ class App(BaseClient):
         return (self._model(m) for m in items if not only_in_app or m.app_id in ("", self.id))
 
     def list_trainable_model_types(self) -> list[str]:
+        """The model type ids `create_model` can train, e.g. "embedding-classifier" (no call is made)."""
         return list(TRAINABLE_MODEL_TYPES)
 
     # -- workflows ------------------------------------------------------------------------------------
@@ -198,9 +248,25 @@ class App(BaseClient):
         return self._workflow(created)
 
     def workflow(self, workflow_id: str, **kwargs: Any) -> Workflow:
+        """An existing workflow (one GetWorkflow call).
+
+        Args:
+            workflow_id: The workflow's id.
+
+        Returns:
+            The `Workflow`.
+
+        Raises:
+            ApiError: No such workflow (a `NotFoundError`), or the call failed.
+        """
         return self._workflow(self._request("GetWorkflow", workflow_id=workflow_id).workflow)
 
     def delete_workflow(self, workflow_id: str) -> None:
+        """Delete a workflow (DeleteWorkflows); the models it uses stay.
+
+        Raises:
+            ApiError: No such workflow, or the call failed.
+        """
         self._request("DeleteWorkflows", ids=[workflow_id])
 
     def patch_workflow(
@@ -223,6 +289,20 @@ class App(BaseClient):
         page_no: int | None = None,
         per_page: int | None = None,
     ) -> Iterator[Workflow]:
+        """The workflows visible to the app, fetched lazily page by page.
+
+        Args:
+            filter_by: ListWorkflows request fields to filter on, e.g. `{"query": "demo"}`.
+            only_in_app: Only the app's own workflows (not public ones listed with them).
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Workflows per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Workflow`.
+
+        Raises:
+            UserError: `filter_by` names a field ListWorkflows does not have.
+        """
         filters = _check_filters(op("ListWorkflows").request_type, filter_by, "list_workflows filter_by")
         items = self._list(
             "ListWorkflows", page_no=page_no, per_page=per_page, items_field="workflows", **filters
@@ -235,6 +315,20 @@ class App(BaseClient):
         return self._derive(Module, module_id=info.id, module_info=info, app_id=info.app_id or self.id)
 
     def create_module(self, module_id: str, description: str, **kwargs: Any) -> Module:
+        """Create a module in the app (PostModules).
+
+        Args:
+            module_id: The new module's id.
+            description: What the module does (required by the API).
+            **kwargs: Other Module fields.
+
+        Returns:
+            The created `Module`.
+
+        Raises:
+            UserError: A keyword is not a Module field or has the wrong type.
+            ApiError: The API refused it.
+        """
         module = from_kwargs(
             resources_pb2.Module,
             {"id": module_id, "description": description, **kwargs},
@@ -243,12 +337,29 @@ class App(BaseClient):
         return self._module(self._request("PostModules", modules=[module]).modules[0])
 
     def module(self, module_id: str, module_version_id: str = "", **kwargs: Any) -> Module:
+        """An existing module (one GetModule call).
+
+        Args:
+            module_id: The module's id.
+            module_version_id: A version to pin the returned `Module` to (optional).
+
+        Returns:
+            The `Module`.
+
+        Raises:
+            ApiError: No such module, or the call failed.
+        """
         info = self._request("GetModule", module_id=module_id).module
         if module_version_id:
             info.module_version.id = module_version_id
         return self._module(info)
 
     def delete_module(self, module_id: str) -> None:
+        """Delete a module (DeleteModules).
+
+        Raises:
+            ApiError: No such module, or the call failed.
+        """
         self._request("DeleteModules", ids=[module_id])
 
     def list_modules(
@@ -258,6 +369,20 @@ class App(BaseClient):
         page_no: int | None = None,
         per_page: int | None = None,
     ) -> Iterator[Module]:
+        """The modules visible to the app, fetched lazily page by page.
+
+        Args:
+            filter_by: ListModules request fields to filter on.
+            only_in_app: Only the app's own modules.
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Modules per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Module`.
+
+        Raises:
+            UserError: `filter_by` names a field ListModules does not have.
+        """
         filters = _check_filters(op("ListModules").request_type, filter_by, "list_modules filter_by")
         items = self._list(
             "ListModules", page_no=page_no, per_page=per_page, items_field="modules", **filters
@@ -267,6 +392,16 @@ class App(BaseClient):
     def list_installed_module_versions(
         self, filter_by: dict[str, Any] | None = None, page_no: int | None = None, per_page: int | None = None
     ) -> Iterator[Module]:
+        """The module versions installed in the app, fetched lazily page by page.
+
+        Args:
+            filter_by: ListInstalledModuleVersions request fields to filter on.
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Items per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Module`, each pinned to its installed version.
+        """
         request_type = op("ListInstalledModuleVersions").request_type
         filters = _check_filters(request_type, filter_by, "list_installed_module_versions filter_by")
 
@@ -290,6 +425,15 @@ class App(BaseClient):
     def list_concepts(
         self, page_no: int | None = None, per_page: int | None = None
     ) -> Iterator[resources_pb2.Concept]:
+        """The app's concepts, fetched lazily page by page.
+
+        Args:
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Concepts per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Concept` messages.
+        """
         return self._list("ListConcepts", page_no=page_no, per_page=per_page, items_field="concepts")
 
     def create_concepts(self, concept_ids: Sequence[str], concepts: Sequence[str] = ()) -> None:

@@ -79,7 +79,9 @@ class ClarifaiDataLoader(Protocol):
     """What `upload_dataset` reads: a `task` (one of TASKS), `len()`, and items by index."""
 
     @property
-    def task(self) -> str: ...
+    def task(self) -> str:
+        """The task the items are for: one of `TASKS` (e.g. "text_classification")."""
+        ...
 
     def __len__(self) -> int: ...
 
@@ -131,6 +133,7 @@ class Dataset(BaseClient):
         self._export_urls: set[str] = set()  # URLs the API gave for exports: they may get the key
 
     def close(self) -> None:
+        """Release the connection (shared with the objects made from this one, it closes with the last)."""
         self._inputs.close()
         super().close()
 
@@ -177,9 +180,27 @@ class Dataset(BaseClient):
         return self._versioned(response.dataset_versions[0])
 
     def delete_version(self, version_id: str) -> None:
+        """Delete one version of this dataset (DeleteDatasetVersions).
+
+        Args:
+            version_id: The version's id.
+
+        Raises:
+            UserError: The Dataset has no dataset, app or user id.
+            ApiError: No such version, or the call failed.
+        """
         self._request("DeleteDatasetVersions", dataset_id=self.id, dataset_version_ids=[version_id])
 
     def list_versions(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Dataset]:
+        """The dataset's versions, fetched lazily page by page.
+
+        Args:
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Versions per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Dataset`, each pinned to one version (`.version.id`).
+        """
         return self._list(
             "ListDatasetVersions",
             self._versioned,
@@ -300,6 +321,26 @@ class Dataset(BaseClient):
         batch_size: int = MAX_UPLOAD_BATCH_SIZE,
         show_progress: bool | None = None,
     ) -> UploadSummary:
+        """Upload the rows of a CSV into this dataset (see `Inputs.get_inputs_from_csv` for the columns).
+
+        Rows without an `inputid` get an id derived from the row, so rerunning after a failure uploads
+        only what is missing, without duplicates.
+
+        Args:
+            csv_path: The CSV file; its header needs an `input` column.
+            input_type: "text", "image", "video" or "audio".
+            csv_type: "raw" (the text itself), "url" or "file_path".
+            labels: Read the `concepts` column as labels.
+            batch_size: Inputs per call (at most 128).
+            show_progress: Show a progress bar (default: only on a terminal).
+
+        Returns:
+            The `UploadSummary`: every id uploaded, failed (with the reason) or unknown.
+
+        Raises:
+            UserError: The CSV or an argument is malformed, or the Dataset lacks its ids.
+            ModelwireError: The upload stopped on an error; `err.summary` accounts for every input.
+        """
         self._require_ids("upload_from_csv")
         inputs = self._inputs.get_inputs_from_csv(
             csv_path, input_type, csv_type, dataset_id=self.id, labels=labels
@@ -314,6 +355,22 @@ class Dataset(BaseClient):
         batch_size: int = MAX_UPLOAD_BATCH_SIZE,
         show_progress: bool | None = None,
     ) -> UploadSummary:
+        """Upload every image (or `.txt` file) of a folder into this dataset.
+
+        Args:
+            folder_path: The folder to read.
+            input_type: "image" or "text".
+            labels: Label each input with its folder's name as a concept.
+            batch_size: Inputs per call (at most 128).
+            show_progress: Show a progress bar (default: only on a terminal).
+
+        Returns:
+            The `UploadSummary`: every id uploaded, failed (with the reason) or unknown.
+
+        Raises:
+            UserError: `input_type` is neither "image" nor "text", or the Dataset lacks its ids.
+            ModelwireError: The upload stopped on an error; `err.summary` accounts for every input.
+        """
         self._require_ids("upload_from_folder")
         if input_type not in ("image", "text"):
             raise UserError(f"input_type must be 'image' or 'text', got {input_type!r}")

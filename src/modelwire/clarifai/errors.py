@@ -17,6 +17,17 @@ import grpc
 from modelwire._core import errors as core
 from modelwire._gen.clarifai.api.status import status_code_pb2
 
+# The hints of Clarifai's errors name its own settings (the clients' arguments and variables).
+core.register_hints(
+    lambda method: method.startswith("/clarifai."),
+    {
+        core.RpcCode.UNAVAILABLE: "the service could not be reached; check base_url (CLARIFAI_API_BASE): "
+        "https://host for TLS, http://host:port for a plaintext server such as the emulator",
+        core.RpcCode.UNAUTHENTICATED: "check the API key / token the client was given (pat= or "
+        "CLARIFAI_PAT; token= or CLARIFAI_SESSION_TOKEN)",
+    },
+)
+
 _NAMES: dict[int, str] = {v.number: v.name for v in status_code_pb2.StatusCode.DESCRIPTOR.values}
 _BY_NAME = frozenset(_NAMES.values())
 SUCCESS = status_code_pb2.SUCCESS
@@ -114,14 +125,17 @@ class ApiError(core.ApiError):
 
     @property
     def error_code(self) -> int:
+        """The numeric Clarifai status code (the published name of `status_code`)."""
         return self.status_code
 
     @property
     def error_desc(self) -> str:
+        """The status description (the published name of `description`)."""
         return self.description
 
     @property
     def error_details(self) -> str:
+        """The status details (the published name of `status_details`)."""
         return self.status_details
 
 

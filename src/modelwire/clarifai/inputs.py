@@ -74,11 +74,18 @@ class UploadSummary(WriteSummary):
     job_ids: list[str] = field(default_factory=list)
 
     def merge(self, other: WriteSummary) -> None:
+        """Add `other`'s ids (and, from another `UploadSummary`, its job ids) to this summary."""
         super().merge(other)
         if isinstance(other, UploadSummary):
             self.job_ids += other.job_ids
 
     def raise_for_failures(self) -> None:
+        """Raise when any input failed or is unknown; return None when all were uploaded.
+
+        Raises:
+            ApiClientError: Some inputs failed or are unknown; the message samples them and the error
+                carries this summary as `err.summary`.
+        """
         if self.failed or self.unknown:
             shown = _sample({**self.failed, **self.unknown})
             raise attach_summary(ApiClientError(f"{self.describe()} ({shown})"), self)
@@ -180,6 +187,24 @@ class Inputs(BaseClient):
         dataset_id: str | None = None,
         **kwargs: Any,
     ) -> resources_pb2.Input:
+        """An `Input` message whose content the API fetches from URLs (built locally, nothing is sent).
+
+        Args:
+            input_id: The input's id.
+            image_url: URL of an image (one or more of the four URLs must be given).
+            video_url: URL of a video.
+            audio_url: URL of an audio file.
+            text_url: URL of a text file.
+            dataset_id: Add the input to this dataset when uploaded.
+            **kwargs: `geo_info=[longitude, latitude]`, `labels=[...]` (concept names, each a positive
+                concept), `label_ids=[...]` (their ids, one per label), `metadata={...}`.
+
+        Returns:
+            The `Input` message, ready for `upload_inputs`.
+
+        Raises:
+            UserError: No URL was given, or an argument has the wrong type.
+        """
         urls = Inputs._sources(
             "url",
             {"image_url": image_url, "video_url": video_url, "audio_url": audio_url, "text_url": text_url},
@@ -201,6 +226,24 @@ class Inputs(BaseClient):
         dataset_id: str | None = None,
         **kwargs: Any,
     ) -> resources_pb2.Input:
+        """An `Input` message carrying its content inline (built locally, nothing is sent).
+
+        Args:
+            input_id: The input's id.
+            image_bytes: An image's bytes (one or more of the four must be given).
+            video_bytes: A video's bytes.
+            audio_bytes: An audio file's bytes.
+            text_bytes: UTF-8 text.
+            dataset_id: Add the input to this dataset when uploaded.
+            **kwargs: `geo_info=[longitude, latitude]`, `labels=[...]` (concept names, each a positive
+                concept), `label_ids=[...]` (their ids, one per label), `metadata={...}`.
+
+        Returns:
+            The `Input` message, ready for `upload_inputs`.
+
+        Raises:
+            UserError: No content was given, `text_bytes` is not UTF-8, or an argument has the wrong type.
+        """
         given = {"image_bytes": image_bytes, "video_bytes": video_bytes, "audio_bytes": audio_bytes}
         given["text_bytes"] = text_bytes
         parts: dict[str, Any] = {}
@@ -227,6 +270,24 @@ class Inputs(BaseClient):
         dataset_id: str | None = None,
         **kwargs: Any,
     ) -> resources_pb2.Input:
+        """An `Input` message with the content of local files (read now; nothing is sent).
+
+        Args:
+            input_id: The input's id.
+            image_file: Path of an image (one or more of the four must be given).
+            video_file: Path of a video.
+            audio_file: Path of an audio file.
+            text_file: Path of a UTF-8 text file.
+            dataset_id: Add the input to this dataset when uploaded.
+            **kwargs: `geo_info=[longitude, latitude]`, `labels=[...]` (concept names, each a positive
+                concept), `label_ids=[...]` (their ids, one per label), `metadata={...}`.
+
+        Returns:
+            The `Input` message, ready for `upload_inputs`.
+
+        Raises:
+            UserError: No file was given, or a file cannot be read.
+        """
         given = {
             "image_file": image_file,
             "video_file": video_file,
@@ -242,6 +303,21 @@ class Inputs(BaseClient):
     def get_text_input(
         input_id: str, raw_text: str, dataset_id: str | None = None, **kwargs: Any
     ) -> resources_pb2.Input:
+        """A text `Input` message (built locally, nothing is sent).
+
+        Args:
+            input_id: The input's id.
+            raw_text: The text.
+            dataset_id: Add the input to this dataset when uploaded.
+            **kwargs: `geo_info=[longitude, latitude]`, `labels=[...]` (concept names, each a positive
+                concept), `label_ids=[...]` (their ids, one per label), `metadata={...}`.
+
+        Returns:
+            The `Input` message, ready for `upload_inputs`.
+
+        Raises:
+            UserError: `raw_text` is not a str, or `input_id` is empty.
+        """
         if not isinstance(raw_text, str):
             raise UserError(f"raw_text must be a str, got {type(raw_text).__name__}")
         return Inputs._get_proto(input_id, dataset_id, textpb=resources_pb2.Text(raw=raw_text), **kwargs)
@@ -291,6 +367,16 @@ class Inputs(BaseClient):
     def get_text_inputs_from_folder(
         folder_path: str, dataset_id: str | None = None, labels: bool = False
     ) -> list[resources_pb2.Input]:
+        """One text input per `.txt` file in `folder_path` (read now; nothing is sent).
+
+        Args:
+            folder_path: The folder to read.
+            dataset_id: Add the inputs to this dataset when uploaded.
+            labels: Label each input with its folder's name as a concept.
+
+        Returns:
+            The `Input` messages, ids derived from the file names.
+        """
         return [
             Inputs.get_input_from_bytes(
                 clean_input_id(path.name),
@@ -427,6 +513,15 @@ class Inputs(BaseClient):
         dataset_id: str | None = None,
         **kwargs: Any,
     ) -> str:
+        """Upload one input whose content the API fetches from URLs (see `get_input_from_url`).
+
+        Returns:
+            The add-job id.
+
+        Raises:
+            UserError: No URL was given, or an argument has the wrong type.
+            ApiClientError: The API rejected the input (`err.summary` says why).
+        """
         built = self.get_input_from_url(
             input_id, image_url, video_url, audio_url, text_url, dataset_id, **kwargs
         )
@@ -442,6 +537,15 @@ class Inputs(BaseClient):
         dataset_id: str | None = None,
         **kwargs: Any,
     ) -> str:
+        """Upload one input with the content of local files (see `get_input_from_file`).
+
+        Returns:
+            The add-job id.
+
+        Raises:
+            UserError: No file was given, or a file cannot be read.
+            ApiClientError: The API rejected the input (`err.summary` says why).
+        """
         built = self.get_input_from_file(
             input_id, image_file, video_file, audio_file, text_file, dataset_id, **kwargs
         )
@@ -457,12 +561,36 @@ class Inputs(BaseClient):
         dataset_id: str | None = None,
         **kwargs: Any,
     ) -> str:
+        """Upload one input with inline content (see `get_input_from_bytes`).
+
+        Returns:
+            The add-job id.
+
+        Raises:
+            UserError: No content was given, or an argument has the wrong type.
+            ApiClientError: The API rejected the input (`err.summary` says why).
+        """
         built = self.get_input_from_bytes(
             input_id, image_bytes, video_bytes, audio_bytes, text_bytes, dataset_id, **kwargs
         )
         return self.upload_inputs([built])
 
     def upload_text(self, input_id: str, raw_text: str, dataset_id: str | None = None, **kwargs: Any) -> str:
+        """Upload one text input (see `get_text_input`).
+
+        Args:
+            input_id: The input's id.
+            raw_text: The text.
+            dataset_id: Add the input to this dataset too.
+            **kwargs: `labels=`, `label_ids=`, `metadata=`, `geo_info=`, as for `get_text_input`.
+
+        Returns:
+            The add-job id.
+
+        Raises:
+            UserError: `raw_text` is not a str, or `input_id` is empty.
+            ApiClientError: The API rejected the input (`err.summary` says why).
+        """
         return self.upload_inputs([self.get_text_input(input_id, raw_text, dataset_id, **kwargs)])
 
     def upload_inputs_bulk(
@@ -497,6 +625,7 @@ class Inputs(BaseClient):
                 new_summary=UploadSummary,
                 max_workers=max_workers,
                 progress=progress,
+                operation="clarifai.Inputs.upload_inputs_bulk",
             )
         finally:
             progress.close()
@@ -659,6 +788,16 @@ class Inputs(BaseClient):
         page_no: int | None = None,
         per_page: int | None = None,
     ) -> Iterator[resources_pb2.Annotation]:
+        """The app's annotations (or those of `batch_input`), fetched lazily page by page.
+
+        Args:
+            batch_input: Only the annotations of these inputs (all inputs when None).
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Annotations per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Annotation` messages.
+        """
         fields: dict[str, Any] = {"list_all_annotations": True}
         if batch_input:
             fields["input_ids"] = [i.id for i in batch_input]
@@ -667,6 +806,11 @@ class Inputs(BaseClient):
         )
 
     def delete_inputs(self, inputs: Iterable[resources_pb2.Input | str]) -> None:
+        """Delete inputs (DeleteInputs), by `Input` message or id, 1000 per call.
+
+        Raises:
+            ApiError: The call failed.
+        """
         ids = [i if isinstance(i, str) else i.id for i in inputs]
         for batch in chunked(ids, 1000):
             self._request("DeleteInputs", ids=batch)

@@ -35,6 +35,7 @@ class Module(_Resource):
 
     @property
     def module_info(self) -> resources_pb2.Module:
+        """The `Module` message as last fetched or built."""
         return self._info  # type: ignore[no-any-return]
 
     def list_versions(self, page_no: int | None = None, per_page: int | None = None) -> Iterator[Module]:

@@ -98,6 +98,7 @@ class Runner(BaseClient):
 
     @property
     def running(self) -> bool:
+        """Whether any poll worker is still alive (True between `start()` and `stop()`)."""
         return any(t.is_alive() for t in self._threads)
 
     def _poll(self) -> list[Any]:

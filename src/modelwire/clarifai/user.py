@@ -54,6 +54,11 @@ class User(BaseClient):
         return self._app(response.apps[0])
 
     def delete_app(self, app_id: str) -> None:
+        """Delete one of the user's apps (DeleteApp) with everything in it.
+
+        Raises:
+            ApiError: No such app, or the call failed.
+        """
         self._request("DeleteApp", _app_id=app_id)
 
     def patch_app(self, app_id: str, action: str = "overwrite", **kwargs: Any) -> App:
@@ -81,6 +86,19 @@ class User(BaseClient):
         )
 
     def create_runner(self, runner_id: str, labels: list[str] | None = None, description: str = "") -> Runner:
+        """Register a runner (PostRunners) that models can send work to.
+
+        Args:
+            runner_id: The new runner's id.
+            labels: Labels that route work to it.
+            description: What it is for.
+
+        Returns:
+            The `Runner`; subclass `Runner` and implement `run_input` to serve work.
+
+        Raises:
+            ApiError: The API refused it (e.g. the id exists already).
+        """
         runner = resources_pb2.Runner(id=runner_id, description=description, labels=list(labels or []))
         response = self._request("PostRunners", runners=[runner])
         return self._derive(Runner, runner_id=runner_id, runner_info=response.runners[0])
@@ -92,6 +110,19 @@ class User(BaseClient):
     def list_runners(
         self, filter_by: dict[str, Any] | None = None, page_no: int | None = None, per_page: int | None = None
     ) -> Iterator[Runner]:
+        """The user's runners, fetched lazily page by page.
+
+        Args:
+            filter_by: ListRunners request fields to filter on.
+            page_no: Fetch only this page (1-based); None lists every page.
+            per_page: Runners per call (the API's default 128, at most 1000).
+
+        Returns:
+            An iterator of `Runner`.
+
+        Raises:
+            UserError: `filter_by` names a field ListRunners does not have.
+        """
         filters = _check_filters(op("ListRunners").request_type, filter_by, "list_runners filter_by")
 
         def shape(info: resources_pb2.Runner) -> Runner:
@@ -102,4 +133,9 @@ class User(BaseClient):
         )
 
     def delete_runner(self, runner_id: str) -> None:
+        """Delete a runner (DeleteRunners).
+
+        Raises:
+            ApiError: No such runner, or the call failed.
+        """
         self._request("DeleteRunners", ids=[runner_id])

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 import grpc
 from google.protobuf import message
 
-from modelwire._core.channel import ChannelOptions, aio_channel, sync_channel
+from modelwire._core.channel import ChannelOptions, aio_channel, check_interceptors, sync_channel
 from modelwire._core.config import check_timeout, resolve_endpoint, resolve_secret
 from modelwire._core.errors import ConfigurationError, UsageError
 from modelwire._core.paging import AsyncPager, Pager, PageToken
@@ -169,7 +170,27 @@ class _ClavataBase:
         retry: RetryPolicy | None = None,
         channel_options: ChannelOptions = (),
         credentials: grpc.ChannelCredentials | None = None,
+        interceptors: Sequence[Any] | None = None,
     ) -> None:
+        """A client of the Clavata gateway; every argument falls back to the environment, then a default.
+
+        Args:
+            host: The gateway's host (`CLAVATA_HOST`, or the host of `CLAVATA_EMULATOR_HOST`;
+                default `gateway.app.clavata.ai`).
+            port: Its port (`CLAVATA_PORT`; default 443).
+            auth_token: The API key (`CLAVATA_API_KEY`).
+            secure: TLS (the default) or plaintext; None: plaintext only for the emulator variable or a
+                loopback host.
+            timeout: Seconds per call, retries included (None: no deadline); overridable per call.
+            retry: The retry policy (`RetryPolicy()` by default; `NO_RETRY` disables retries).
+            channel_options: gRPC channel options, passed through.
+            credentials: gRPC channel credentials (custom CAs, mTLS), passed through.
+            interceptors: gRPC client interceptors: `grpc.*ClientInterceptor`s for ClavataClient,
+                `grpc.aio` ones for AsyncClavataClient (see docs/observability.md).
+
+        Raises:
+            ConfigurationError: No key was given or found, or an argument is malformed.
+        """
         self.endpoint = resolve_endpoint(
             host=host,
             port=port,
@@ -193,7 +214,10 @@ class _ClavataBase:
         )
         self._channel_options = channel_options
         self._credentials = credentials
+        self._interceptors = check_interceptors(interceptors, aio=self._aio)
         self._open()
+
+    _aio = False  # which kind of gRPC interceptors the client takes
 
     def _open(self) -> None:
         """Set up the transport (each client's own kind). The constructor stays the base's, so
@@ -210,17 +234,59 @@ class _ClavataBase:
         name, endpoint = type(self).__name__, self.endpoint
         return f"{name}(target={endpoint.target!r}, secure={endpoint.secure}, auth_token='***')"
 
+    # A pickled client carries its configuration, never a channel: the copy opens its own on the
+    # other side (a Ray worker, a multiprocessing child). The key travels as the client holds it.
+    _CONNECTED = ("_t", "beta")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The client's configuration for pickling (endpoint, key, call settings), without its channel.
+
+        Raises:
+            UsageError: The client was built with `credentials=` (gRPC channel credentials cannot be
+                pickled): build the client where it is used instead.
+        """
+        if self.__dict__.get("_credentials") is not None:
+            raise UsageError(
+                f"a {type(self).__name__} built with credentials= cannot be pickled (gRPC channel "
+                "credentials are not picklable): build the client where it is used, e.g. in a Ray "
+                "operator's constructor"
+            )
+        return {k: v for k, v in self.__dict__.items() if k not in self._CONNECTED}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore the configuration and connect anew (channels are opened lazily, on first call)."""
+        self.__dict__.update(state)
+        self._open()
+
 
 class ClavataClient(_ClavataBase):
     """Synchronous Clavata client. Thread-safe; close it (or use `with`) when done."""
 
     def _open(self) -> None:
-        channel = sync_channel(self.endpoint, options=self._channel_options, credentials=self._credentials)
+        channel = sync_channel(
+            self.endpoint,
+            options=self._channel_options,
+            credentials=self._credentials,
+            interceptors=self._interceptors,
+        )
         self._t = SyncTransport(channel, self._settings)
         self.beta: _Beta[ClavataClient] = _Beta(self)
 
     @classmethod
     def create(cls, auth_token: str | None = None, **kwargs: Any) -> ClavataClient:
+        """A client for the production gateway (or `CLAVATA_EMULATOR_HOST` when set).
+
+        Args:
+            auth_token: The API key; `CLAVATA_API_KEY` when omitted.
+            **kwargs: Any other constructor argument (`host=`, `port=`, `secure=`, `timeout=`,
+                `retry=`, `channel_options=`, `credentials=`).
+
+        Returns:
+            A new `ClavataClient`.
+
+        Raises:
+            ConfigurationError: No key was given or found, or the endpoint is malformed.
+        """
         return cls(auth_token=auth_token, **kwargs)
 
     def evaluate(
@@ -305,6 +371,7 @@ class ClavataClient(_ClavataBase):
         return EvaluateLabelsResponse.from_proto(self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout))
 
     def close(self) -> None:
+        """Close the channel. Calls made afterwards raise `ClientClosedError`; closing twice is harmless."""
         self._t.close()
 
     def __enter__(self) -> ClavataClient:
@@ -327,18 +394,37 @@ class AsyncClavataClient(_ClavataBase):
     `list_jobs` returns an async pager that can also be awaited for its first page.
     """
 
+    _aio = True
+
     def _open(self) -> None:
         self._t = AsyncTransport(
-            lambda: aio_channel(self.endpoint, options=self._channel_options, credentials=self._credentials),
+            lambda: aio_channel(
+                self.endpoint,
+                options=self._channel_options,
+                credentials=self._credentials,
+                interceptors=self._interceptors,
+            ),
             self._settings,
             reader_channel_factory=lambda: sync_channel(
-                self.endpoint, options=self._channel_options, credentials=self._credentials
+                self.endpoint,
+                options=self._channel_options,
+                credentials=self._credentials,
+                interceptors=self._interceptors,  # its sync ones, for threaded streams
             ),
         )
         self.beta: _Beta[AsyncClavataClient] = _Beta(self)
 
     @classmethod
     def create(cls, auth_token: str | None = None, **kwargs: Any) -> AsyncClavataClient:
+        """Async twin of `ClavataClient.create`: an `AsyncClavataClient` for the production gateway.
+
+        Args:
+            auth_token: The API key; `CLAVATA_API_KEY` when omitted.
+            **kwargs: Any other constructor argument, as for `ClavataClient`.
+
+        Raises:
+            ConfigurationError: No key was given or found, or the endpoint is malformed.
+        """
         return cls(auth_token=auth_token, **kwargs)
 
     async def connect(self) -> None:
@@ -370,21 +456,77 @@ class AsyncClavataClient(_ClavataBase):
     async def evaluate_one(
         self, request: EvaluateOneRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> EvaluateOneResponse:
+        """Async twin of `ClavataClient.evaluate_one`: one piece of content evaluated as a job.
+
+        Args:
+            request: An `EvaluateOneRequest`, or its fields as keyword arguments (`content=`,
+                `policy_id=`, ...).
+            timeout: Seconds for the call, retries included (the client's `timeout` by default).
+
+        Returns:
+            The `EvaluateOneResponse`; its `report` is None while the job has no result yet.
+
+        Raises:
+            UsageError: The request is malformed (raised before sending).
+            EvaluationRefusedError: The service refused the content.
+            ApiError: The call failed (a subclass per gRPC code).
+        """
         response = await self._t.unary(_ops.CREATE_JOB, _evaluate_one_proto(request, build), timeout=timeout)
         return EvaluateOneResponse.from_job(_job(response))
 
     async def create_job(
         self, request: CreateJobRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> Job:
+        """Async twin of `ClavataClient.create_job`: create an evaluation job.
+
+        Args:
+            request: A `CreateJobRequest` (or the generated message), or its fields as keyword arguments.
+            timeout: Seconds for the call, retries included (the client's `timeout` by default).
+
+        Returns:
+            The `Job`, PENDING unless the request sets `wait_for_completion=True`.
+
+        Raises:
+            UsageError: The request is malformed (raised before sending).
+            ApiError: The call failed; a write whose outcome is unknown has `outcome_unknown=True`.
+        """
         pb = _as_proto(request, CreateJobRequest, gateway_pb2.CreateJobRequest, **build)
         response = await self._t.unary(_ops.CREATE_JOB, pb, timeout=timeout)
         return _job(response)
 
     async def get_job(self, request: GetJobRequest | str | Job, *, timeout: float | None = DEFAULT) -> Job:
+        """Async twin of `ClavataClient.get_job`: a job with its results.
+
+        Args:
+            request: A `GetJobRequest`, a job uuid or a `Job`.
+            timeout: Seconds for the call, retries included (the client's `timeout` by default).
+
+        Returns:
+            The `Job` as the service has it now.
+
+        Raises:
+            NotFoundError: No job has that uuid.
+            ApiError: The call failed otherwise.
+        """
         response = await self._t.unary(_ops.GET_JOB, _get_job_proto(request), timeout=timeout)
         return _job(response)
 
     async def wait_for_job(self, job: Job | str, *, timeout: float | None = 60.0) -> Job:
+        """Async twin of `ClavataClient.wait_for_job`: poll until the job is COMPLETED, FAILED or CANCELED.
+
+        Polls with `asyncio.sleep` between calls (50 ms doubling to 1 s), so the event loop stays free.
+
+        Args:
+            job: A `Job` or a job uuid.
+            timeout: Seconds to wait in all (None: no limit).
+
+        Returns:
+            The finished `Job`.
+
+        Raises:
+            JobTimeoutError: The job had not finished after `timeout` seconds (its `job` is the last state).
+            ApiError: A poll failed.
+        """
         polling = _Polling(timeout)
         current = await self.get_job(job)
         while not current.status.finished:
@@ -400,6 +542,20 @@ class AsyncClavataClient(_ClavataBase):
         timeout: float | None = DEFAULT,
         **filters: Any,
     ) -> AsyncPager[Job, ListJobsResponse]:
+        """Async twin of `ClavataClient.list_jobs`: every matching job, fetched lazily page by page.
+
+        Returns an `AsyncPager` at once (no call is made until it is read): `async for job in ...`
+        for jobs, `.pages()` for `ListJobsResponse` pages, or `await` it for the first page.
+
+        Args:
+            request: A `ListJobsQuery`, or None and its fields as keyword arguments (`status=`,
+                `policy_id=`, `created_time_range=`, `page_size=`, ...).
+            max_items: Stop after this many jobs (None: all of them).
+            timeout: Seconds for each page's call (the client's `timeout` by default).
+
+        Raises:
+            UsageError: A filter is malformed (raised at once, not at the first page).
+        """
         per_page = _per_call(timeout)
         return AsyncPager(
             lambda pb: self._t.unary(_ops.LIST_JOBS, pb, timeout=per_page),
@@ -413,12 +569,26 @@ class AsyncClavataClient(_ClavataBase):
     async def evaluate_labels(
         self, request: EvaluateLabelsRequest | None = None, *, timeout: float | None = DEFAULT, **build: Any
     ) -> EvaluateLabelsResponse:
+        """Async twin of `ClavataClient.evaluate_labels`: content against 1-10 label versions (beta).
+
+        Args:
+            request: An `EvaluateLabelsRequest`, or its fields as keyword arguments.
+            timeout: Seconds for the call, retries included (the client's `timeout` by default).
+
+        Returns:
+            The `EvaluateLabelsResponse`, one result per label version.
+
+        Raises:
+            UsageError: The request is malformed (raised before sending).
+            ApiError: The call failed.
+        """
         pb = _as_proto(request, EvaluateLabelsRequest, _ops.EVALUATE_LABELS.request_type, **build)
         return EvaluateLabelsResponse.from_proto(
             await self._t.unary(_ops.EVALUATE_LABELS, pb, timeout=timeout)
         )
 
     async def close(self) -> None:
+        """Async twin of `ClavataClient.close`: close the channels; later calls raise `ClientClosedError`."""
         await self._t.close()
 
     async def __aenter__(self) -> AsyncClavataClient:

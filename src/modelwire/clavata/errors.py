@@ -15,10 +15,19 @@ from typing import Any
 
 import grpc
 
-from modelwire._core.errors import ApiError, ModelwireError, register_detail_type
+from modelwire._core.errors import ApiError, ModelwireError, RpcCode, register_detail_type, register_hints
 from modelwire._gen.clavata.gateway.v1 import errs_pb2
 
 register_detail_type(errs_pb2.PrecheckFailure)
+# The hints of Clavata's errors name its own settings (ClavataClient's arguments and variables).
+register_hints(
+    lambda method: method.startswith("/clavata."),
+    {
+        RpcCode.UNAVAILABLE: "the service could not be reached; check host, port and TLS (secure=; "
+        "CLAVATA_HOST, CLAVATA_PORT, or CLAVATA_EMULATOR_HOST for the emulator)",
+        RpcCode.UNAUTHENTICATED: "check the API key the client was given (auth_token= or CLAVATA_API_KEY)",
+    },
+)
 
 
 class ClavataError(ModelwireError):
@@ -99,6 +108,7 @@ class EvaluationRefusedError(ClavataError, ApiError):
 
     @property
     def first_reason(self) -> RefusalReason:
+        """The reason of the first refused item (UNKNOWN when none is given)."""
         return self.refusals[0].reason if self.refusals else RefusalReason.UNKNOWN
 
     @property

@@ -125,6 +125,7 @@ class ContentData:
 
     @property
     def kind(self) -> str | None:
+        """Which kind of content is set: "text", "image", "image_url", "video", "audio_url" or None."""
         return next((k for k in _KINDS if getattr(self, k) is not None), None)
 
     def __repr__(self) -> str:
@@ -138,6 +139,11 @@ class ContentData:
         return f"ContentData({', '.join(f'{k}={v!r}' for k, v in {**shown, **extras}.items())})"
 
     def to_proto(self) -> public_pb2.ContentData:
+        """The `ContentData` wire message.
+
+        Raises:
+            UsageError: No content is set.
+        """
         kind = self.kind
         if kind is None:
             raise UsageError(
@@ -158,6 +164,7 @@ class ContentData:
 
     @classmethod
     def from_proto(cls, pb: public_pb2.ContentData) -> ContentData:
+        """A `ContentData` from its wire message (as jobs return it: hashes and metadata)."""
         kind = pb.WhichOneof("content")
         values: dict[str, Any] = {}
         if kind == "video":
@@ -317,6 +324,7 @@ class EvaluateRequest:
         return [_one(item, "content") for item in cast("list[ContentLike]", self.content)]
 
     def to_proto(self) -> gateway_pb2.EvaluateRequest:
+        """The `EvaluateRequest` wire message (pure: no I/O)."""
         pb = gateway_pb2.EvaluateRequest(content_data=_protos(self.content), policy_id=self.policy_id)
         _fill_policy_request(pb, self)
         if self.include_evaluation_report is not None:
@@ -375,6 +383,7 @@ class CreateJobRequest:
         return self
 
     def to_proto(self) -> gateway_pb2.CreateJobRequest:
+        """The `CreateJobRequest` wire message, webhook included (pure: no I/O)."""
         pb = gateway_pb2.CreateJobRequest(
             content_data=_protos(self.content),
             policy_id=self.policy_id,
@@ -407,6 +416,7 @@ class EvaluateOneRequest:
         _check_flag(self.wait_for_completion, "wait_for_completion")
 
     def to_create_job(self) -> CreateJobRequest:
+        """The `CreateJobRequest` this one-item evaluation is sent as."""
         return CreateJobRequest(
             self.content, self.policy_id, self.wait_for_completion, self.threshold, self.options
         )
@@ -414,6 +424,15 @@ class EvaluateOneRequest:
 
 @dataclass
 class GetJobRequest:
+    """Get one job by its uuid.
+
+    Args:
+        job_uuid: The job's uuid (non-empty).
+
+    Raises:
+        UsageError: `job_uuid` is empty or not a str.
+    """
+
     job_uuid: str
 
     def __post_init__(self) -> None:
@@ -422,6 +441,7 @@ class GetJobRequest:
         check_text(self.job_uuid, "job_uuid")
 
     def to_proto(self) -> gateway_pb2.GetJobRequest:
+        """The `GetJobRequest` wire message."""
         return gateway_pb2.GetJobRequest(job_uuid=self.job_uuid)
 
 
@@ -447,6 +467,7 @@ class TimeRange:
             raise UsageError(f"TimeRange starts after it ends ({self.start} > {self.end})")
 
     def to_proto(self) -> public_pb2.TimeRange:
+        """The `TimeRange` wire message (naive datetimes taken as UTC)."""
         pb = public_pb2.TimeRange(inclusive=self.inclusive)
         if self.start is not None:
             pb.start.CopyFrom(to_timestamp(self.start))
@@ -491,6 +512,7 @@ class ListJobsQuery:
             _check_policy(self.policy_id)
 
     def to_proto(self) -> gateway_pb2.ListJobsRequest.Query:
+        """The query part of the `ListJobsRequest` wire message (no paging fields)."""
         query = gateway_pb2.ListJobsRequest.Query()
         for name in ("created_time_range", "updated_time_range", "completed_time_range"):
             value = getattr(self, name)
@@ -518,36 +540,67 @@ class ListJobsQueryBuilder:
     def set_created_time_range(
         self, start: datetime, end: datetime, inclusive: bool = True
     ) -> ListJobsQueryBuilder:
+        """Only jobs created between `start` and `end`. Returns the builder.
+
+        Raises:
+            UsageError: The range is malformed (e.g. it starts after it ends).
+        """
         self._query.created_time_range = TimeRange(start, end, inclusive)
         return self
 
     def set_updated_time_range(
         self, start: datetime, end: datetime, inclusive: bool = True
     ) -> ListJobsQueryBuilder:
+        """Only jobs last updated between `start` and `end`. Returns the builder.
+
+        Raises:
+            UsageError: The range is malformed (e.g. it starts after it ends).
+        """
         self._query.updated_time_range = TimeRange(start, end, inclusive)
         return self
 
     def set_completed_time_range(
         self, start: datetime, end: datetime, inclusive: bool = True
     ) -> ListJobsQueryBuilder:
+        """Only jobs completed between `start` and `end`. Returns the builder.
+
+        Raises:
+            UsageError: The range is malformed (e.g. it starts after it ends).
+        """
         self._query.completed_time_range = TimeRange(start, end, inclusive)
         return self
 
     def set_status(self, status: str) -> ListJobsQueryBuilder:
+        """Only jobs in `status`: PENDING, RUNNING, COMPLETED, FAILED or CANCELED. Returns the builder.
+
+        Raises:
+            UsageError: `status` is not one of those.
+        """
         self._query.status = status
         self._query.__post_init__()
         return self
 
     def set_policy_id(self, policy_id: str) -> ListJobsQueryBuilder:
+        """Only jobs evaluated against `policy_id`. Returns the builder.
+
+        Raises:
+            UsageError: `policy_id` is empty or not a str.
+        """
         self._query.policy_id = _check_policy(policy_id)
         return self
 
     def set_page_size(self, page_size: int) -> ListJobsQueryBuilder:
+        """Jobs per call (1-1000). Returns the builder.
+
+        Raises:
+            UsageError: `page_size` is out of range.
+        """
         self._query.page_size = page_size
         self._query.__post_init__()
         return self
 
     def build(self) -> ListJobsQuery:
+        """The `ListJobsQuery` built so far (pass it to `list_jobs`)."""
         return self._query
 
     def build_next(self, response: Any) -> ListJobsQueryBuilder:
@@ -586,6 +639,7 @@ class EvaluateLabelsRequest:
         _check_flag(self.bypass_cache, "bypass_cache")
 
     def to_proto(self) -> labels_pb2.EvaluateLabelsRequest:
+        """The `EvaluateLabelsRequest` wire message (pure: no I/O)."""
         assert isinstance(self.content, ContentData)
         pb = labels_pb2.EvaluateLabelsRequest(
             content_data=self.content.to_proto(), label_version_ids=self.label_version_ids

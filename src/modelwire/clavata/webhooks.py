@@ -66,6 +66,7 @@ class SeenDeliveries:
             return delivery_id in self._ids
 
     def add(self, delivery_id: str) -> None:
+        """Remember `delivery_id` for `ttl` seconds (adding one already held changes nothing)."""
         with self._lock:
             now = time.monotonic()
             self._expire(now)

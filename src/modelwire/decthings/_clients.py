@@ -42,6 +42,7 @@ import grpc
 
 from modelwire._core import errors as core
 from modelwire._core.config import Secret, check_timeout, env, first_set
+from modelwire._core.observe import OnRequest, OnResponse
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._gen.decthings.v0.namespaces_api import AsyncNamespaces, SyncNamespaces
 from modelwire.decthings._codecs import DecthingsUsageError
@@ -105,7 +106,29 @@ class _Namespaces:
         *,
         timeout: float | None = 120.0,
         retry: RetryPolicy | None = None,
+        on_request: OnRequest | None = None,
+        on_response: OnResponse | None = None,
+        trace_configs: Sequence[Any] = (),
     ) -> None:
+        """A Decthings client; nothing is sent until the first call.
+
+        Args:
+            api_key: The API key (`DECTHINGS_API_KEY`); a call without one raises `ConfigurationError`.
+            http_server_address: The HTTP base URL (`DECTHINGS_HTTP_URL`; default the real service's).
+            ws_server_address: The WebSocket URL (`DECTHINGS_WS_URL`; default derived from the HTTP one).
+            extra_headers: `(name, value)` pairs sent with every request.
+            timeout: Seconds per call, retries included (None: no deadline); overridable per call.
+            retry: The retry policy (`RetryPolicy()` by default; `NO_RETRY` disables retries).
+            on_request: Called with a `WireRequest` before each exchange (every attempt, HTTP or
+                WebSocket): method, attempt, transport, body and blob sizes; never the key or params.
+            on_response: Called with a `WireResponse` after each exchange: method, attempt,
+                transport, status, HTTP status, duration, error (see docs/observability.md).
+            trace_configs: aiohttp `TraceConfig`s for the client's sessions (e.g.
+                `modelwire.otel.trace_configs()`).
+
+        Raises:
+            ConfigurationError: An address is not an http(s) / ws(s) URL.
+        """
         key = _secret(api_key)
         # The raw key leaves this frame's locals at once: a traceback that captures locals (say, of
         # a bad address below) must not show it.
@@ -118,6 +141,9 @@ class _Namespaces:
             extra_headers=list(extra_headers or ()),
             timeout=timeout,
             retry=retry or DEFAULT_RETRY,
+            on_request=on_request,
+            on_response=on_response,
+            trace_configs=trace_configs,
         )
         self._engine = engine
         self._invoker = self._make_invoker(engine)
@@ -135,14 +161,17 @@ class _Namespaces:
 
     @property
     def http_server_address(self) -> str:
+        """The HTTP base URL calls go to, e.g. `https://api.decthings.com/v0`."""
         return self._engine.http_url
 
     @property
     def ws_server_address(self) -> str:
+        """The WebSocket URL events (and, while it is open, calls) go over."""
         return self._engine.ws_url
 
     @property
     def closed(self) -> bool:
+        """Whether the client was closed (`close()` / `aclose()`); calls then raise `ClientClosedError`."""
         return self._engine.closed
 
     @property
@@ -171,6 +200,31 @@ class _Namespaces:
             return f"<{type(self).__name__} (not constructed)>"
         key = "'***'" if engine.api_key is not None else "None"
         return f"{type(self).__name__}(http_server_address={engine.http_url!r}, api_key={key})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The constructor's configuration for pickling (the key as the client holds it), never
+        connections, threads, subscriptions or listeners: the unpickled copy connects anew."""
+        engine = self._engine
+        return {
+            "api_key": engine.api_key,
+            "http_url": engine.http_url,
+            "ws_url": engine.ws_url,
+            "extra_headers": list(engine.extra_headers),
+            "timeout": engine.timeout,
+            "retry": engine.retry,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _Namespaces.__init__(
+            self,
+            None,
+            state["http_url"],
+            state["ws_url"],
+            state["extra_headers"],
+            timeout=state["timeout"],
+            retry=state["retry"],
+        )
+        self._engine.api_key = state["api_key"]  # as pickled, even None: not the environment's
 
 
 class _AsyncInvoker:

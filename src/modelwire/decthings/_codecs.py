@@ -34,6 +34,8 @@ class DecthingsUsageError(UsageError, TypeError):
     Also a TypeError: decthings-api 0.0.4 raises TypeError for params it cannot send, and code
     written for it may catch that."""
 
+    __module__ = "modelwire.decthings"  # its public path, for tracebacks and pickle
+
 
 def _is_tensor_list(value: object) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(t, DecthingsTensor) for t in value)

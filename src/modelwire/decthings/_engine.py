@@ -30,6 +30,7 @@ import aiohttp
 import grpc
 
 from modelwire._core import errors as core
+from modelwire._core import observe
 from modelwire._core.config import Secret, redact
 from modelwire._core.retry import Deadline, RetryPolicy
 from modelwire._core.writes import NOT_SENT, WriteSummary, attach_summary, failure_reason
@@ -61,6 +62,7 @@ SESSION_KEYS: Final = {
 }
 
 _timeout: Any = getattr(asyncio, "timeout", None)
+_NOTHING = contextlib.nullcontext()
 _ADD_ENTRIES: Final = frozenset({("Dataset", "addEntries"), ("Dataset", "addEntriesToNeedsReview")})
 
 
@@ -94,6 +96,8 @@ EventListener = Callable[[DecthingsEvent], "Awaitable[None] | None"]
 
 class ClientClosedError(core.UsageError):
     """The client was closed; make a new one."""
+
+    __module__ = "modelwire.decthings"  # its public path, for tracebacks and pickle
 
 
 class _Redacted(str):
@@ -232,6 +236,9 @@ class Engine:
         timeout: float | None,
         retry: RetryPolicy,
         reconnect_attempts: int = 8,
+        on_request: observe.OnRequest | None = None,
+        on_response: observe.OnResponse | None = None,
+        trace_configs: Sequence[Any] = (),
     ) -> None:
         self.api_key = api_key
         self.http_url = http_url.rstrip("/")
@@ -252,6 +259,13 @@ class Engine:
         self._next_listener = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watch: AsyncGenerator[None, None] | None = None
+        # Observability: per-exchange hooks, and aiohttp TraceConfigs for every session.
+        for name, hook in (("on_request", on_request), ("on_response", on_response)):
+            if hook is not None and not callable(hook):
+                raise core.ConfigurationError(f"{name}= takes a function of one argument, got {hook!r}")
+        self.on_request = on_request
+        self.on_response = on_response
+        self.trace_configs = list(trace_configs)
 
     def __repr__(self) -> str:
         key = "'***'" if self.api_key is not None else "None"
@@ -317,7 +331,8 @@ class Engine:
         if self._session is None or self._session.closed:
             self._loop = loop
             connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=30)
-            self._session = aiohttp.ClientSession(connector=connector)
+            traces = [*observe.default_trace_configs(), *self.trace_configs]
+            self._session = aiohttp.ClientSession(connector=connector, trace_configs=traces or None)
         return self._session
 
     # -- calls ---------------------------------------------------------------------------------
@@ -400,37 +415,104 @@ class Engine:
         body, blobs = _codecs.encoder_for(spec.api, spec.method)(spec.where, params)
         json_bytes = dump_json(body)
         attempt = 0
-        while True:
-            attempt += 1
-            try:
+        obs = None  # built only when logged, traced or hooked
+        if (
+            observe.tracer is not None
+            or observe.calls_enabled(observe.DEBUG)
+            or self.on_request is not None
+            or self.on_response is not None
+        ):
+            obs = observe.start(spec.where, self._secrets(), system="decthings", always=True)
+        try:
+            while True:
+                attempt += 1
+                via = self._observe_request(spec, attempt, json_bytes, blobs) if obs is not None else ""
                 try:
-                    payload, reply_blobs = await self._exchange(session, spec, json_bytes, blobs, deadline)
-                    if spec.transport == WS_IF_AVAILABLE and payload is None:
-                        return {}
-                    if not isinstance(payload, dict):
-                        raise _unavailable(f"unexpected response payload {payload!r:.80}", spec.where)
-                    if "error" in payload:
-                        # Popped: the error object may echo the key, and this frame's locals show
-                        # in tracebacks that capture them; the raised copy is redacted below.
-                        raise api_error(payload.pop("error"), api=spec.api, method_name=spec.method)
-                    result = payload.get("result")
-                    result = _codecs.decoder_for(spec.api, spec.method)(spec.where, result, reply_blobs)
-                    self._after_success(spec, params)
-                    return result if result is not None else {}
-                finally:
-                    if self._socket is not None:
-                        self._release_soon()
-            except core.ApiError as error:
-                self._redact(error)
-                error.attempts = attempt
-                safe = spec.idempotent or error.never_sent or _not_processed(error)
-                wait = self.retry.delay(
-                    error, attempt=attempt, idempotent=safe, remaining=deadline.remaining()
-                )
-                if wait is None:
-                    raise
-                log.debug("retrying %s in %.3fs after %s", spec.where, wait, error.code.name)
-                await asyncio.sleep(wait)
+                    try:
+                        with obs.attempt() if obs is not None else _NOTHING:
+                            payload, reply_blobs = await self._exchange(
+                                session, spec, json_bytes, blobs, deadline
+                            )
+                        if spec.transport == WS_IF_AVAILABLE and payload is None:
+                            return {}
+                        if not isinstance(payload, dict):
+                            raise _unavailable(f"unexpected response payload {payload!r:.80}", spec.where)
+                        if "error" in payload:
+                            # Popped: the error object may echo the key, and this frame's locals show
+                            # in tracebacks that capture them; the raised copy is redacted below.
+                            raise api_error(payload.pop("error"), api=spec.api, method_name=spec.method)
+                        result = payload.get("result")
+                        result = _codecs.decoder_for(spec.api, spec.method)(spec.where, result, reply_blobs)
+                        self._after_success(spec, params)
+                        if obs is not None:
+                            self._observe_response(obs, spec, attempt, via, None)
+                            obs.finish(attempts=attempt)
+                        return result if result is not None else {}
+                    finally:
+                        if self._socket is not None:
+                            self._release_soon()
+                except core.ApiError as error:
+                    self._redact(error)
+                    error.attempts = attempt
+                    if obs is not None:
+                        self._observe_response(obs, spec, attempt, via, error)
+                    safe = spec.idempotent or error.never_sent or _not_processed(error)
+                    wait = self.retry.delay(
+                        error, attempt=attempt, idempotent=safe, remaining=deadline.remaining()
+                    )
+                    if wait is None:
+                        raise
+                    observe.log_retry(spec.where, attempt, error, wait)
+                    await asyncio.sleep(wait)
+        except BaseException as exc:
+            if obs is not None:
+                obs.finish(exc, attempts=attempt)
+            raise
+
+    # -- observability -------------------------------------------------------------------------
+
+    def _secrets(self) -> tuple[Secret, ...]:
+        return (self.api_key,) if self.api_key is not None else ()
+
+    def _observe_request(
+        self, spec: MethodSpec, attempt: int, json_bytes: bytes, blobs: Sequence[bytes]
+    ) -> str:
+        """Call `on_request` before an exchange; returns how it will travel ("http" or "ws")."""
+        via = "ws" if self._socket is not None or spec.transport == WS else "http"
+        if self.on_request is not None:
+            info = observe.WireRequest(
+                method=spec.where,
+                attempt=attempt,
+                transport=via,
+                body_bytes=len(json_bytes),
+                blob_count=len(blobs),
+                blob_bytes=sum(len(b) for b in blobs),
+            )
+            observe.call_hook(self.on_request, info)
+        return via
+
+    def _observe_response(
+        self, obs: observe.Call, spec: MethodSpec, attempt: int, via: str, error: core.ApiError | None
+    ) -> None:
+        """Log the exchange and call `on_response` (whatever its outcome)."""
+        http_status: int | None = None
+        if via == "http":
+            if isinstance(error, DecthingsHttpError):
+                http_status = error.status
+            elif error is None or isinstance(error, DecthingsApiError):
+                http_status = 200  # any other status raises DecthingsHttpError
+        duration = obs.attempt_ended(attempt, error, http_status=http_status, via=via)
+        if self.on_response is not None:
+            info = observe.WireResponse(
+                method=spec.where,
+                attempt=attempt,
+                transport=via,
+                status=observe.status_of(error),
+                http_status=http_status,
+                duration=duration,
+                error=error,
+            )
+            observe.call_hook(self.on_response, info)
 
     async def _exchange(
         self,
@@ -492,6 +574,7 @@ class Engine:
                         raw.decode(errors="replace"),
                         method=spec.where,
                         retry_after=resp.headers.get("Retry-After"),
+                        base_url=self.http_url,
                     )
                     del raw  # the body may echo the key (see _call_once); the error is redacted
                     raise error

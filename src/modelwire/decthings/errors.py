@@ -24,8 +24,10 @@ every provider.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from modelwire._core import errors as core
 from modelwire._core.errors import RpcCode
@@ -66,6 +68,23 @@ _HINTS: dict[str, str] = {
     "incorrect_version_id": "the dataset changed since you read it; fetch it again and retry",
     "invalid_parameter": "fix the named parameter and call again",
 }
+
+
+# Where a Decthings error happened: `Api.method` (the engine's MethodSpec.where) or "ws".
+_METHOD = re.compile(r"[A-Z][A-Za-z]*\.[a-z][A-Za-z]*|ws")
+_ADDRESS = (
+    "http_server_address (DECTHINGS_HTTP_URL): the API's base URL, ending in /v0 "
+    "(https://api.decthings.com/v0, or the emulator's http://127.0.0.1:<http-port>/v0)"
+)
+# Transport failures of Decthings calls name its settings (no host/port/secure= as for gRPC).
+core.register_hints(
+    lambda method: _METHOD.fullmatch(method) is not None,
+    {
+        RpcCode.UNAVAILABLE: f"the service could not be reached; check {_ADDRESS}",
+        RpcCode.UNAUTHENTICATED: "check the api_key the client was given (or DECTHINGS_API_KEY)",
+        RpcCode.UNIMPLEMENTED: f"the server has no such method; check {_ADDRESS}",
+    },
+)
 
 
 def grpc_code_for(code: str) -> RpcCode:
@@ -155,11 +174,13 @@ class InvalidParameterError(DecthingsApiError, core.InvalidArgumentError):
 
     @property
     def parameter_name(self) -> str | None:
+        """The name of the parameter the API refused, or None when it did not say."""
         value = self.error.get("parameterName")
         return None if value is None else str(value)
 
     @property
     def reason(self) -> str | None:
+        """Why the API refused the parameter, or None when it did not say."""
         value = self.error.get("reason")
         return None if value is None else str(value)
 
@@ -193,7 +214,15 @@ def api_error(error: object, *, api: str, method_name: str) -> DecthingsApiError
 class DecthingsHttpError(core.ApiError):
     """The HTTP exchange itself failed (a non-2xx status): `status` is the HTTP status."""
 
-    def __init__(self, status: int, text: str, *, method: str, retry_after: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        text: str,
+        *,
+        method: str,
+        retry_after: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.status = status
         code = _http_code(status)
         details = []
@@ -206,13 +235,30 @@ class DecthingsHttpError(core.ApiError):
             details.append(info)
         text = f"HTTP {status}: {text.strip()[:200] or '(empty body)'}"
         hint = "the server answered but could not serve the call now" if status in (429, 503) else None
+        if base_url is not None and status in (400, 404, 405):
+            hint = _missing_v0(base_url) or hint
         super().__init__(text, code=code, method=method, details=details, hint=hint)
 
 
-def http_error(status: int, text: str, *, method: str, retry_after: str | None = None) -> DecthingsHttpError:
-    """A DecthingsHttpError that is also the core error class for the status's nearest gRPC code."""
+def _missing_v0(base_url: str) -> str | None:
+    """What to change when the base URL a call went to lacks the API's /v0 (the usual cause of a
+    404 from a Decthings server), or None."""
+    base = base_url.rstrip("/")
+    if urlsplit(base).path.endswith("/v0"):
+        return None
+    return (
+        f"the address {base} does not end in /v0, under which the Decthings API is served: use "
+        f"{base}/v0 (http_server_address= or DECTHINGS_HTTP_URL)"
+    )
+
+
+def http_error(
+    status: int, text: str, *, method: str, retry_after: str | None = None, base_url: str | None = None
+) -> DecthingsHttpError:
+    """A DecthingsHttpError that is also the core error class for the status's nearest gRPC code;
+    `base_url` (the client's) lets its hint name a missing /v0."""
     cls = core.coded_subclass(DecthingsHttpError, _http_code(status), "DecthingsHttp")
-    return cls(status, text, method=method, retry_after=retry_after)
+    return cls(status, text, method=method, retry_after=retry_after, base_url=base_url)
 
 
 def _http_code(status: int) -> RpcCode:

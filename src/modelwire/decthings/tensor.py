@@ -393,9 +393,11 @@ class DecthingsTensor:
     # --- accessors -------------------------------------------------------------------------------
 
     def type(self) -> DecthingsTensorType:
+        """The element type, e.g. "f32", "string" or "image" (a `DecthingsTensorType`)."""
         return cast(DecthingsTensorType, self._type)
 
     def shape(self) -> list[int]:
+        """The shape as a new list of ints (`[]` for a scalar)."""
         return list(self._shape)
 
     def item(self) -> DecthingsElement:
@@ -438,6 +440,11 @@ class DecthingsTensor:
     # --- wire format -----------------------------------------------------------------------------
 
     def serialize(self) -> bytes:
+        """The tensor in decthings-api 0.0.4's wire format (what the blob framing carries).
+
+        Returns:
+            The bytes: type code, rank, varint dimensions, then the elements.
+        """
         parts = [bytes((_TYPE_CODES[self._type], len(self._shape)))]
         parts.extend(encode_varint(d) for d in self._shape)
         if self._type in _FIXED_DTYPES:

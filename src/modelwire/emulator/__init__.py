@@ -4,6 +4,9 @@ It is part of the product: develop and test offline against it with the same cli
 production. See `Emulator` and the `modelwire serve` command.
 """
 
-from modelwire.emulator.server import Emulator
+from modelwire._core.errors import needs_extra
+
+with needs_extra("emulator", "modelwire.emulator", ("PIL", "yaml", "numpy")):
+    from modelwire.emulator.server import Emulator
 
 __all__ = ["Emulator"]

@@ -35,6 +35,19 @@ def _matches(pattern: str, method: str) -> bool:
 
 @dataclass
 class Fault:
+    """One injected failure (what `FaultInjector.add` returns).
+
+    Attributes:
+        pattern: The calls it applies to: a method name, a full path or a glob.
+        code: The gRPC status the calls fail with.
+        message: The status message.
+        times: How many calls it fails.
+        retry_delay: When set, the status carries a `google.rpc.RetryInfo` with this delay (seconds).
+        after_messages: Fail a server stream after this many messages (0: before the first).
+        delay: Seconds to wait before failing (or, with code OK, before answering).
+        hits: How many calls it has failed so far.
+    """
+
     pattern: str
     code: grpc.StatusCode
     message: str = "injected fault"
@@ -45,6 +58,7 @@ class Fault:
     hits: int = 0
 
     def status(self) -> status_pb2.Status:
+        """The `google.rpc.Status` the calls fail with (with RetryInfo when `retry_delay` is set)."""
         details = []
         if self.retry_delay is not None:
             delay = duration_pb2.Duration()
@@ -53,10 +67,19 @@ class Fault:
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
 
     def abort(self, context: grpc.ServicerContext) -> None:
+        """Fail the call behind `context` with this fault's status."""
         context.abort_with_status(grpc_status(self.status()))
 
 
 class FaultInjector:
+    """The emulator's injected failures (`emulator.faults`): each gRPC call takes the first that matches.
+
+    ```py
+    emulator.faults.add("GetJob", grpc.StatusCode.UNAVAILABLE, times=2)  # the next 2 GetJob calls
+    emulator.faults.add("Evaluate", grpc.StatusCode.INTERNAL, after_messages=3)  # mid-stream
+    ```
+    """
+
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -79,6 +102,7 @@ class FaultInjector:
         return fault
 
     def take(self, method: str) -> Fault | None:
+        """The first fault with calls left that matches `method`, counting the hit; None if none."""
         with self._lock:
             for fault in self._faults:
                 if fault.hits < fault.times and _matches(fault.pattern, method):
@@ -87,12 +111,23 @@ class FaultInjector:
         return None
 
     def clear(self) -> None:
+        """Remove every fault, used up or not."""
         with self._lock:
             self._faults.clear()
 
 
 @dataclass
 class CallRecord:
+    """One call the emulator served.
+
+    Attributes:
+        method: The full method path, e.g. `/clavata.gateway.v1.GatewayService/Evaluate`.
+        code: Its final status name ("OK", "CANCELLED", ...; "OK" while it runs).
+        messages: Messages streamed so far.
+        started: When it started (`time.monotonic()`).
+        finished: When it finished, or None while it runs.
+    """
+
     method: str
     code: str = "OK"
     messages: int = 0
@@ -111,6 +146,7 @@ class CallLog:
         self._changed = threading.Condition(self._lock)
 
     def start(self, method: str) -> CallRecord:
+        """Record the start of a call of `method` and return its record."""
         record = CallRecord(method)
         with self._lock:
             self._records.append(record)
@@ -118,6 +154,7 @@ class CallLog:
         return record
 
     def finish(self, record: CallRecord, code: str) -> None:
+        """Record how a call ended (the first finish wins, so a client's cancel is kept)."""
         with self._changed:
             if record.finished is None:
                 record.code = code
@@ -125,6 +162,7 @@ class CallLog:
                 self._changed.notify_all()
 
     def records(self, method: str | None = None) -> list[CallRecord]:
+        """The kept records, oldest first; only calls matching `method` (name, path or glob) when given."""
         with self._lock:
             return [r for r in self._records if method is None or _matches(method, r.method)]
 
@@ -152,6 +190,7 @@ class CallLog:
                 self._changed.wait(left)
 
     def clear(self) -> None:
+        """Forget every record and count."""
         with self._lock:
             self._records.clear()
             self._totals.clear()

@@ -252,6 +252,7 @@ class Emulator:
 
     @property
     def address(self) -> str:
+        """`host:port` of the gRPC server (Clavata and Clarifai); valid once started."""
         return f"{self.host}:{self.port}"
 
     @property
@@ -272,6 +273,14 @@ class Emulator:
         return f"{self.host}:{self.http_port}"
 
     def start(self) -> Emulator:
+        """Bind the ports and start serving (a second call does nothing); `with Emulator(...)` calls it.
+
+        Returns:
+            The emulator itself, so `emu = Emulator(...).start()` works.
+
+        Raises:
+            PortInUseError: A requested port cannot be bound (pass 0 for a free one).
+        """
         if self._server is not None:
             return self
         server = grpc.server(
@@ -306,6 +315,11 @@ class Emulator:
         return self
 
     def stop(self, grace: float | None = 0.5) -> None:
+        """Stop every server and close the store; leaving the `with` block calls it.
+
+        Args:
+            grace: Seconds in-flight gRPC calls get to finish (None: cancel them at once).
+        """
         if self._server is not None:
             self._server.stop(grace).wait()
             self._server = None
@@ -319,6 +333,7 @@ class Emulator:
         return {"/clavata.": self.clavata.authenticate, CLARIFAI_PREFIX: self.clarifai.authenticate}
 
     def wait(self) -> None:
+        """Block until the gRPC server terminates (what `modelwire serve` does after `start()`)."""
         if self._server is not None:
             self._server.wait_for_termination()
 

@@ -24,6 +24,9 @@ class Store:
         self._lock = threading.RLock()
         if self.path != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL never corrupts and a commit is a write, not an fsync (~20 us instead
+            # of ~0.4 ms on a dev VM): the last commits may be lost to a power cut, not to a crash.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
 
     def migrate(self, statements: Sequence[str]) -> None:

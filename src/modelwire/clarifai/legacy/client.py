@@ -189,6 +189,7 @@ class ClarifaiApp:
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Release the connection; calls made afterwards raise `ClientClosedError`."""
         self.api.close()
 
     def __enter__(self) -> ClarifaiApp:

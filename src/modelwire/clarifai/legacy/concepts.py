@@ -40,6 +40,15 @@ class Concepts:
         return [Concept._from_proto(c) for c in response.concepts]
 
     def create(self, concept_id: str, concept_name: str | None = None) -> Concept:
+        """Create one concept (PostConcepts); named by its id when no name is given.
+
+        Returns:
+            The created `Concept`.
+
+        Raises:
+            UserError: The id is empty.
+            ApiError: The API refused it (e.g. the id exists already).
+        """
         return self.bulk_create([concept_id], [concept_name])[0]
 
     def bulk_update(
@@ -57,6 +66,15 @@ class Concepts:
         return [Concept._from_proto(c) for c in response.concepts]
 
     def update(self, concept_id: str, concept_name: str, action: str = "overwrite") -> Concept:
+        """Rename one concept (PatchConcepts; the API patches concepts only with action="overwrite").
+
+        Returns:
+            The updated `Concept`.
+
+        Raises:
+            UserError: `action` is not "overwrite", or the name is empty.
+            ApiError: No such concept, or the call failed.
+        """
         return self.bulk_update([concept_id], [concept_name], action)[0]
 
     def get(self, concept_id: str) -> Concept | None:
@@ -67,9 +85,19 @@ class Concepts:
             return None
 
     def get_all(self) -> Iterator[Concept]:
+        """Every concept of the app, fetched lazily page by page."""
         return self.api._list("ListConcepts", Concept._from_proto, items_field="concepts")
 
     def get_by_page(self, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> list[Concept]:
+        """One page of the app's concepts.
+
+        Args:
+            page: The page number (1-based).
+            per_page: Concepts per page.
+
+        Returns:
+            The page's `Concept`s (empty past the last page).
+        """
         return list(
             self.api._list(
                 "ListConcepts", Concept._from_proto, page_no=page, per_page=per_page, items_field="concepts"

@@ -49,6 +49,7 @@ class GeoPoint:
         return resources_pb2.GeoPoint(longitude=self.longitude, latitude=self.latitude)
 
     def dict(self) -> dict[str, Any]:
+        """The point as the API's JSON: `{"geo_point": {"longitude": ..., "latitude": ...}}`."""
         return {"geo_point": {"longitude": self.longitude, "latitude": self.latitude}}
 
 
@@ -75,6 +76,7 @@ class GeoLimit:
         return resources_pb2.GeoLimit(type=self.limit_type, value=self.limit_range)
 
     def dict(self) -> dict[str, Any]:
+        """The limit as the API's JSON: `{"geo_limit": {"type": ..., "value": ...}}`."""
         return {"geo_limit": {"type": self.limit_type, "value": self.limit_range}}
 
 
@@ -90,6 +92,7 @@ class GeoBox:
             raise UserError("GeoBox takes two GeoPoint corners")
 
     def dict(self) -> dict[str, Any]:
+        """The box as the API's JSON: `{"geo_box": [point1, point2]}`."""
         return {"geo_box": [self.point1.dict(), self.point2.dict()]}
 
 
@@ -134,6 +137,7 @@ class Geo:
         return cls(geo_point=GeoPoint(from_float32(point.longitude), from_float32(point.latitude)))
 
     def dict(self) -> dict[str, Any]:
+        """The query part as the API's JSON: the point and limit, or the box."""
         body: dict[str, Any] = {}
         for part in (self.geo_point, self.geo_limit, self.geo_box):
             if part is not None:

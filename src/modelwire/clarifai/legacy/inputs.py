@@ -88,6 +88,18 @@ class Inputs:
         return [Input._from_proto(i) for i in response.inputs]
 
     def create_image(self, image: Image) -> Image:
+        """Add one image input (PostInputs).
+
+        Args:
+            image: The `Image`, with its content (url, file_obj, base64 or filename) and labels.
+
+        Returns:
+            The created `Image`.
+
+        Raises:
+            UserError: `image` is not an `Image`.
+            ApiError: The API refused the input.
+        """
         if not isinstance(image, Image):
             raise UserError(f"create_image takes an Image, got {type(image).__name__}")
         return cast(Image, self._post([image])[0])  # the API returns what it was sent: an image
@@ -135,6 +147,25 @@ class Inputs:
         geo: Geo | None = None,
         allow_duplicate_url: bool = False,
     ) -> Image:
+        """Add an image the API fetches from `url`.
+
+        Args:
+            url: The image's URL.
+            image_id: The input's id (the API makes one when None).
+            concepts: Concepts present in the image (ids or `Concept`s).
+            not_concepts: Concepts absent from it (negative examples).
+            crop: Refused: V2 has no crop (a `UserError` says what to do instead).
+            metadata: Any JSON-like dict stored with the input.
+            geo: A `Geo` with the input's `GeoPoint`.
+            allow_duplicate_url: Allow an image whose URL the app already holds.
+
+        Returns:
+            The created `Image`.
+
+        Raises:
+            UserError: An argument is malformed, or `crop` was given.
+            ApiError: The API refused the input (e.g. a duplicate URL).
+        """
         return self._create(
             {"url": url}, image_id, concepts, not_concepts, crop, metadata, geo, allow_duplicate_url
         )
@@ -150,6 +181,25 @@ class Inputs:
         geo: Geo | None = None,
         allow_duplicate_url: bool = False,
     ) -> Image:
+        """Add an image from a local file.
+
+        Args:
+            filename: The image file to read.
+            image_id: The input's id (the API makes one when None).
+            concepts: Concepts present in the image (ids or `Concept`s).
+            not_concepts: Concepts absent from it (negative examples).
+            crop: Refused: V2 has no crop (a `UserError` says what to do instead).
+            metadata: Any JSON-like dict stored with the input.
+            geo: A `Geo` with the input's `GeoPoint`.
+            allow_duplicate_url: Allow an image whose URL the app already holds.
+
+        Returns:
+            The created `Image`.
+
+        Raises:
+            UserError: The file cannot be read, an argument is malformed, or `crop` was given.
+            ApiError: The API refused the input.
+        """
         return self._create(
             {"filename": filename}, image_id, concepts, not_concepts, crop, metadata, geo, allow_duplicate_url
         )
@@ -165,6 +215,25 @@ class Inputs:
         geo: Geo | None = None,
         allow_duplicate_url: bool = False,
     ) -> Image:
+        """Add an image from its raw bytes.
+
+        Args:
+            img_bytes: The image's bytes.
+            image_id: The input's id (the API makes one when None).
+            concepts: Concepts present in the image (ids or `Concept`s).
+            not_concepts: Concepts absent from it (negative examples).
+            crop: Refused: V2 has no crop (a `UserError` says what to do instead).
+            metadata: Any JSON-like dict stored with the input.
+            geo: A `Geo` with the input's `GeoPoint`.
+            allow_duplicate_url: Allow an image whose URL the app already holds.
+
+        Returns:
+            The created `Image`.
+
+        Raises:
+            UserError: `img_bytes` is not bytes, an argument is malformed, or `crop` was given.
+            ApiError: The API refused the input.
+        """
         if not isinstance(img_bytes, (bytes, bytearray)):
             raise UserError(f"img_bytes must be the raw bytes of an image, got {type(img_bytes).__name__}")
         source = {"file_obj": io.BytesIO(img_bytes)}
@@ -183,6 +252,25 @@ class Inputs:
         geo: Geo | None = None,
         allow_duplicate_url: bool = False,
     ) -> Image:
+        """Add an image from its base64 encoding.
+
+        Args:
+            base64_bytes: The image, base64-encoded (str or bytes).
+            image_id: The input's id (the API makes one when None).
+            concepts: Concepts present in the image (ids or `Concept`s).
+            not_concepts: Concepts absent from it (negative examples).
+            crop: Refused: V2 has no crop (a `UserError` says what to do instead).
+            metadata: Any JSON-like dict stored with the input.
+            geo: A `Geo` with the input's `GeoPoint`.
+            allow_duplicate_url: Allow an image whose URL the app already holds.
+
+        Returns:
+            The created `Image`.
+
+        Raises:
+            UserError: An argument is malformed, or `crop` was given.
+            ApiError: The API refused the input.
+        """
         return self._create(
             {"base64": base64_bytes},
             image_id,
@@ -201,6 +289,14 @@ class Inputs:
         return InputCounts._from_response(self.api._request("GetInputCount"))
 
     def get(self, input_id: str) -> Input:
+        """One input by id (GetInput).
+
+        Returns:
+            The `Image` or `Video` (an `Input`).
+
+        Raises:
+            ApiError: No such input (a `NotFoundError`), or the call failed.
+        """
         return Input._from_proto(self.api._request("GetInput", input_id=input_id).input)
 
     def _listing(self, page: int | None, per_page: int | None, ignore_error: bool) -> Iterator[Input]:
@@ -218,6 +314,16 @@ class Inputs:
     def get_by_page(
         self, page: int = 1, per_page: int = DEFAULT_PER_PAGE, ignore_error: bool = False
     ) -> list[Input]:
+        """One page of the app's inputs, newest first.
+
+        Args:
+            page: The page number (1-based).
+            per_page: Inputs per page.
+            ignore_error: Leave out inputs that failed to process.
+
+        Returns:
+            The page's inputs (empty past the last page).
+        """
         return list(self._listing(page, per_page, ignore_error))
 
     # -- deleting ----------------------------------------------------------------------------------
@@ -272,9 +378,27 @@ class Inputs:
         concepts: Sequence[ConceptLike] | None = None,
         not_concepts: Sequence[ConceptLike] | None = None,
     ) -> Input:
+        """Add concepts (and negative concepts) to an input: `merge_concepts` without overwriting.
+
+        Returns:
+            The updated `Input`.
+
+        Raises:
+            UserError: `input_id` is empty or a concept is malformed.
+            ApiError: No such input, or the call failed.
+        """
         return self.merge_concepts(input_id, concepts, not_concepts)
 
     def delete_concepts(self, input_id: str, concepts: Sequence[ConceptLike]) -> Input:
+        """Remove concepts from an input (PatchInputs with action "remove").
+
+        Returns:
+            The updated `Input`.
+
+        Raises:
+            UserError: `input_id` is empty or a concept is malformed.
+            ApiError: No such input, or the call failed.
+        """
         return self._patch([self._labels(input_id, concepts=concepts)], "remove")[0]
 
     def _bulk(
@@ -302,6 +426,19 @@ class Inputs:
     def bulk_delete_concepts(
         self, input_ids: str | Sequence[str], concept_lists: Sequence[Sequence[ConceptPair]]
     ) -> list[Input]:
+        """Remove concepts from several inputs: per input id, a list of concept ids or `Concept`s.
+
+        Args:
+            input_ids: The inputs' ids (a single id is taken as a list of one).
+            concept_lists: One list of concepts per input id.
+
+        Returns:
+            The updated inputs.
+
+        Raises:
+            UserError: The lists do not match the ids one to one.
+            ApiError: An input failed; the error names every failed one (the others were updated).
+        """
         return self._patch(self._bulk(input_ids, concept_lists), "remove")
 
     def merge_metadata(self, input_id: str, metadata: dict[str, Any]) -> Input:

@@ -178,10 +178,23 @@ class Model:
         return result
 
     def get_concept_ids(self) -> list[str]:
+        """The ids of the concepts the model predicts (fetches the model's info first).
+
+        Raises:
+            ApiError: The model cannot be fetched.
+        """
         self.get_info()
         return list(self.concepts)
 
     def get_version(self, version_id: str) -> dict[str, Any]:
+        """One version of this model (GetModelVersion), as JSON.
+
+        Returns:
+            The response as a dict with snake_case keys (`model_version`, `status`).
+
+        Raises:
+            ApiError: No such version, or the call failed.
+        """
         return as_json(self._call("GetModelVersion", version_id=version_id))
 
     def list_versions(self) -> dict[str, Any]:
@@ -198,6 +211,14 @@ class Model:
         return {"status": as_json(ok), "model_versions": list(versions)}
 
     def delete_version(self, version_id: str) -> dict[str, Any]:
+        """Delete one version of this model (DeleteModelVersion).
+
+        Returns:
+            The response's JSON (its `status`).
+
+        Raises:
+            ApiError: No such version, or the call failed.
+        """
         return as_json(self._call("DeleteModelVersion", version_id=version_id))
 
     def create_version(self) -> dict[str, Any]:
@@ -241,12 +262,30 @@ class Model:
         return self
 
     def merge_concepts(self, concept_ids: Sequence[str], overwrite: bool = False) -> Model:
+        """Add concepts to the model (PatchModels); `overwrite=True` replaces its concepts instead.
+
+        Returns:
+            This `Model`, updated.
+
+        Raises:
+            ApiError: The call failed.
+        """
         return self.update(action="overwrite" if overwrite else "merge", concept_ids=concept_ids)
 
     def add_concepts(self, concept_ids: Sequence[str]) -> Model:
+        """Add concepts to the model: `merge_concepts` without overwriting.
+
+        Returns:
+            This `Model`, updated.
+        """
         return self.merge_concepts(concept_ids)
 
     def delete_concepts(self, concept_ids: Sequence[str]) -> Model:
+        """Remove concepts from the model (PatchModels with action "remove").
+
+        Returns:
+            This `Model`, updated.
+        """
         return self.update(action="remove", concept_ids=concept_ids)
 
     # -- training ----------------------------------------------------------------------------------------
@@ -351,6 +390,24 @@ class Model:
         select_concepts: Sequence[ConceptLike] | None = None,
         sample_ms: int | None = None,
     ) -> dict[str, Any]:
+        """Predict on an image (or video) the API fetches from `url`.
+
+        Args:
+            url: The content's URL.
+            lang: The language of the concept names returned (e.g. "en").
+            is_video: Predict on a video (frame by frame) instead of an image.
+            min_value: Only concepts scored at least this (0 to 1).
+            max_concepts: At most this many concepts per output (1 to 200).
+            select_concepts: Only these concepts (names or `Concept`s).
+            sample_ms: For a video, milliseconds between sampled frames.
+
+        Returns:
+            The PostModelOutputs response as JSON (snake_case keys), one output.
+
+        Raises:
+            UserError: An argument is out of range.
+            ApiError: The prediction failed.
+        """
         media = Video(url=url) if is_video else Image(url=url)
         return self._predict_one(media, lang, min_value, max_concepts, select_concepts, sample_ms)
 
@@ -364,6 +421,24 @@ class Model:
         select_concepts: Sequence[ConceptLike] | None = None,
         sample_ms: int | None = None,
     ) -> dict[str, Any]:
+        """Predict on a local image (or video) file.
+
+        Args:
+            filename: The file to read.
+            lang: The language of the concept names returned (e.g. "en").
+            is_video: Predict on a video (frame by frame) instead of an image.
+            min_value: Only concepts scored at least this (0 to 1).
+            max_concepts: At most this many concepts per output (1 to 200).
+            select_concepts: Only these concepts (names or `Concept`s).
+            sample_ms: For a video, milliseconds between sampled frames.
+
+        Returns:
+            The PostModelOutputs response as JSON (snake_case keys), one output.
+
+        Raises:
+            UserError: The file cannot be read, or an argument is out of range.
+            ApiError: The prediction failed.
+        """
         media = Video(filename=filename) if is_video else Image(filename=filename)
         return self._predict_one(media, lang, min_value, max_concepts, select_concepts, sample_ms)
 
@@ -377,6 +452,24 @@ class Model:
         select_concepts: Sequence[ConceptLike] | None = None,
         sample_ms: int | None = None,
     ) -> dict[str, Any]:
+        """Predict on an image (or video) given as raw bytes.
+
+        Args:
+            raw_bytes: The content's bytes.
+            lang: The language of the concept names returned (e.g. "en").
+            is_video: Predict on a video (frame by frame) instead of an image.
+            min_value: Only concepts scored at least this (0 to 1).
+            max_concepts: At most this many concepts per output (1 to 200).
+            select_concepts: Only these concepts (names or `Concept`s).
+            sample_ms: For a video, milliseconds between sampled frames.
+
+        Returns:
+            The PostModelOutputs response as JSON (snake_case keys), one output.
+
+        Raises:
+            UserError: `raw_bytes` is not bytes, or an argument is out of range.
+            ApiError: The prediction failed.
+        """
         if not isinstance(raw_bytes, (bytes, bytearray)):
             raise UserError(f"raw_bytes must be bytes, got {type(raw_bytes).__name__}")
         encoded = b64encode(raw_bytes)
@@ -393,6 +486,24 @@ class Model:
         select_concepts: Sequence[ConceptLike] | None = None,
         sample_ms: int | None = None,
     ) -> dict[str, Any]:
+        """Predict on an image (or video) given base64-encoded.
+
+        Args:
+            base64_bytes: The content, base64-encoded (str or bytes).
+            lang: The language of the concept names returned (e.g. "en").
+            is_video: Predict on a video (frame by frame) instead of an image.
+            min_value: Only concepts scored at least this (0 to 1).
+            max_concepts: At most this many concepts per output (1 to 200).
+            select_concepts: Only these concepts (names or `Concept`s).
+            sample_ms: For a video, milliseconds between sampled frames.
+
+        Returns:
+            The PostModelOutputs response as JSON (snake_case keys), one output.
+
+        Raises:
+            UserError: An argument is out of range.
+            ApiError: The prediction failed.
+        """
         media = Video(base64=base64_bytes) if is_video else Image(base64=base64_bytes)
         return self._predict_one(media, lang, min_value, max_concepts, select_concepts, sample_ms)
 
@@ -647,6 +758,17 @@ class Models:
         page: int = 1,
         per_page: int = DEFAULT_PER_PAGE,
     ) -> list[Model]:
+        """One page of the models visible to the app.
+
+        Args:
+            public_only: Only public models (e.g. Clarifai's).
+            private_only: Only the app's own models.
+            page: The page number (1-based).
+            per_page: Models per page.
+
+        Returns:
+            The page's `Model`s (empty past the last page).
+        """
         return list(self._listing(public_only, private_only, page, per_page))
 
     # -- creating and deleting --------------------------------------------------------------------------

@@ -180,6 +180,15 @@ class SearchQueryBuilder:
         self.terms: list[SearchTerm] = []
 
     def add_term(self, term: SearchTerm) -> None:
+        """Add a term; every term must match (they are ANDed).
+
+        Args:
+            term: An `InputSearchTerm` (what the inputs are: url, input_id, concepts, metadata, geo) or an
+                `OutputSearchTerm` (what the model predicts for them: concepts, a similar image).
+
+        Raises:
+            UserError: `term` is neither.
+        """
         if not isinstance(term, (InputSearchTerm, OutputSearchTerm)):
             raise UserError(
                 f"add_term takes an InputSearchTerm or an OutputSearchTerm, got {type(term).__name__}"

@@ -77,6 +77,7 @@ class Concept:
         )
 
     def dict(self) -> dict[str, Any]:
+        """The concept as the API's JSON (only the fields that are set)."""
         fields = {
             "id": self.concept_id,
             "name": self.concept_name,
@@ -162,6 +163,7 @@ class BoundingBox:
             )
 
     def dict(self) -> dict[str, Any]:
+        """The box as the API's JSON: `{"bounding_box": {...}}`."""
         return {"bounding_box": asdict(self)}
 
     @classmethod
@@ -189,6 +191,7 @@ class RegionInfo:
             )
 
     def dict(self) -> dict[str, Any]:
+        """The region info as the API's JSON: `{"region_info": {...}}`."""
         info: dict[str, Any] = self.bbox.dict() if self.bbox is not None else {}
         if self.feedback_type is not None:
             info["feedback"] = self.feedback_type
@@ -238,6 +241,7 @@ class Region:
         return cls(info, concepts, region.id or None)
 
     def dict(self) -> dict[str, Any]:
+        """The region as the API's JSON (snake_case keys)."""
         return as_json(self._proto())
 
     def __repr__(self) -> str:
@@ -260,6 +264,7 @@ class FeedbackInfo:
             raise UserError(f"event_type must be one of {list(EVENT_TYPES)}, got {self.event_type!r}")
 
     def dict(self) -> dict[str, Any]:
+        """The feedback info as a dict of the fields that are set."""
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
@@ -331,6 +336,7 @@ class Input:
         return item
 
     def dict(self) -> dict[str, Any]:
+        """The input as the API's JSON (snake_case keys), as it is sent."""
         return as_json(self._proto())
 
     @staticmethod
@@ -482,6 +488,7 @@ class Image(_Media):
 
     @property
     def image_id(self) -> str | None:
+        """The image's id (the same as `input_id`)."""
         return self.input_id
 
 
@@ -518,6 +525,7 @@ class Video(_Media):
 
     @property
     def video_id(self) -> str | None:
+        """The video's id (the same as `input_id`)."""
         return self.input_id
 
 

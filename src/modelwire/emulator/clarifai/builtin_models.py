@@ -154,20 +154,30 @@ _TOPICS: Mapping[str, frozenset[str]] = {
 }
 
 
+# One pass over a text's words finds both its sentiment words and its topics' words.
+_POLAR = _POSITIVE | _NEGATIVE
+_TOPICS_OF: Mapping[str, tuple[str, ...]] = {
+    word: tuple(topic for topic, vocabulary in _TOPICS.items() if word in vocabulary)
+    for word in frozenset().union(*_TOPICS.values())
+}
+
+
 def text_concepts(content: bytes) -> list[Scored]:
     words = _WORDS.findall(content.decode("utf-8").casefold())
     positive = negative = 0
+    hits = dict.fromkeys(_TOPICS, 0)
     for i, word in enumerate(words):
-        polarity = (word in _POSITIVE) - (word in _NEGATIVE)
-        if polarity and _NEGATORS.intersection(words[max(0, i - 2) : i]):
-            polarity = -polarity
-        positive += polarity > 0
-        negative += polarity < 0
+        if word in _POLAR:
+            polarity = (word in _POSITIVE) - (word in _NEGATIVE)
+            if polarity and _NEGATORS.intersection(words[max(0, i - 2) : i]):
+                polarity = -polarity
+            positive += polarity > 0
+            negative += polarity < 0
+        for topic in _TOPICS_OF.get(word, ()):
+            hits[topic] += 1
     total = positive + negative + 1
     scored = [("positive", positive / total), ("negative", negative / total), ("neutral", 1 / total)]
-    for topic, vocabulary in _TOPICS.items():
-        hits = sum(word in vocabulary for word in words)
-        scored.append((topic, hits / (hits + 1)))
+    scored += [(topic, n / (n + 1)) for topic, n in hits.items()]
     return [(name, name, score) for name, score in scored]
 
 

@@ -150,6 +150,10 @@ class Outcome:
         return None if self.content is None else sha256(self.content)
 
 
+# How a Clarifai caller sends content as bytes (what a refused URL's error suggests).
+CLARIFAI_BYTES = "e.g. Inputs.get_input_from_bytes(...) or Inputs.get_input_from_file(...)"
+
+
 @dataclass(frozen=True)
 class Fetcher:
     """How this emulator fetches content URLs: its own hosted URLs from the database, file://
@@ -170,7 +174,7 @@ class Fetcher:
                         f"content at {url!r} is larger than the limit of {max_bytes} bytes"
                     )
                 return data
-        return fetch_url(url, max_bytes=max_bytes, file_roots=self.roots)
+        return fetch_url(url, max_bytes=max_bytes, file_roots=self.roots, send_bytes_with=CLARIFAI_BYTES)
 
 
 # The fetcher of the emulator whose call (or worker task) is running: set by the dispatcher and

@@ -113,7 +113,12 @@ def is_zero(vector: NDArray[Any]) -> bool:
 
 
 def _unit(vector: NDArray[np.float64]) -> NDArray[np.float64]:
-    norm = float(np.linalg.norm(vector))
+    if vector.ndim == 1 and vector.dtype == np.float64 and vector.flags.c_contiguous:
+        # What np.linalg.norm computes for such a vector, to the bit, without its checks and
+        # dispatch, which cost more than the arithmetic at this size.
+        norm = math.sqrt(float(vector.dot(vector)))
+    else:
+        norm = float(np.linalg.norm(vector))
     return vector / norm if norm > 0.0 else vector
 
 
@@ -131,51 +136,71 @@ _CHAR_WEIGHT = 1.0
 _HASH_PERSON = b"modelwire-text1"
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _feature_hash(feature: str) -> int:
+# Feature groups by prefix, each hashed into its own TEXT_DIM buckets and L2-normalised alone.
+_GROUPS = {"w": 0, "b": 1, "c": 2}
+# Feature -> (its bucket among all groups' len(_GROUPS) * TEXT_DIM, its sign). A dict read with
+# map() in C: most features of a text recur across texts, and a call per feature costs more than
+# the rest of the embedding. Bounded: emptied when full.
+_SLOTS: dict[str, tuple[int, float]] = {}
+_MAX_SLOTS = 1 << 17
+
+
+def _slot(feature: str) -> tuple[int, float]:
+    """The feature's bucket and sign, from its keyed hash (and now in `_SLOTS`)."""
     digest = hashlib.blake2b(
         feature.encode("utf-8", "surrogatepass"), digest_size=8, person=_HASH_PERSON
     ).digest()
-    return int.from_bytes(digest, "little")
+    h = int.from_bytes(digest, "little")
+    slot = (_GROUPS[feature[0]] * TEXT_DIM + h % TEXT_DIM, -1.0 if (h >> 63) & 1 else 1.0)
+    if len(_SLOTS) >= _MAX_SLOTS:
+        _SLOTS.clear()
+    _SLOTS[feature] = slot
+    return slot
 
 
 def _hashed(counts: Counter[str]) -> NDArray[np.float64]:
+    """The feature-hashed vector of each feature group, one row each."""
+    size = len(_GROUPS) * TEXT_DIM
     if not counts:
-        return np.zeros(TEXT_DIM)
-    buckets = np.empty(len(counts), dtype=np.intp)
-    weights = np.empty(len(counts))
-    for i, (feature, count) in enumerate(counts.items()):
-        h = _feature_hash(feature)
-        buckets[i] = h % TEXT_DIM
-        sign = -1.0 if (h >> 63) & 1 else 1.0
-        weights[i] = sign * (1.0 + math.log(count))
-    return np.bincount(buckets, weights=weights, minlength=TEXT_DIM).astype(np.float64)
+        return np.zeros((len(_GROUPS), TEXT_DIM))
+    slots = list(map(_SLOTS.get, counts))
+    if None in slots:
+        slots = [slot or _slot(feature) for slot, feature in zip(slots, counts, strict=True)]
+    buckets, signs = zip(*slots, strict=True)
+    # A feature's weight is sign * (1 + ln count): its sign when it occurs once (1 + ln 1 is
+    # exactly 1), as most do; the log (math's, as always) only for the others.
+    weights = np.array(signs)
+    repeated = np.fromiter(counts.values(), dtype=np.intp, count=len(counts))
+    for i in np.flatnonzero(repeated > 1).tolist():
+        weights[i] = signs[i] * (1.0 + math.log(int(repeated[i])))
+    # One bincount for all groups: the same sums, in the same order, as one per group.
+    summed = np.bincount(np.array(buckets, dtype=np.intp), weights=weights, minlength=size)
+    return summed.astype(np.float64, copy=False).reshape(len(_GROUPS), TEXT_DIM)  # float64 already
 
 
-def _text_features(text: str) -> tuple[Counter[str], Counter[str], Counter[str]]:
+@functools.lru_cache(maxsize=1 << 16)
+def _char_ngrams(piece: str) -> tuple[str, ...]:
+    """A word's character n-gram features, in order (words recur: each is cut up once)."""
+    padded = f"<{piece}>"
+    return tuple("c\x1f" + padded[i : i + n] for n in _CHAR_NGRAM_SIZES for i in range(len(padded) - n + 1))
+
+
+def _text_features(text: str) -> Counter[str]:
+    """Every feature of the text with its count: words, then bigrams, then character n-grams, each
+    group in the order of first occurrence (one counter: the prefixes keep the groups apart)."""
     norm = unicodedata.normalize("NFKC", text[:MAX_TEXT_CHARS]).casefold()
     words = _WORD_RE.findall(norm)
     # Prefixes keep a word, a bigram and an n-gram with the same characters in distinct buckets.
-    unigrams = Counter("w\x1f" + w for w in words)
-    bigrams = Counter(f"b\x1f{a}\x1f{b}" for a, b in itertools.pairwise(words))
-    chars: Counter[str] = Counter()
+    unigrams = ["w\x1f" + w for w in words]
+    bigrams = [f"b\x1f{a}\x1f{b}" for a, b in itertools.pairwise(words)]
     # Punctuation-only text ("?!") still gets character features, so only blank text is zero.
     pieces = words or norm.split()
-    for piece in pieces:
-        padded = f"<{piece}>"
-        for n in _CHAR_NGRAM_SIZES:
-            for i in range(len(padded) - n + 1):
-                chars["c\x1f" + padded[i : i + n]] += 1
-    return unigrams, bigrams, chars
+    return Counter(itertools.chain(unigrams, bigrams, *map(_char_ngrams, pieces)))
 
 
 def _raw_text_vector(text: str) -> NDArray[np.float64]:
-    unigrams, bigrams, chars = _text_features(text)
-    vector = (
-        _WORD_WEIGHT * _unit(_hashed(unigrams))
-        + _BIGRAM_WEIGHT * _unit(_hashed(bigrams))
-        + _CHAR_WEIGHT * _unit(_hashed(chars))
-    )
+    unigrams, bigrams, chars = _hashed(_text_features(text))
+    vector = _WORD_WEIGHT * _unit(unigrams) + _BIGRAM_WEIGHT * _unit(bigrams) + _CHAR_WEIGHT * _unit(chars)
     return _unit(vector)
 
 

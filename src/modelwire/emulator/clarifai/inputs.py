@@ -85,19 +85,30 @@ MAX_INPUTS_PER_CALL = 128
 CHUNK = 32  # inputs per worker task: small enough to spread a batch over the pool
 DELETE_CHUNK = 500  # ids per DELETE ... IN (...): any number of ids stays under SQLite's variable limit
 PENDING, IN_PROGRESS = S.INPUT_DOWNLOAD_PENDING, S.INPUT_DOWNLOAD_IN_PROGRESS
+_PENDING = status(PENDING)  # only ever copied from
 SUCCESS, FAILED = S.INPUT_DOWNLOAD_SUCCESS, S.INPUT_DOWNLOAD_FAILED
 DUPLICATE_ID = "Input has a duplicate ID."  # clients match this text
 Conflict = resources_pb2.InputIDConflictResolution
+
+
+def _ids_with_status(ids: Sequence[str]) -> str:
+    """`id IN (...) AND status = ?`, answered through the primary key: without the `+` SQLite picks
+    the status index for a long IN list and scans every pending input of every app, each time."""
+    return f"id IN ({placeholders(ids)}) AND +status = ?"
 
 
 def _public(item: resources_pb2.Input) -> resources_pb2.Input:
     """A copy without uploaded bytes (responses never echo them)."""
     copy = resources_pb2.Input()
     copy.CopyFrom(item)
-    for kind in ("image", "video", "audio"):
-        if copy.data.HasField(kind):
-            getattr(copy.data, kind).ClearField("base64")
+    _drop_uploads(copy)
     return copy
+
+
+def _drop_uploads(item: resources_pb2.Input) -> None:
+    for kind in ("image", "video", "audio"):
+        if item.data.HasField(kind):
+            getattr(item.data, kind).ClearField("base64")
 
 
 class InputsArea:
@@ -206,7 +217,9 @@ class InputsArea:
             job = self._create(conn, owner, job_id, accepted)
         self._indexes.touch(owner, [i.id for i in accepted])
         self._submit(owner, [i.id for i in accepted])
-        response = service_pb2.MultiInputResponse(inputs=[_public(i) for i in items], inputs_add_job=job)
+        response = service_pb2.MultiInputResponse(inputs=items, inputs_add_job=job)
+        for shown in response.inputs:  # copies already: drop their uploaded bytes in place
+            _drop_uploads(shown)
         response.status.CopyFrom(batch_status(count - len(accepted) - skipped, count, "inputs"))
         return response
 
@@ -218,29 +231,33 @@ class InputsArea:
         job.created_at.CopyFrom(timestamp(now))
         job.modified_at.CopyFrom(timestamp(now))
         self._records.save(conn, INPUTS_ADD_JOB, owner, job, created_ns=now)
+        rows, memberships = [], []
         for item in items:
-            self._insert(conn, owner, job_id, item)
-        return self._job_view(owner, job)
-
-    def _insert(self, conn: sqlite3.Connection, owner: Owner, job_id: str, item: resources_pb2.Input) -> None:
-        now = self._records.now()
-        item.created_at.CopyFrom(timestamp(now))
-        item.modified_at.CopyFrom(timestamp(now))
-        item.status.CopyFrom(status(PENDING))
-        stored = resources_pb2.Input()
-        stored.CopyFrom(item)
-        stored.ClearField("dataset_ids")  # membership lives in clarifai_dataset_inputs
-        conn.execute(
+            now = self._records.now()
+            item.created_at.FromNanoseconds(now)
+            item.modified_at.FromNanoseconds(now)
+            item.status.CopyFrom(_PENDING)
+            stored = item
+            if item.dataset_ids:  # membership lives in clarifai_dataset_inputs
+                stored = resources_pb2.Input()
+                stored.CopyFrom(item)
+                stored.ClearField("dataset_ids")
+            kind = content_kinds(item.data)[0]
+            rows.append((*owner, item.id, now, PENDING, job_id, kind, stored.SerializeToString()))
+            memberships += [(*owner, dataset_id, item.id, now) for dataset_id in item.dataset_ids]
+        # One statement per table for the whole request, not one per input.
+        conn.executemany(
             "INSERT INTO clarifai_inputs (user_id, app_id, id, created_ns, status, job_id, kind, proto) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (*owner, item.id, now, PENDING, job_id, content_kinds(item.data)[0], stored.SerializeToString()),
+            rows,
         )
         conn.executemany(
             "INSERT OR IGNORE INTO clarifai_dataset_inputs (user_id, app_id, dataset_id, id, created_ns) "
             "VALUES (?, ?, ?, ?, ?)",
-            [(*owner, dataset_id, item.id, now) for dataset_id in item.dataset_ids],
+            memberships,
         )
-        self._labels.sync_input_level(conn, owner, item)  # every input has one, empty without labels
+        self._labels.sync_input_levels(conn, owner, items)  # every input has one, empty without labels
+        return self._job_view(owner, job)
 
     # -- processing ----------------------------------------------------------------------------------
 
@@ -254,7 +271,7 @@ class InputsArea:
         except Exception as exc:  # a bug, not bad content: fail the inputs visibly, never silently
             log.exception("clarifai emulator: processing inputs %s failed", ids)
             failed = status(FAILED, f"the emulator failed to process this input: {type(exc).__name__}: {exc}")
-            stuck = f"id IN ({placeholders(ids)}) AND status = ?"
+            stuck = _ids_with_status(ids)
             self._indexes.touch(owner, self._set_status(owner, stuck, [*ids, IN_PROGRESS], failed))
 
     def _set_status(self, owner: Owner, where: str, params: list[Any], new: status_pb2.Status) -> list[str]:
@@ -278,47 +295,53 @@ class InputsArea:
             return
         with self._store.transaction() as conn:
             rows = conn.execute(
-                f"SELECT id, kind, proto FROM clarifai_inputs WHERE {IN_APP} "
-                f"AND id IN ({placeholders(ids)}) AND status = ?",
+                f"SELECT id, kind, proto FROM clarifai_inputs WHERE {IN_APP} AND {_ids_with_status(ids)}",
                 [*owner, *ids, PENDING],
             ).fetchall()
             conn.execute(
-                f"UPDATE clarifai_inputs SET status = ? WHERE {IN_APP} "
-                f"AND id IN ({placeholders(ids)}) AND status = ?",
+                f"UPDATE clarifai_inputs SET status = ? WHERE {IN_APP} AND {_ids_with_status(ids)}",
                 [IN_PROGRESS, *owner, *ids, PENDING],
             )
         outcomes = [process_input(resources_pb2.Input.FromString(r["proto"]), r["kind"]) for r in rows]
         if self._ctx.closed.is_set():
             return  # left IN_PROGRESS: a file-backed emulator resumes them on restart
         with self._store.transaction() as conn:
-            for outcome in outcomes:
-                self._finish(conn, owner, outcome)
+            self._finish(conn, owner, outcomes)
         self._indexes.touch(owner, [r["id"] for r in rows])
 
-    def _finish(self, conn: sqlite3.Connection, owner: Owner, outcome: Outcome) -> None:
-        """Store a processed input; labels patched meanwhile are kept (only content and status change)."""
-        key = (*owner, outcome.input.id)
-        row = conn.execute(
-            f"SELECT proto FROM clarifai_inputs WHERE {IN_APP} AND id = ? AND status = ?",
-            (*key, IN_PROGRESS),
-        ).fetchone()
-        if row is None:  # deleted or cancelled meanwhile
-            return
-        current = resources_pb2.Input.FromString(row["proto"])
-        getattr(current.data, outcome.kind).CopyFrom(getattr(outcome.input.data, outcome.kind))
-        current.status.CopyFrom(outcome.status)
-        current.modified_at.CopyFrom(timestamp(self._records.now()))
-        vector = None if outcome.vector is None else outcome.vector.astype(np.float32).tobytes()
-        conn.execute(
+    def _finish(self, conn: sqlite3.Connection, owner: Owner, outcomes: Sequence[Outcome]) -> None:
+        """Store processed inputs; labels patched meanwhile are kept (only content and status change).
+        One statement of each kind for the lot, not one per input."""
+        ids = [outcome.input.id for outcome in outcomes]
+        current_protos = {
+            row["id"]: row["proto"]
+            for row in conn.execute(
+                f"SELECT id, proto FROM clarifai_inputs WHERE {IN_APP} AND {_ids_with_status(ids)}",
+                [*owner, *ids, IN_PROGRESS],
+            )
+        }
+        updates, blobs = [], []
+        for outcome in outcomes:
+            proto = current_protos.get(outcome.input.id)
+            if proto is None:  # deleted or cancelled meanwhile
+                continue
+            current = resources_pb2.Input.FromString(proto)
+            getattr(current.data, outcome.kind).CopyFrom(getattr(outcome.input.data, outcome.kind))
+            current.status.CopyFrom(outcome.status)
+            current.modified_at.CopyFrom(timestamp(self._records.now()))
+            vector = None if outcome.vector is None else outcome.vector.astype(np.float32).tobytes()
+            sha = outcome.sha
+            updates.append(
+                (outcome.status.code, sha, vector, current.SerializeToString(), *owner, outcome.input.id)
+            )
+            if outcome.content is not None:
+                blobs.append((sha, outcome.content))
+        conn.executemany(
             "UPDATE clarifai_inputs SET status = ?, content_sha = ?, vector = ?, proto = ? "
             f"WHERE {IN_APP} AND id = ?",
-            (outcome.status.code, outcome.sha, vector, current.SerializeToString(), *key),
+            updates,
         )
-        if outcome.content is not None:
-            conn.execute(
-                "INSERT OR IGNORE INTO clarifai_blobs (sha, data) VALUES (?, ?)",
-                (outcome.sha, outcome.content),
-            )
+        conn.executemany("INSERT OR IGNORE INTO clarifai_blobs (sha, data) VALUES (?, ?)", blobs)
 
     def resume(self) -> None:
         """Process inputs left pending or in progress by a previous run (file-backed store)."""

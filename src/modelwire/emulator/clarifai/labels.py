@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,6 +51,7 @@ from modelwire.emulator.clarifai.records import (
     stamp,
     timestamp,
 )
+from modelwire.emulator.ids import uuid4_hex
 
 MERGE, OVERWRITE, REMOVE = "merge", "overwrite", "remove"
 ACTIONS = (MERGE, OVERWRITE, REMOVE)
@@ -59,7 +59,7 @@ DEFAULT_LANGUAGE = "en"
 
 
 def new_id() -> str:
-    return uuid.uuid4().hex
+    return uuid4_hex()
 
 
 def action_of(action: str, code: Code) -> str:
@@ -163,6 +163,30 @@ def is_empty(data: resources_pb2.Data) -> bool:
 # -- storage helpers shared with inputs ----------------------------------------------------------------
 
 
+_SAVE_ANNOTATION = """INSERT INTO clarifai_annotations
+           (user_id, app_id, id, input_id, created_ns, status, input_level, proto)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, app_id, id) DO UPDATE SET
+           status = excluded.status, proto = excluded.proto"""
+_ANNOTATION_SUCCESS = status(S.ANNOTATION_SUCCESS)  # only ever copied from
+
+
+def _annotation_row(
+    owner: Owner, annotation: resources_pb2.Annotation, created_ns: int
+) -> tuple[str, str, str, str, int, int, int, bytes]:
+    """The values of `_SAVE_ANNOTATION` for one annotation."""
+    return (
+        owner.user_id,
+        owner.app_id,
+        annotation.id,
+        annotation.input_id,
+        created_ns,
+        annotation.status.code,
+        int(annotation.input_level),
+        annotation.SerializeToString(),
+    )
+
+
 class Labels:
     """Concept and annotation storage used by the inputs and labels RPCs."""
 
@@ -189,51 +213,49 @@ class Labels:
     def save_annotation(
         conn: sqlite3.Connection, owner: Owner, annotation: resources_pb2.Annotation, created_ns: int
     ) -> None:
-        conn.execute(
-            """INSERT INTO clarifai_annotations
-                   (user_id, app_id, id, input_id, created_ns, status, input_level, proto)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (user_id, app_id, id) DO UPDATE SET
-                   status = excluded.status, proto = excluded.proto""",
-            (
-                owner.user_id,
-                owner.app_id,
-                annotation.id,
-                annotation.input_id,
-                created_ns,
-                annotation.status.code,
-                int(annotation.input_level),
-                annotation.SerializeToString(),
-            ),
-        )
+        conn.execute(_SAVE_ANNOTATION, _annotation_row(owner, annotation, created_ns))
 
     def sync_input_level(self, conn: sqlite3.Connection, owner: Owner, item: resources_pb2.Input) -> None:
         """Make the input-level annotation hold the input's own concepts and regions (creating
         it, empty for an input without labels, when the input has none)."""
-        row = conn.execute(
-            f"SELECT proto, created_ns FROM clarifai_annotations WHERE {IN_APP} AND input_id = ? "
-            "AND input_level = 1",
-            (*owner, item.id),
-        ).fetchone()
-        now = self._records.now()
-        if row is None:
-            annotation = resources_pb2.Annotation(
-                id=new_id(), input_id=item.id, input_level=True, user_id=owner.user_id
-            )
-            annotation.status.CopyFrom(status(S.ANNOTATION_SUCCESS))
-            annotation.created_at.CopyFrom(timestamp(now))
-            created = now
-        else:
-            annotation = resources_pb2.Annotation.FromString(row["proto"])
-            created = row["created_ns"]
-        annotation.data.SetInParent()  # `data {}` even without labels, as the real API sends
-        annotation.data.ClearField("concepts")
-        annotation.data.ClearField("regions")
-        annotation.data.concepts.extend(item.data.concepts)
-        annotation.data.regions.extend(item.data.regions)
-        annotation.modified_at.CopyFrom(timestamp(now))
-        self.save_annotation(conn, owner, annotation, created)
-        self.ensure_concepts(conn, owner, label_concepts(item.data))
+        self.sync_input_levels(conn, owner, [item])
+
+    def sync_input_levels(
+        self, conn: sqlite3.Connection, owner: Owner, items: Sequence[resources_pb2.Input]
+    ) -> None:
+        """`sync_input_level` for inputs of distinct ids (at most a request's worth), with one query
+        for their annotations and one statement to store them."""
+        found: dict[str, sqlite3.Row] = {}
+        ids = [item.id for item in items]
+        for row in conn.execute(
+            f"SELECT input_id, proto, created_ns FROM clarifai_annotations WHERE {IN_APP} "
+            f"AND input_id IN ({placeholders(ids)}) AND input_level = 1",
+            (*owner, *ids),
+        ):
+            found.setdefault(row["input_id"], row)  # the first, as a query per input would give
+        rows = []
+        for item in items:
+            row = found.get(item.id)
+            now = self._records.now()
+            if row is None:
+                annotation = resources_pb2.Annotation(
+                    id=new_id(), input_id=item.id, input_level=True, user_id=owner.user_id
+                )
+                annotation.status.CopyFrom(_ANNOTATION_SUCCESS)
+                annotation.created_at.FromNanoseconds(now)
+                created = now
+            else:
+                annotation = resources_pb2.Annotation.FromString(row["proto"])
+                created = row["created_ns"]
+            annotation.data.SetInParent()  # `data {}` even without labels, as the real API sends
+            annotation.data.ClearField("concepts")
+            annotation.data.ClearField("regions")
+            annotation.data.concepts.extend(item.data.concepts)
+            annotation.data.regions.extend(item.data.regions)
+            annotation.modified_at.FromNanoseconds(now)
+            rows.append(_annotation_row(owner, annotation, created))
+            self.ensure_concepts(conn, owner, label_concepts(item.data))
+        conn.executemany(_SAVE_ANNOTATION, rows)
 
     def apply_to_input(
         self, conn: sqlite3.Connection, owner: Owner, input_id: str, labels: resources_pb2.Data | None

@@ -110,7 +110,7 @@ from modelwire.emulator.clarifai.model_types import (
     training_plan,
 )
 from modelwire.emulator.clarifai.patching import ALWAYS_FIXED, apply_patch
-from modelwire.emulator.clarifai.predicting import request_inputs, settings_of, try_sample
+from modelwire.emulator.clarifai.predicting import SUCCESS, request_inputs, settings_of, try_sample
 from modelwire.emulator.clarifai.public import list_across_apps
 from modelwire.emulator.clarifai.records import (
     CONCEPT,
@@ -695,8 +695,9 @@ class ModelsArea:
             forwarded = runner_request(owner, with_version, inputs, override)
             return self._runners.predict(owner.user_id, runner_id, forwarded)
         deployed = self._registry.deployed(owner, model, request.version_id)
-        outputs = deployed.outputs(inputs, [try_sample(i) for i in inputs], deployed.settings(override))
-        failed = sum(o.status.code != S.SUCCESS for o in outputs)
-        return service_pb2.MultiOutputResponse(
-            status=batch_status(failed, len(outputs), "inputs"), outputs=outputs
-        )
+        response = service_pb2.MultiOutputResponse()
+        samples = [try_sample(i) for i in inputs]
+        outputs = deployed.outputs(inputs, samples, deployed.settings(override), into=response.outputs)
+        failed = sum(o.status.code != SUCCESS for o in outputs)
+        response.status.CopyFrom(batch_status(failed, len(outputs), "inputs"))
+        return response

@@ -20,6 +20,8 @@ inference param ``temperature`` divides a trained classifier's logits before the
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -38,6 +40,8 @@ from modelwire.emulator.clarifai.learning import LinearModel
 from modelwire.emulator.clarifai.model_types import IMAGE, TEMPERATURE, TEMPERATURE_PARAM, TEXT
 
 EMBEDDING = "embedding"  # the kind of a sample that is only a vector
+SUCCESS = S.SUCCESS  # looked up once: each S.<name> runs Python code (EnumTypeWrapper.__getattr__)
+_SUCCESS = status(SUCCESS)  # only ever copied from
 DEFAULT_MAX_CONCEPTS = 20
 Scored = tuple[str, str, float]  # concept id, name, score
 
@@ -85,6 +89,8 @@ def sample_of(item: resources_pb2.Input) -> Sample:
             S.INPUT_UNSUPPORTED_FORMAT,
             f"input {item.id!r} needs one data.text (raw or url) or data.image (base64 or url); got {got}",
         )
+    if kinds[0] == TEXT and data.text.raw:  # what process_input gives raw text, without its copy
+        return Sample(TEXT, data.text.raw.encode("utf-8"))
     outcome = process_input(item, kinds[0], text_vector=False)
     if not outcome.ok:
         raise PredictionError(outcome.status.code, f"input {item.id!r}: {outcome.status.details}")
@@ -96,6 +102,9 @@ def unsupported(model_id: str, reads: str, sample: Sample) -> PredictionError:
     return PredictionError(
         S.INPUT_UNSUPPORTED_FORMAT, f"model {model_id!r} reads {reads} inputs, this input is {sample.kind}"
     )
+
+
+_ID, _SCORE = operator.itemgetter(0), operator.itemgetter(2)
 
 
 @dataclass(frozen=True)
@@ -122,14 +131,26 @@ class OutputSettings:
             )
         return result
 
-    def pick(self, scored: Iterable[Scored]) -> list[resources_pb2.Concept]:
-        """The concepts to return, best first."""
-        ranked = sorted(scored, key=lambda s: (-s[2], s[0]))
+    def pick(self, scored: Iterable[Scored], data: resources_pb2.Data) -> None:
+        """Put the concepts to return in `data` (without concepts yet), best first."""
+        # Best first, ties by id: sorted by id, then (stably) by score descending.
+        ranked = sorted(sorted(scored, key=_ID), key=_SCORE, reverse=True)
         if self.select:
             chosen = [s for s in ranked if s[0] in self.select or s[1] in self.select]
         else:
             chosen = [s for s in ranked if s[2] >= self.min_value][: self.max_concepts]
-        return [resources_pb2.Concept(id=i, name=n, value=v) for i, n, v in chosen]
+        data.MergeFromString(_concepts_wire(tuple(chosen)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _concepts_wire(chosen: tuple[Scored, ...]) -> bytes:
+    """`Data` with these concepts, serialized. The concept models give most content the same few
+    score lists (a text's scores are small fractions), so most predictions reuse the bytes instead
+    of building a message per concept (most of a prediction's cost)."""
+    data = resources_pb2.Data()
+    for i, n, v in chosen:
+        data.concepts.add(id=i, name=n, value=v)
+    return data.SerializeToString()
 
 
 def settings_of(*layers: resources_pb2.OutputInfo) -> OutputSettings:
@@ -140,9 +161,10 @@ def settings_of(*layers: resources_pb2.OutputInfo) -> OutputSettings:
 
 
 class Predictor(Protocol):
-    """What a model computes for one sample (PredictionError for this input's problems)."""
+    """What a model computes for one sample, written into its output's (empty) `data`
+    (PredictionError for this input's problems)."""
 
-    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data: ...
+    def predict(self, sample: Sample, settings: OutputSettings, data: resources_pb2.Data) -> None: ...
 
     def reads_embeddings(self, dim: int) -> bool:
         """Whether it can take an upstream embedding of this size instead of the input itself."""
@@ -153,12 +175,6 @@ class Predictor(Protocol):
         ...
 
 
-def embedding_data(vector: NDArray[np.floating]) -> resources_pb2.Data:
-    return resources_pb2.Data(
-        embeddings=[resources_pb2.Embedding(vector=vector.tolist(), num_dimensions=int(vector.shape[0]))]
-    )
-
-
 @dataclass(frozen=True)
 class Embedder:
     """The general text or image embedding (the vectors search uses)."""
@@ -166,10 +182,11 @@ class Embedder:
     model_id: str
     kind: str
 
-    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data:
+    def predict(self, sample: Sample, settings: OutputSettings, data: resources_pb2.Data) -> None:
         if sample.kind != self.kind or sample.vector is None:
             raise unsupported(self.model_id, self.kind, sample)
-        return embedding_data(sample.vector)
+        vector = sample.vector
+        data.embeddings.add(vector=vector.tolist(), num_dimensions=int(vector.shape[0]))
 
     def reads_embeddings(self, dim: int) -> bool:
         return False
@@ -190,10 +207,10 @@ class ConceptModel:
     kind: str
     score: ContentScorer
 
-    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data:
+    def predict(self, sample: Sample, settings: OutputSettings, data: resources_pb2.Data) -> None:
         if sample.kind != self.kind:
             raise unsupported(self.model_id, self.kind, sample)
-        return resources_pb2.Data(concepts=settings.pick(self.score(sample.content)))
+        settings.pick(self.score(sample.content), data)
 
     def reads_embeddings(self, dim: int) -> bool:
         return False
@@ -223,14 +240,10 @@ class TrainedClassifier:
             raise unsupported(self.model_id, f"{self.model.modality} (or embedding)", sample)
         return sample.vector
 
-    def predict(self, sample: Sample, settings: OutputSettings) -> resources_pb2.Data:
+    def predict(self, sample: Sample, settings: OutputSettings, data: resources_pb2.Data) -> None:
         scores = self.model.scores(self.vector(sample), settings.temperature)[0]
         ids = self.model.concept_ids
-        return resources_pb2.Data(
-            concepts=settings.pick(
-                (c, self.names.get(c, c), float(s)) for c, s in zip(ids, scores, strict=True)
-            )
-        )
+        settings.pick(((c, self.names.get(c, c), float(s)) for c, s in zip(ids, scores, strict=True)), data)
 
     def reads_embeddings(self, dim: int) -> bool:
         return dim == self.model.dim
@@ -253,51 +266,64 @@ def model_ref(model: resources_pb2.Model) -> resources_pb2.Model:
 def request_inputs(
     inputs: Sequence[resources_pb2.Input], limit: int, code: Code
 ) -> list[resources_pb2.Input]:
-    """Copies of a request's inputs (1 to `limit`, else ApiFailure `code`), each with an id."""
+    """A request's inputs (1 to `limit`, else ApiFailure `code`), each with an id: one without is
+    a copy given a new id (the request stays as sent), the others are the request's own, only read."""
     if not 1 <= len(inputs) <= limit:
         raise ApiFailure(
             code, f"send 1 to {limit} inputs per request, got {len(inputs)}: split them into batches"
         )
-    copies = []
+    with_ids = []
     for item in inputs:
-        copy = resources_pb2.Input()
-        copy.CopyFrom(item)
-        copy.id = copy.id or new_id()
-        copies.append(copy)
-    return copies
+        if not item.id:
+            copy = resources_pb2.Input()
+            copy.CopyFrom(item)
+            copy.id = new_id()
+            item = copy
+        with_ids.append(item)
+    return with_ids
 
 
 def finish(
     output: resources_pb2.Output,
-    model: resources_pb2.Model,
+    ref: resources_pb2.Model,
     item: resources_pb2.Input,
     created: timestamp_pb2.Timestamp,
 ) -> resources_pb2.Output:
-    """Complete an output with what it lacks of its id, time, model and input."""
+    """Complete an output with what it lacks of its id, time, model (`ref`: the model_ref of the
+    model that made it, made once per request) and input."""
     output.id = output.id or new_id()
     if not output.HasField("created_at"):
         output.created_at.CopyFrom(created)
     if not output.HasField("model"):
-        output.model.CopyFrom(model_ref(model))
+        output.model.CopyFrom(ref)
     if not output.HasField("input"):
         output.input.CopyFrom(item)
     return output
 
 
 def run(
-    predictor: Predictor, sample: Sample | PredictionError, settings: OutputSettings
+    predictor: Predictor,
+    sample: Sample | PredictionError,
+    settings: OutputSettings,
+    output: resources_pb2.Output,
 ) -> resources_pb2.Output:
-    """An output (model, input and created_at are the caller's to set) for one sample."""
+    """`output` (a new one) with the status and data for one sample (model, input and created_at
+    are the caller's to set)."""
     try:
         if isinstance(sample, PredictionError):
             raise sample
-        data = predictor.predict(sample, settings)
+        predictor.predict(sample, settings, output.data)
     except PredictionError as failure:
-        return resources_pb2.Output(status=failure.status())
+        output.ClearField("data")  # a failed input has no data, even if the model began to write
+        output.status.CopyFrom(failure.status())
+        return output
     except Exception as exc:  # a model bug: this input fails, visibly
+        output.ClearField("data")
         details = f"{type(exc).__name__}: {exc}"
-        return resources_pb2.Output(status=status(S.MODEL_PREDICTION_FAILED, details))
-    return resources_pb2.Output(status=status(S.SUCCESS), data=data)
+        output.status.CopyFrom(status(S.MODEL_PREDICTION_FAILED, details))
+        return output
+    output.status.CopyFrom(_SUCCESS)
+    return output
 
 
 def try_sample(item: resources_pb2.Input) -> Sample | PredictionError:

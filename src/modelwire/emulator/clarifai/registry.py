@@ -21,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
+
 from modelwire._gen.clarifai.api import resources_pb2, service_pb2
 from modelwire._gen.clarifai.api.status import status_pb2
 from modelwire.emulator.clarifai.builtin_models import (
@@ -42,6 +44,7 @@ from modelwire.emulator.clarifai.predicting import (
     Sample,
     TrainedClassifier,
     finish,
+    model_ref,
     run,
     settings_of,
 )
@@ -91,10 +94,15 @@ class Deployed:
         inputs: Sequence[resources_pb2.Input],
         samples: Sequence[Sample | PredictionError],
         settings: OutputSettings,
+        into: RepeatedCompositeFieldContainer[resources_pb2.Output] | None = None,
     ) -> list[resources_pb2.Output]:
+        """One output per input; made in `into` (a response's outputs) when given, so the
+        response need not copy them."""
         created = timestamp(time.time_ns())
+        ref = model_ref(self.model)
+        made = resources_pb2.Output if into is None else into.add
         return [
-            finish(run(self.predictor, sample, settings), self.model, item, created)
+            finish(run(self.predictor, sample, settings, made()), ref, item, created)
             for item, sample in zip(inputs, samples, strict=True)
         ]
 

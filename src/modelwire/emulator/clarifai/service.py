@@ -36,7 +36,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,6 +76,7 @@ from modelwire.emulator.clarifai.training import Examples, Trainer
 from modelwire.emulator.clarifai.undeclared import UndeclaredV2Methods
 from modelwire.emulator.clarifai.views import InputViews
 from modelwire.emulator.clarifai.workflows import WorkflowsArea
+from modelwire.emulator.ids import uuid4_hex
 from modelwire.emulator.store import Store
 
 log = logging.getLogger("modelwire.emulator")
@@ -88,7 +88,7 @@ RpcFunction = Callable[[Any, grpc.ServicerContext], Message]
 
 def _request_id(metadata: Mapping[str, str]) -> str:
     prefix = metadata.get("x-clarifai-request-id-prefix", "").strip()
-    unique = uuid.uuid4().hex
+    unique = uuid4_hex()
     return f"{prefix}-{unique}" if prefix else unique
 
 

@@ -46,6 +46,7 @@ from modelwire.emulator.clarifai.predicting import (
     PredictionError,
     Sample,
     finish,
+    model_ref,
     request_inputs,
     try_sample,
 )
@@ -267,6 +268,7 @@ class WorkflowsArea:
         request = runner_request(step.owner, step.model, inputs, step.override)
         response = self._runners.predict(step.owner.user_id, step.runner_id, request)
         created = timestamp(time.time_ns())
+        ref = model_ref(step.model)
         outputs = []
         for i, item in enumerate(inputs):
             output = resources_pb2.Output()
@@ -274,7 +276,7 @@ class WorkflowsArea:
                 output.CopyFrom(response.outputs[i])
             else:
                 output.status.CopyFrom(response.status)
-            outputs.append(finish(output, step.model, item, created))
+            outputs.append(finish(output, ref, item, created))
         return outputs
 
 

@@ -157,10 +157,15 @@ def _normalise_phrase(phrase: str) -> str:
     return " ".join(phrase.split())
 
 
+def _phrase_body(phrase: str) -> str:
+    """A phrase's words, any run of whitespace between them (no word-boundary guards)."""
+    return r"\s+".join(re.escape(word) for word in phrase.split())
+
+
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
     """Case-insensitive whole-word pattern for a phrase, any run of whitespace between its words."""
     words = phrase.split()
-    body = r"\s+".join(re.escape(word) for word in words)
+    body = _phrase_body(phrase)
     # A plain \b next to a non-word character would demand a word character beside it ("c++ is"
     # has no boundary after "+"), so only guard the ends that are word characters.
     start = r"(?<!\w)" if _WORD_CHAR_RE.match(words[0][0]) else ""
@@ -196,6 +201,8 @@ class Section:
     any_patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     regex_patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
     unless_patterns: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+    # The report of a section without evidence (most sections of most content): built once.
+    quiet_report: _Report.SectionEvaluationReport = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.label.strip():
@@ -231,6 +238,7 @@ class Section:
         set_(self, "any_patterns", tuple(_phrase_pattern(p) for p in any_phrases))
         set_(self, "regex_patterns", tuple(regex_patterns))
         set_(self, "unless_patterns", tuple(_phrase_pattern(p) for p in unless_phrases))
+        set_(self, "quiet_report", _section_report(self, [], 0.0, False))
 
     def canonical(self) -> dict[str, object]:
         """The section's definition as plain data (defaults filled in), for versioning."""
@@ -243,6 +251,28 @@ class Section:
             "weight": self.weight,
             "content_hashes": list(self.content_hashes),
         }
+
+
+class _PhraseFilter:
+    """Whether any of some phrases could match a text: False only when none can (on True, their
+    exact patterns decide). Phrases are normalised (single spaces), as `Section` keeps them."""
+
+    def __init__(self, phrases: Sequence[str]) -> None:
+        # Their bodies without the word-boundary guards: a pattern that matches wherever any could.
+        bodies = "|".join(_phrase_body(p) for p in phrases)
+        self._pattern = re.compile(bodies, re.IGNORECASE) if phrases else None
+        # For ASCII text and phrases, IGNORECASE is plain lowercasing and `\s+` any whitespace run,
+        # so substring tests on the text lowercased with its runs made single spaces find every
+        # match, at a third of the regex's cost.
+        self._needles = tuple(p.lower() for p in phrases) if all(p.isascii() for p in phrases) else None
+
+    def may_match(self, text: str) -> bool:
+        if self._pattern is None:
+            return False
+        if self._needles is not None and text.isascii():
+            flat = " ".join(text.lower().split())
+            return any(map(flat.__contains__, self._needles))
+        return self._pattern.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -258,6 +288,8 @@ class Policy:
     threshold: float
     sections: tuple[Section, ...]
     version_id: str = field(init=False)
+    # Clears most content of every section's `any` and `unless` phrases in one pass.
+    phrase_filter: _PhraseFilter = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.id.strip():
@@ -279,6 +311,8 @@ class Policy:
         object.__setattr__(self, "sections", sections)
         canonical = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         object.__setattr__(self, "version_id", str(uuid.uuid5(_VERSION_NAMESPACE, canonical)))
+        phrases = [p for s in sections for p in (*s.any, *s.unless)]
+        object.__setattr__(self, "phrase_filter", _PhraseFilter(phrases))
 
     def canonical(self) -> dict[str, object]:
         """The policy's definition as plain data (defaults filled in), for versioning."""
@@ -550,14 +584,42 @@ def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # double quotes with escapes, for messages
 
 
+def _section_report(
+    section: Section,
+    assertions: list[_Report.AssertionEvaluationReport],
+    score: float,
+    matched: bool,
+    exception_hits: Sequence[_Report.AssertionEvaluationReport] = (),
+) -> _Report.SectionEvaluationReport:
+    report = _Report.SectionEvaluationReport(
+        name=section.label, message=section.message, assertion_evaluation_reports=assertions
+    )
+    if exception_hits:
+        report.exception_evaluation_report.CopyFrom(
+            _Report.ExceptionEvaluationReport(
+                assertion_evaluation_reports=exception_hits,
+                review_result=_Report.ReviewResult(outcome=public_pb2.OUTCOME_TRUE, score=1.0),
+            )
+        )
+    report.review_result.CopyFrom(
+        _Report.ReviewResult(
+            outcome=public_pb2.OUTCOME_TRUE if matched else public_pb2.OUTCOME_FALSE, score=score
+        )
+    )
+    return report
+
+
 def _evaluate_section(
-    section: Section, texts: Sequence[str], hash_value: str, threshold: float
+    section: Section, texts: Sequence[str], hash_value: str, threshold: float, phrases: bool
 ) -> tuple[_Report.SectionEvaluationReport, bool, float, bool]:
-    """Returns (report, excepted, score, matched)."""
+    """Returns (report, excepted, score, matched); `phrases` False: no `any` or `unless` phrase
+    can match. The report may be the section's shared `quiet_report`, so callers copy it
+    (appending to a repeated field does) and never change it."""
     assertions: list[_Report.AssertionEvaluationReport] = []
-    for phrase, pattern in zip(section.any, section.any_patterns, strict=True):
-        if any(pattern.search(text) for text in texts):
-            assertions.append(_assertion(f"matched {_quote(phrase)}", section.weight))
+    if phrases:
+        for phrase, pattern in zip(section.any, section.any_patterns, strict=True):
+            if any(pattern.search(text) for text in texts):
+                assertions.append(_assertion(f"matched {_quote(phrase)}", section.weight))
     seen: set[str] = set()
     for source, pattern in zip(section.regex, section.regex_patterns, strict=True):
         for text in texts:
@@ -574,39 +636,33 @@ def _evaluate_section(
     if hash_value in section.content_hashes:
         assertions.append(_assertion(f"matched content hash {_quote(hash_value)}", 1.0))
         score = 1.0
-
-    report = _Report.SectionEvaluationReport(
-        name=section.label, message=section.message, assertion_evaluation_reports=assertions
-    )
-    exception_hits = [
-        _assertion(f"matched {_quote(phrase)}", 1.0)
-        for phrase, pattern in zip(section.unless, section.unless_patterns, strict=True)
-        if any(pattern.search(text) for text in texts)
-    ]
+    exception_hits: list[_Report.AssertionEvaluationReport] = []
+    if phrases:
+        exception_hits = [
+            _assertion(f"matched {_quote(phrase)}", 1.0)
+            for phrase, pattern in zip(section.unless, section.unless_patterns, strict=True)
+            if any(pattern.search(text) for text in texts)
+        ]
     excepted = bool(exception_hits)
-    if excepted:
-        report.exception_evaluation_report.CopyFrom(
-            _Report.ExceptionEvaluationReport(
-                assertion_evaluation_reports=exception_hits,
-                review_result=_Report.ReviewResult(outcome=public_pb2.OUTCOME_TRUE, score=1.0),
-            )
-        )
+    if not (assertions or excepted):  # no evidence: score 0, never matched
+        return section.quiet_report, False, 0.0, False
     matched = not excepted and score > 0.0 and score >= threshold
-    report.review_result.CopyFrom(
-        _Report.ReviewResult(
-            outcome=public_pb2.OUTCOME_TRUE if matched else public_pb2.OUTCOME_FALSE, score=score
-        )
-    )
-    return report, excepted, score, matched
+    return _section_report(section, assertions, score, matched, exception_hits), excepted, score, matched
 
 
 def evaluate(
-    policy: Policy, content: public_pb2.ContentData, threshold: float | None = None
+    policy: Policy,
+    content: public_pb2.ContentData,
+    threshold: float | None = None,
+    *,
+    hashed: str | None = None,
+    into: public_pb2.PolicyEvaluationReport | None = None,
 ) -> public_pb2.PolicyEvaluationReport:
     """Evaluate one piece of content against a policy, returning the service's report shape.
 
     ``threshold`` is the request's threshold; ``None`` uses the policy's. Raises ValueError when it
-    is outside [0, 1].
+    is outside [0, 1]. ``hashed`` is ``content_hash(content)`` when the caller has it already;
+    ``into`` is an empty report to fill (e.g. a response's) instead of a new one.
     """
     if threshold is None:
         effective = policy.threshold
@@ -616,20 +672,27 @@ def evaluate(
         effective = float(threshold)
 
     texts = _texts(content)
-    hash_value = content_hash(content)
-    report = _Report(
-        policy_id=policy.id,
-        policy_key=policy.name,
-        policy_version_id=policy.version_id,
-        content_hash=hash_value,
-        threshold=effective,
-    )
-    report.content_metadata.update(content.metadata)
+    hash_value = content_hash(content) if hashed is None else hashed
+    report = _Report() if into is None else into
+    report.policy_id = policy.id
+    report.policy_key = policy.name
+    report.policy_version_id = policy.version_id
+    report.content_hash = hash_value
+    report.threshold = effective
+    if content.metadata:  # update() of an empty map still costs the Mapping checks
+        report.content_metadata.update(content.metadata)
 
+    # Text and title joined by a character no phrase body matches: one search for both.
+    phrases = policy.phrase_filter.may_match("\x00".join(texts))
     any_matched = False
     policy_score = 0.0
     for section in policy.sections:
-        section_report, excepted, score, matched = _evaluate_section(section, texts, hash_value, effective)
+        if phrases or section.regex or hash_value in section.content_hashes:
+            section_report, excepted, score, matched = _evaluate_section(
+                section, texts, hash_value, effective, phrases
+            )
+        else:  # nothing of the section can match: what _evaluate_section would find, sooner
+            section_report, excepted, score, matched = section.quiet_report, False, 0.0, False
         report.section_evaluation_reports.append(section_report)
         if not excepted:
             policy_score = max(policy_score, score)
@@ -637,11 +700,13 @@ def evaluate(
             any_matched = True
             report.label_matches[section.label] = score
 
-    report.review_result.CopyFrom(
-        _Report.ReviewResult(
-            outcome=public_pb2.OUTCOME_TRUE if any_matched else public_pb2.OUTCOME_FALSE, score=policy_score
-        )
-    )
-    tokens = min(sum(len(text.split()) for text in texts), _INT32_MAX)
-    report.token_usage.CopyFrom(_Report.TokenUsage(input_tokens=tokens, billed_tokens=tokens, multiplier=1.0))
+    # Set in place (no temporary messages); outcome and multiplier are never 0, so both fields
+    # are present as before.
+    review = report.review_result
+    review.outcome = public_pb2.OUTCOME_TRUE if any_matched else public_pb2.OUTCOME_FALSE
+    review.score = policy_score
+    tokens = min(sum(map(len, map(str.split, texts))), _INT32_MAX)
+    usage = report.token_usage
+    usage.input_tokens = usage.billed_tokens = tokens
+    usage.multiplier = 1.0
     return report

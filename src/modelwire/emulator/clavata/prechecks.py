@@ -169,14 +169,24 @@ def precheck(content: public_pb2.ContentData, blocklist: frozenset[str]) -> errs
 
 
 class ContentFetchError(ValueError):
-    """Content at a URL could not (or may not) be fetched by the emulator."""
+    """Content at a URL could not (or may not) be fetched by the emulator. `refused`: the emulator
+    may not fetch it at all (the network, a file outside its content directories)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+# How a Clavata caller sends content as bytes (what `fetch_url`'s refusals suggest by default).
+CLAVATA_BYTES = "e.g. ContentData(image=...)"
 
 
 def _refusal(url: str) -> ContentFetchError:
     return ContentFetchError(
         f"refusing to fetch {url!r}: the emulator never uses the network and only fetches http(s) URLs "
         "on a loopback host (localhost, 127.0.0.0/8, ::1) and file:// URLs under its content "
-        "directories; send the content's bytes instead (e.g. ContentData.image)"
+        "directories; send the content's bytes instead",
+        refused=True,
     )
 
 
@@ -188,7 +198,8 @@ def _file_refusal(url: str, roots: Sequence[Path]) -> ContentFetchError:
         )
     else:
         where = "it reads files only under " + ", ".join(str(r) for r in roots)
-    return ContentFetchError(f"refusing to read {url!r}: {where}; or send the content's bytes instead")
+    message = f"refusing to read {url!r}: {where}; or send the content's bytes instead"
+    return ContentFetchError(message, refused=True)
 
 
 def _local_file(url: str, parts: urllib.parse.SplitResult, roots: Sequence[Path]) -> Path:
@@ -265,14 +276,29 @@ def _opener() -> urllib.request.OpenerDirector:
 
 
 def fetch_url(
-    url: str, *, max_bytes: int = 20 * 2**20, timeout: float = 5.0, file_roots: Sequence[Path] = ()
+    url: str,
+    *,
+    max_bytes: int = 20 * 2**20,
+    timeout: float = 5.0,
+    file_roots: Sequence[Path] = (),
+    send_bytes_with: str = CLAVATA_BYTES,
 ) -> bytes:
     """Bytes at an http(s) URL on a loopback host, or a ``file://`` URL of a file under one of
     ``file_roots`` (none: file:// is refused), at most ``max_bytes``.
 
     Raises ContentFetchError for any other URL (before any network or disk activity), missing
-    files, HTTP errors, timeouts and oversize content.
+    files, HTTP errors, timeouts and oversize content. A refusal names how the caller's API sends
+    the bytes instead: ``send_bytes_with`` (each provider's emulator passes its own).
     """
+    try:
+        return _fetch_url(url, max_bytes, timeout, file_roots)
+    except ContentFetchError as exc:
+        if not exc.refused:
+            raise
+        raise ContentFetchError(f"{exc} ({send_bytes_with})", refused=True) from None
+
+
+def _fetch_url(url: str, max_bytes: int, timeout: float, file_roots: Sequence[Path]) -> bytes:
     parts = _check_allowed(url)
     if parts.scheme.lower() == "file":
         path = _local_file(url, parts, file_roots)

@@ -38,6 +38,7 @@ from modelwire._gen.google.rpc import status_pb2
 from modelwire.emulator.clavata import policy as engine
 from modelwire.emulator.clavata.prechecks import ContentFetchError, fetch_url, precheck, precheck_image_bytes
 from modelwire.emulator.clavata.webhooks import WebhookDispatcher
+from modelwire.emulator.ids import uuid4_str
 from modelwire.emulator.store import Store
 
 log = logging.getLogger("modelwire.emulator")
@@ -86,14 +87,18 @@ def _ts(ns: int) -> timestamp_pb2.Timestamp:
 
 
 def _add_result(
-    job: public_pb2.Job, report: public_pb2.PolicyEvaluationReport
+    job: public_pb2.Job, report: public_pb2.PolicyEvaluationReport, created_ns: int | None = None
 ) -> public_pb2.PolicyEvaluationReport:
-    job.results.add(
-        uuid=str(uuid.uuid4()),
-        job_uuid=job.job_uuid,
-        content_hash=report.content_hash,
-        report=report,
-        created=_ts(time.time_ns()),
+    # Field by field: a quarter cheaper than add()'s keyword arguments, with the same result.
+    result = job.results.add()
+    result.uuid = uuid4_str()
+    result.job_uuid = job.job_uuid
+    result.content_hash = report.content_hash
+    result.report.CopyFrom(report)
+    # In place: no Timestamp to build and copy (what FromNanoseconds sets, for a time of today).
+    created = result.created
+    created.seconds, created.nanos = divmod(
+        time.time_ns() if created_ns is None else created_ns, 1_000_000_000
     )
     return report
 
@@ -209,11 +214,15 @@ class ClavataEmulator:
     # -- jobs ------------------------------------------------------------------------------------
 
     def _new_job(
-        self, policy: engine.Policy, threshold: float, contents: list[public_pb2.ContentData]
+        self,
+        policy: engine.Policy,
+        threshold: float,
+        contents: list[public_pb2.ContentData],
+        hashes: Sequence[str],
     ) -> public_pb2.Job:
         now = _ts(time.time_ns())
         job = public_pb2.Job(
-            job_uuid=str(uuid.uuid4()),
+            job_uuid=uuid4_str(),
             customer_id=self.customer_id,
             status=public_pb2.JOB_STATUS_PENDING,
             threshold=threshold,
@@ -225,8 +234,10 @@ class ClavataEmulator:
         job.metadata.threshold = threshold
         job.created.CopyFrom(now)
         job.updated.CopyFrom(now)
-        for content in contents:
-            job.content_data.add(content_hash=engine.content_hash(content), metadata=content.metadata)
+        for content, hashed in zip(contents, hashes, strict=True):
+            entry = job.content_data.add(content_hash=hashed)
+            if content.metadata:  # an empty map passed as an argument still costs its copy
+                entry.metadata.update(content.metadata)
         return job
 
     def _save(self, job: public_pb2.Job, request: bytes | None = None) -> None:
@@ -261,8 +272,9 @@ class ClavataEmulator:
     def _evaluate_into(
         self, job: public_pb2.Job, policy: engine.Policy, contents: list[public_pb2.ContentData]
     ) -> None:
-        for content in contents:
-            _add_result(job, engine.evaluate(policy, content, job.threshold))
+        # The job lists each content's hash already: the engine need not hash it again.
+        for content, item in zip(contents, job.content_data, strict=True):
+            _add_result(job, engine.evaluate(policy, content, job.threshold, hashed=item.content_hash))
 
     def create_job(self, request: gateway_pb2.CreateJobRequest) -> public_pb2.Job:
         policy = self._policy(request.policy_id)
@@ -270,7 +282,7 @@ class ClavataEmulator:
         if request.HasField("webhook"):
             self._check_webhook(request.webhook.url)
         contents = self._check_contents(request.content_data)
-        job = self._new_job(policy, threshold, contents)
+        job = self._new_job(policy, threshold, contents, [engine.content_hash(c) for c in contents])
         if request.wait_for_completion:
             self._evaluate_into(job, policy, contents)
             self._set_status(job, public_pb2.JOB_STATUS_COMPLETED)
@@ -399,7 +411,7 @@ class ClavataEmulator:
             )
         (content,) = self._check_contents([request.content_data])
         response = labels_pb2.EvaluateLabelsResponse(content_hash=engine.content_hash(content))
-        job_uuid = str(uuid.uuid4())
+        job_uuid = uuid4_str()
         for requested in request.label_version_ids:
             result = response.results.add(label_version_id=requested, job_uuid=job_uuid)
             entry = self._labels.get(requested) or self._labels.get(requested.lower())
@@ -429,19 +441,57 @@ class ClavataEmulator:
         policy = self._policy(request.policy_id)
         threshold = self._threshold(request, policy)
         contents = self._check_contents(request.content_data)
-        job = self._new_job(policy, threshold, contents)
+        hashes = [engine.content_hash(c) for c in contents]  # hashed once: for the job and the reports
+        job = self._new_job(policy, threshold, contents, hashes)
         self._set_status(job, public_pb2.JOB_STATUS_RUNNING)
+        # Each streamed response and when it was sent: the job's results, added when the stream
+        # ends (until then the job is stored without results anyway).
+        sent: list[tuple[gateway_pb2.EvaluateResponse, int]] = []
         try:
-            for content in contents:
-                if not context.is_active():
-                    break
-                report = _add_result(job, engine.evaluate(policy, content, threshold))
-                yield gateway_pb2.EvaluateResponse(
-                    job_uuid=job.job_uuid, content_hash=report.content_hash, policy_evaluation_report=report
+            for start in range(0, len(contents), _EVALUATED_TOGETHER):
+                end = start + _EVALUATED_TOGETHER
+                responses, failure = _evaluate_all(
+                    job.job_uuid, policy, contents[start:end], hashes[start:end], threshold
                 )
+                for response in responses:
+                    if not context.is_active():
+                        return
+                    sent.append((response, time.time_ns()))
+                    yield response
+                if failure is not None:
+                    raise failure
         finally:
-            done = len(job.results) == len(contents)
+            for response, created_ns in sent:
+                _add_result(job, response.policy_evaluation_report, created_ns)
+            done = len(sent) == len(contents)
             self._set_status(job, public_pb2.JOB_STATUS_COMPLETED if done else public_pb2.JOB_STATUS_CANCELED)
+
+
+# Items a stream evaluates before it sends them: the engine runs over several items in a row,
+# with warm caches, instead of alternating with gRPC's work for every message (about a fifth of
+# the emulator's CPU per streamed item). Small, so the first message still leaves at once.
+_EVALUATED_TOGETHER = 16
+
+
+def _evaluate_all(
+    job_uuid: str,
+    policy: engine.Policy,
+    contents: Sequence[public_pb2.ContentData],
+    hashes: Sequence[str],
+    threshold: float,
+) -> tuple[list[gateway_pb2.EvaluateResponse], Exception | None]:
+    """The responses for `contents` up to the first that fails, and that failure (None if none):
+    the items before a failure are still streamed, as when each was evaluated just before its send."""
+    responses: list[gateway_pb2.EvaluateResponse] = []
+    try:
+        for content, hashed in zip(contents, hashes, strict=True):
+            response = gateway_pb2.EvaluateResponse(job_uuid=job_uuid, content_hash=hashed)
+            # Evaluated into the response: the report is not built apart and then copied in.
+            engine.evaluate(policy, content, threshold, hashed=hashed, into=response.policy_evaluation_report)
+            responses.append(response)
+    except Exception as exc:
+        return responses, exc
+    return responses, None
 
 
 # google.protobuf.Timestamp's valid range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.

@@ -1,0 +1,183 @@
+"""Every client pickles as its configuration and reconnects on the other side (what Ray does with
+`fn_constructor_kwargs`), and works in a forked child: a pickle round trip then a real call, and a
+client built (and used) before `os.fork()` used again in the child. Against the session emulator;
+no Ray needed."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+import pytest
+
+from modelwire import UsageError
+from modelwire.clarifai import App, Inputs, Model, User, Workflow
+from modelwire.clavata import AsyncClavataClient, ClavataClient
+from modelwire.decthings import DecthingsClient, DecthingsClientSync
+from modelwire.emulator import Emulator
+
+fork_only = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+
+
+def _clavata_call(client: ClavataClient) -> Any:
+    return client.create_job(content="I will attack you", policy_id="demo-policy", wait_for_completion=True)
+
+
+async def _async_clavata_call(client: AsyncClavataClient) -> Any:
+    try:
+        return await client.create_job(content="hello", policy_id="demo-policy", wait_for_completion=True)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def base_url(emulator: Emulator) -> str:
+    return f"http://127.0.0.1:{emulator.port}"
+
+
+def test_a_pickled_clavata_client_reconnects(emulator: Emulator, api_key: str) -> None:
+    with ClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key, timeout=30) as client:
+        _clavata_call(client)
+        copy = pickle.loads(pickle.dumps(client))
+    # The original is closed; the copy has its own channel, settings and key.
+    with copy:
+        assert copy._t is not client._t
+        assert copy._settings.timeout == 30
+        assert _clavata_call(copy).results[0].matches == {"Violence": 0.8}
+        assert api_key not in repr(copy)
+
+
+def test_a_pickled_async_clavata_client_reconnects(emulator: Emulator, api_key: str) -> None:
+    client = AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key)
+    asyncio.run(_async_clavata_call(client))  # used (and closed) on one event loop
+    copy = pickle.loads(pickle.dumps(client))
+    assert str(asyncio.run(_async_clavata_call(copy)).status) == "COMPLETED"  # a new loop, a new channel
+
+
+def test_a_clavata_client_with_channel_credentials_says_why_it_cannot_be_pickled(api_key: str) -> None:
+    client = ClavataClient(
+        host="127.0.0.1", port=1, auth_token=api_key, secure=True, credentials=grpc.ssl_channel_credentials()
+    )
+    with client, pytest.raises(UsageError, match="credentials= cannot be pickled"):
+        pickle.dumps(client)
+
+
+def test_pickled_clarifai_objects_reconnect(emulator: Emulator, api_key: str, base_url: str) -> None:
+    user = User(user_id=emulator.user_id, base_url=base_url, pat=api_key)
+    app = user.create_app("pickled-app")
+    model = Model(
+        model_id="general-text-classification",
+        user_id="clarifai",
+        app_id="main",
+        base_url=base_url,
+        pat=api_key,
+    )
+    workflow = Workflow(workflow_id="Text", user_id="clarifai", app_id="main", base_url=base_url, pat=api_key)
+    inputs = Inputs(user_id=emulator.user_id, app_id="pickled-app", base_url=base_url, pat=api_key)
+
+    user_copy, app_copy, model_copy, workflow_copy, inputs_copy = pickle.loads(
+        pickle.dumps((user, app, model, workflow, inputs))
+    )
+    for original in (user, app, model, workflow, inputs):
+        original.close()
+    assert isinstance(app_copy, App) and app_copy.app_id == "pickled-app"
+    assert "pickled-app" in [a.id for a in user_copy.list_apps()]
+    prediction = model_copy.predict_by_bytes(b"What a lovely, happy day", input_type="text")
+    assert prediction.outputs[0].data.concepts
+    assert workflow_copy.predict_by_bytes(b"a red square", input_type="text").results
+    inputs_copy.upload_text("pickled-1", "hello")
+    assert [i.id for i in app_copy.inputs().list_inputs()] == ["pickled-1"]
+    assert api_key not in repr(model_copy)
+    user_copy.delete_app("pickled-app")
+
+
+def test_pickled_decthings_clients_reconnect(emulator: Emulator, api_key: str) -> None:
+    with DecthingsClientSync(
+        api_key=api_key, http_server_address=emulator.decthings_url, timeout=20
+    ) as client:
+        total = client.model.get_models({})["total"]
+        copy = pickle.loads(pickle.dumps(client))
+    with copy:
+        assert copy.model.get_models({})["total"] == total
+        assert copy._engine.timeout == 20 and copy._engine.api_key is not client._engine.api_key
+
+    async def call(aclient: DecthingsClient) -> int:
+        async with aclient:
+            return int((await aclient.model.get_models({}))["total"])
+
+    aclient = DecthingsClient(api_key=api_key, http_server_address=emulator.decthings_url)
+    assert asyncio.run(call(pickle.loads(pickle.dumps(aclient)))) == total
+    aclient.close()
+
+
+def test_a_pickled_decthings_client_keeps_having_no_key(
+    emulator: Emulator, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = DecthingsClientSync(http_server_address=emulator.decthings_url)
+    monkeypatch.setenv("DECTHINGS_API_KEY", api_key)  # the other side's environment does not sneak in
+    with pickle.loads(pickle.dumps(client)) as copy:
+        assert copy._engine.api_key is None
+    client.close()
+
+
+# -- fork ------------------------------------------------------------------------------------------
+
+
+def _in_child(call: Callable[[], Any], results: Any) -> None:
+    try:
+        results.put(("ok", call()))
+    except BaseException as exc:  # reported to the parent, which fails the test with it
+        results.put(("error", repr(exc)))
+
+
+def _forked(call: Callable[[], Any]) -> Any:
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+    child = ctx.Process(target=_in_child, args=(call, results), daemon=True)
+    child.start()
+    try:
+        outcome = results.get(timeout=60)
+    finally:
+        child.join(10)
+        if child.is_alive():
+            child.kill()
+    assert outcome[0] == "ok", outcome
+    assert child.exitcode == 0
+    return outcome[1]
+
+
+@fork_only
+def test_every_client_built_before_fork_works_in_the_child(
+    emulator: Emulator, api_key: str, base_url: str
+) -> None:
+    clavata = ClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key)
+    aclavata = AsyncClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key)
+    model = Model(
+        model_id="general-text-classification",
+        user_id="clarifai",
+        app_id="main",
+        base_url=base_url,
+        pat=api_key,
+    )
+    decthings = DecthingsClientSync(api_key=api_key, http_server_address=emulator.decthings_url)
+    adecthings = DecthingsClient(api_key=api_key, http_server_address=emulator.decthings_url)
+    # Used in the parent first: channels and connections are open at fork time.
+    _clavata_call(clavata)
+    model.predict_by_bytes(b"happy", input_type="text")
+    total = decthings.model.get_models({})["total"]
+
+    assert _forked(lambda: str(_clavata_call(clavata).status)) == "COMPLETED"
+    assert _forked(lambda: str(asyncio.run(_async_clavata_call(aclavata)).status)) == "COMPLETED"
+    assert _forked(lambda: len(model.predict_by_bytes(b"sad", input_type="text").outputs)) == 1
+    assert _forked(lambda: decthings.model.get_models({})["total"]) == total
+    assert _forked(lambda: asyncio.run(adecthings.model.get_models({}))["total"]) == total
+    # ... and the parent's clients still work.
+    assert str(_clavata_call(clavata).status) == "COMPLETED"
+    assert decthings.model.get_models({})["total"] == total
+    for client in (clavata, model, decthings, adecthings):
+        client.close()
