@@ -216,9 +216,9 @@ def render_table(
         worst = max(waited, key=lambda label: waited[label])
         lines += [
             "",
-            f"note: other load on the machine: {worst} waited for a CPU {waited[worst] * 100:.0f}% of its "
-            "rounds' wall time (median), so throughput here says as much about that load as about the "
-            "client; CPU/msg is the steadier figure.",
+            f"note: {worst}'s threads waited for a CPU {waited[worst] * 100:.0f}% of its rounds' wall time "
+            "(median): other load on the machine, or its own threads sharing the client CPU they are "
+            "pinned to (--no-pin spreads them); CPU/msg is the steadier figure.",
         ]
     if busiest is not None and busiest >= SERVER_BOUND:
         name = plan.server.name if plan.server else "server"

@@ -52,7 +52,8 @@ class Sample:
     check: int
     server_cpu_seconds: float | None = None  # the server's CPU time during the round
     phases: dict[str, PhaseSample] = field(default_factory=dict)
-    # the time the client's threads were ready to run but waited for a CPU (other load)
+    # the time the client's threads were ready to run but waited for a CPU (other load, or its own
+    # threads competing for the CPU they are pinned to)
     client_wait_seconds: float | None = None
 
     def part(self, phase: str | None = None) -> tuple[float, float, float | None]:
