@@ -89,3 +89,33 @@ def test_python_dash_m_modelwire_is_the_cli() -> None:
     )
     assert done.stdout.startswith("usage: modelwire")
     assert "serve" in done.stdout and "migrate" in done.stdout
+
+
+def test_a_newcomer_installs_into_a_clean_venv_and_the_first_snippet_runs(tmp_path: Path) -> None:
+    """The README's promise: `pip install 'modelwire[emulator]'` in a clean venv (here from this
+    checkout), then its in-process first snippet, as written, in a fresh directory."""
+    import re
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", f"{ROOT}[emulator]"],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first_call = readme.split("## First call", 1)[1].split("\n## ", 1)[0]
+    in_process = [
+        b for b in re.findall(r"^```python\n(.*?)^```$", first_call, re.S | re.M) if "Emulator(" in b
+    ]
+    assert len(in_process) == 1, "the README's first call shows one in-process snippet"
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run(
+        [str(python), "-c", in_process[0]], cwd=work, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.splitlines()[0] == "COMPLETED {}"
+    assert "decthings-sum" in done.stdout.splitlines()[1]
