@@ -8,18 +8,24 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import re
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.harness.common import API_KEY, HOST
+from bench.harness.common import API_KEY, HOST, RUN_PY, STARTUP_TIMEOUT, BenchError, function_name, tail
 from bench.harness.h2server import Handler, Reply, frame, serve
+from bench.harness.plan import ScenarioContext
+from bench.harness.processes import ServerProcess
 from bench.scenarios._clavata import clavata_raw_request
 
 CLAVATA_SERVICE = "clavata.gateway.v1.GatewayService"
 CLAVATA_EVALUATE = f"/{CLAVATA_SERVICE}/Evaluate"
-LISTENING = "replay server listening on {}:{}"  # clavata_stream_replay waits for this line
+LISTENING = "replay server listening on {}:{}"  # start_replay_server waits for this line
+_LISTENING = re.compile(r"replay server listening on (\S+):(\d+)")  # LISTENING, as printed
+_RECORDED = re.compile(r"^replay recorded: (\{.*\})$", re.MULTILINE)
 
 
 def record_clavata_stream(texts: Sequence[str], api_key: str = API_KEY) -> list[bytes]:
@@ -104,3 +110,24 @@ def replay_server_main(spec_path: str | Path) -> int:
         serve(host, replay_handler(responses), lambda port: print(LISTENING.format(host, port), flush=True))
     )
     return 0
+
+
+def start_replay_server(ctx: ScenarioContext, texts: Sequence[str]) -> tuple[ServerProcess, dict[str, Any]]:
+    """The replay server for `texts` in its own process (pinned like the emulator), and what it recorded."""
+    spec = ctx.workdir / "replay_spec.json"
+    spec.write_text(json.dumps({"texts": list(texts), "host": HOST, "api_key": API_KEY}))
+    server = ctx.serve(
+        "replay server",
+        [sys.executable, str(RUN_PY), "--child", function_name(replay_server_main), str(spec)],
+        ready=_LISTENING,
+        timeout=STARTUP_TIMEOUT + len(texts) / 1000,  # the recording runs at ~10k items/s
+    )
+    match = _RECORDED.search(server.log_text())
+    if match is None:
+        raise BenchError(f"the replay server did not say what it recorded:\n{tail(server.log_path)}")
+    recording: dict[str, Any] = json.loads(match.group(1))
+    if recording["responses"] != len(texts):
+        raise BenchError(
+            f"the replay server recorded {recording['responses']} responses for {len(texts)} texts"
+        )
+    return server, recording

@@ -30,7 +30,7 @@ from bench.harness.measures import Measure, Measurements, median_of
 from bench.harness.plan import Scenario, ScenarioContext
 from bench.scenarios import _listing_server
 from bench.scenarios._clavata import CLAVATA_POLICY, clavata_texts
-from bench.scenarios.clavata_stream_replay import start_replay_server
+from bench.scenarios._clavata_replay_server import start_replay_server
 
 RESULTS = 1_000_000
 QUICK_RESULTS = 20_000
