@@ -22,19 +22,19 @@ from __future__ import annotations
 import asyncio
 import io
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
-from bench.harness.common import API_KEY, HOST, ROOT, BenchError, log
+from bench.harness.common import API_KEY, ROOT, BenchError, log
 from bench.harness.measures import Measure, Measurements, median_of
 from bench.harness.plan import Scenario, ScenarioContext
-from bench.harness.processes import ServerProcess
+from bench.harness.processes import ServerProcess, emulator_command
 
 # The last commit before issue 14's emulator work: the "today" the 2x target is measured against.
 BASELINE = "fa046af"
 TARGET = 2.0
+USER = ("--user-id", "demo")  # the workloads' Clarifai user
 QUICK_SCALE = 0.1  # --quick: a tenth of the calls per round
 
 
@@ -55,13 +55,12 @@ def baseline_src(workdir: Path) -> Path | None:
     return workdir / "baseline" / "src"
 
 
-def serve_from(ctx: ScenarioContext, name: str, src: Path | None) -> ServerProcess:
-    """`modelwire serve` (with `src` first on its sys.path when given), pinned like every server."""
-    args = ["serve", "--host", HOST, "--port", "0", "--api-key", API_KEY, "--user-id", "demo"]
-    code = "import sys; from modelwire.cli import main; sys.exit(main(sys.argv[1:]))"
-    if src is not None:
-        code = f"import sys; sys.path.insert(0, {str(src)!r}); " + code
-    return ctx.serve(name, [sys.executable, "-c", code, *args])
+def serve_baseline(ctx: ScenarioContext, src: Path) -> ServerProcess:
+    """`ctx.emulator()`'s command, run with BASELINE's `src` first on the server's sys.path."""
+    python, flag, module, *args = emulator_command(API_KEY, USER)
+    assert (flag, module) == ("-m", "modelwire.cli"), "emulator_command changed its form"
+    code = f"import sys; sys.path.insert(0, {str(src)!r}); from modelwire.cli import main; sys.exit(main())"
+    return ctx.serve(f"emulator at {BASELINE}", [python, "-c", code, *args])
 
 
 def emulator_throughput(ctx: ScenarioContext, rounds: int) -> Measurements:
@@ -82,9 +81,9 @@ def emulator_throughput(ctx: ScenarioContext, rounds: int) -> Measurements:
         ),
     }
     src = baseline_src(ctx.workdir)
-    servers = {"current": serve_from(ctx, "emulator", None)}
+    servers = {"current": ctx.emulator(*USER)}
     if src is not None:
-        servers["baseline"] = serve_from(ctx, f"emulator at {BASELINE}", src)
+        servers["baseline"] = serve_baseline(ctx, src)
     results: dict[tuple[str, str], list[Any]] = {(w, s): [] for w in workloads for s in servers}
     for round_no in range(rounds + 1):  # round 0 warms both servers up and is dropped
         for name, run in workloads.items():
