@@ -4,8 +4,10 @@
 URLs are fetched only from loopback http(s) addresses, or ``file://`` under the emulator's
 content directories (`fetch_url` refuses anything else, so the emulator never touches the open
 network nor reads files it was not given; see `Fetcher`), images are decoded with Pillow
-and embedded with `embed_image`, text is embedded with `embed_text`; video and audio are stored
-as they are (there is no model for them, so they are not searchable by similarity).
+and embedded with `embed_image`; video and audio are stored as they are (there is no model for
+them, so they are not searchable by similarity). Text is embedded when first read (`input_vector`),
+not on upload: embedding checks nothing, so it cannot fail an input, and it was a third of an
+upload's cost for a vector most uploads never need.
 
 Content bytes live in SQLite (`clarifai_blobs`, keyed by SHA-256). Like the real API, inputs are
 returned with hosted copies instead of the bytes: ``data.<kind>.hosted`` = {prefix, suffix,
@@ -235,7 +237,7 @@ def _image_info(data: bytes) -> resources_pb2.ImageInfo:
         )
 
 
-def _process(item: resources_pb2.Input, kind: str, embed: bool) -> tuple[bytes, NDArray[np.float32] | None]:
+def _process(item: resources_pb2.Input, kind: str) -> tuple[bytes, NDArray[np.float32] | None]:
     data = item.data
     if kind == "text":
         text = data.text.raw
@@ -245,7 +247,7 @@ def _process(item: resources_pb2.Input, kind: str, embed: bool) -> tuple[bytes, 
             except UnicodeDecodeError as exc:
                 raise ContentFetchError(f"text at {data.text.url!r} is not UTF-8 ({exc.reason})") from None
             data.text.raw = text
-        return text.encode("utf-8"), embed_text(text) if embed else None
+        return text.encode("utf-8"), None
     part = getattr(data, kind)
     raw = bytes(part.base64) if part.base64 else _fetch(part.url)
     part.ClearField("base64")
@@ -258,18 +260,28 @@ def _process(item: resources_pb2.Input, kind: str, embed: bool) -> tuple[bytes, 
     return raw, vector
 
 
-def process_input(pending: resources_pb2.Input, kind: str, *, text_vector: bool = True) -> Outcome:
+def process_input(pending: resources_pb2.Input, kind: str) -> Outcome:
     """Fetch, validate and embed one pending input (never raises for bad content).
 
-    text_vector=False leaves a text's vector None (embedding text checks nothing: no text fails
-    it), for predictions, which embed text only for the models that read the embedding. Images
-    are always embedded: that is what decodes, so validates, them."""
+    A text's vector is left None (see `input_vector`). Images are always embedded: that is what
+    decodes, so validates, them."""
     item = resources_pb2.Input()
     item.CopyFrom(pending)
     try:
-        content, vector = _process(item, kind, text_vector)
+        content, vector = _process(item, kind)
     except (ContentFetchError, EmbeddingError) as exc:
         if kind != "text":
             getattr(item.data, kind).ClearField("base64")  # failed content is not kept either
         return Outcome(item, kind, None, None, status(S.INPUT_DOWNLOAD_FAILED, str(exc)))
     return Outcome(item, kind, content, vector, status(S.INPUT_DOWNLOAD_SUCCESS))
+
+
+def input_vector(kind: str, stored: bytes | None, item: resources_pb2.Input) -> NDArray[np.float32] | None:
+    """A stored input's search vector: the one stored with it (images), or, for a text processed
+    successfully, its `embed_text` computed now; None when it has none (failed, pending, video,
+    audio)."""
+    if stored is not None:
+        return np.frombuffer(stored, dtype=np.float32)
+    if kind == "text" and item.status.code == S.INPUT_DOWNLOAD_SUCCESS:
+        return embed_text(item.data.text.raw)
+    return None

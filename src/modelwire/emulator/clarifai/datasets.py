@@ -54,9 +54,11 @@ from modelwire.emulator.clarifai.records import (
 log = logging.getLogger("modelwire.emulator")
 
 Format = resources_pb2.DatasetVersionExportFormat
-_MEMBERS = """(SELECT d.user_id AS user_id, d.app_id AS app_id, d.dataset_id AS dataset_id, d.id AS id,
+# Embedded: a stored vector (images), or a processed text (embedded when read: content.input_vector).
+_MEMBERS = f"""(SELECT d.user_id AS user_id, d.app_id AS app_id, d.dataset_id AS dataset_id, d.id AS id,
     d.created_ns AS created_ns, i.status AS status, i.kind AS kind, i.content_sha AS content_sha,
-    i.vector IS NOT NULL AS embedded, i.proto AS proto
+    (i.vector IS NOT NULL OR (i.kind = 'text' AND i.status = {int(S.INPUT_DOWNLOAD_SUCCESS)})) AS embedded,
+    i.proto AS proto
     FROM clarifai_dataset_inputs d JOIN clarifai_inputs i
     ON i.user_id = d.user_id AND i.app_id = d.app_id AND i.id = d.id)"""
 _EXPORT_BUSY = (S.DATASET_VERSION_EXPORT_PENDING, S.DATASET_VERSION_EXPORT_IN_PROGRESS)

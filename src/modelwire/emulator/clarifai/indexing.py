@@ -12,10 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-import numpy as np
-
 from modelwire._gen.clarifai.api import resources_pb2
 from modelwire.emulator.clarifai import search
+from modelwire.emulator.clarifai.content import input_vector
 from modelwire.emulator.clarifai.queries import struct_dict
 from modelwire.emulator.clarifai.records import CONCEPT, IN_APP, Owner, Records, placeholders
 
@@ -136,7 +135,7 @@ class Indexes:
         geo = None
         if item.data.HasField("geo") and item.data.geo.HasField("geo_point"):
             geo = (float(item.data.geo.geo_point.longitude), float(item.data.geo.geo_point.latitude))
-        vector = None if row["vector"] is None else np.frombuffer(row["vector"], dtype=np.float32)
+        vector = input_vector(row["kind"], row["vector"], item)
         metadata = struct_dict(item.data.metadata) if item.data.HasField("metadata") else {}
         kind = str(row["kind"])
         url = getattr(item.data, kind).url if kind in search.KINDS else ""

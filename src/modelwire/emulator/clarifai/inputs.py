@@ -40,6 +40,7 @@ from modelwire.emulator.clarifai.content import (
     content_kinds,
     fetch,
     has_content,
+    input_vector,
     process_input,
 )
 from modelwire.emulator.clarifai.context import Context, Route
@@ -95,6 +96,11 @@ def _ids_with_status(ids: Sequence[str]) -> str:
     """`id IN (...) AND status = ?`, answered through the primary key: without the `+` SQLite picks
     the status index for a long IN list and scans every pending input of every app, each time."""
     return f"id IN ({placeholders(ids)}) AND +status = ?"
+
+
+def _instant(item: resources_pb2.Input, kind: str) -> bool:
+    """Whether processing `item` is instant: raw text (no URL to fetch, nothing to decode)."""
+    return kind == "text" and bool(item.data.text.raw)
 
 
 def _public(item: resources_pb2.Input) -> resources_pb2.Input:
@@ -234,8 +240,9 @@ class InputsArea:
         rows, memberships = [], []
         for item in items:
             now = self._records.now()
-            item.created_at.FromNanoseconds(now)
-            item.modified_at.FromNanoseconds(now)
+            stamped = timestamp(now)
+            item.created_at.CopyFrom(stamped)
+            item.modified_at.CopyFrom(stamped)
             item.status.CopyFrom(_PENDING)
             stored = item
             if item.dataset_ids:  # membership lives in clarifai_dataset_inputs
@@ -298,20 +305,32 @@ class InputsArea:
                 f"SELECT id, kind, proto FROM clarifai_inputs WHERE {IN_APP} AND {_ids_with_status(ids)}",
                 [*owner, *ids, PENDING],
             ).fetchall()
-            conn.execute(
-                f"UPDATE clarifai_inputs SET status = ? WHERE {IN_APP} AND {_ids_with_status(ids)}",
-                [IN_PROGRESS, *owner, *ids, PENDING],
-            )
-        outcomes = [process_input(resources_pb2.Input.FromString(r["proto"]), r["kind"]) for r in rows]
-        if self._ctx.closed.is_set():
-            return  # left IN_PROGRESS: a file-backed emulator resumes them on restart
-        with self._store.transaction() as conn:
-            self._finish(conn, owner, outcomes)
+            pending = [(resources_pb2.Input.FromString(r["proto"]), r["kind"]) for r in rows]
+            # Raw text needs no fetch and no decoding: it is done here, in the transaction that
+            # claims it (one read and one write per input instead of two of each).
+            now = [(item, process_input(item, kind)) for item, kind in pending if _instant(item, kind)]
+            self._finish(conn, owner, now)
+            later = [(item, kind) for item, kind in pending if not _instant(item, kind)]
+            if later:
+                later_ids = [item.id for item, _ in later]
+                conn.execute(
+                    f"UPDATE clarifai_inputs SET status = ? WHERE {IN_APP} AND {_ids_with_status(later_ids)}",
+                    [IN_PROGRESS, *owner, *later_ids, PENDING],
+                )
+        if later:
+            outcomes = [process_input(item, kind) for item, kind in later]
+            if self._ctx.closed.is_set():
+                return  # left IN_PROGRESS: a file-backed emulator resumes them on restart
+            with self._store.transaction() as conn:
+                self._finish(conn, owner, self._current(conn, owner, outcomes))
         self._indexes.touch(owner, [r["id"] for r in rows])
 
-    def _finish(self, conn: sqlite3.Connection, owner: Owner, outcomes: Sequence[Outcome]) -> None:
-        """Store processed inputs; labels patched meanwhile are kept (only content and status change).
-        One statement of each kind for the lot, not one per input."""
+    @staticmethod
+    def _current(
+        conn: sqlite3.Connection, owner: Owner, outcomes: Sequence[Outcome]
+    ) -> list[tuple[resources_pb2.Input, Outcome]]:
+        """Each outcome with its input as stored now (labels may have been patched while it was
+        processed; inputs deleted or cancelled meanwhile are left out)."""
         ids = [outcome.input.id for outcome in outcomes]
         current_protos = {
             row["id"]: row["proto"]
@@ -320,12 +339,19 @@ class InputsArea:
                 [*owner, *ids, IN_PROGRESS],
             )
         }
+        return [
+            (resources_pb2.Input.FromString(current_protos[o.input.id]), o)
+            for o in outcomes
+            if o.input.id in current_protos
+        ]
+
+    def _finish(
+        self, conn: sqlite3.Connection, owner: Owner, done: Sequence[tuple[resources_pb2.Input, Outcome]]
+    ) -> None:
+        """Store processed inputs over their `current` form: only content and status change.
+        One statement of each kind for the lot, not one per input."""
         updates, blobs = [], []
-        for outcome in outcomes:
-            proto = current_protos.get(outcome.input.id)
-            if proto is None:  # deleted or cancelled meanwhile
-                continue
-            current = resources_pb2.Input.FromString(proto)
+        for current, outcome in done:
             getattr(current.data, outcome.kind).CopyFrom(getattr(outcome.input.data, outcome.kind))
             current.status.CopyFrom(outcome.status)
             current.modified_at.CopyFrom(timestamp(self._records.now()))
@@ -564,18 +590,19 @@ class InputsArea:
 
     def _input_vector(self, owner: Owner, input_id: str) -> tuple[NDArray[np.float32], str]:
         row = self._store.one(
-            f"SELECT kind, vector FROM clarifai_inputs WHERE {IN_APP} AND id = ?",
+            f"SELECT kind, vector, proto FROM clarifai_inputs WHERE {IN_APP} AND id = ?",
             (*owner, input_id),
         )
         if row is None:
             raise missing(INPUT, [input_id], self._records.where(owner))
-        if row["vector"] is None:
+        vector = input_vector(row["kind"], row["vector"], resources_pb2.Input.FromString(row["proto"]))
+        if vector is None:
             raise ApiFailure(
                 S.SEARCH_BY_NOT_FULLY_INDEXED_INPUT,
                 f"input {input_id!r} has no embedding ({row['kind']} inputs are embedded once processed "
                 "successfully; video and audio are not embedded)",
             )
-        return np.frombuffer(row["vector"], dtype=np.float32), row["kind"]
+        return vector, row["kind"]
 
     def query(
         self, owner: Owner, proto: resources_pb2.Search

@@ -237,24 +237,29 @@ class Labels:
         for item in items:
             row = found.get(item.id)
             now = self._records.now()
+            stamped = timestamp(now)
             if row is None:
                 annotation = resources_pb2.Annotation(
-                    id=new_id(), input_id=item.id, input_level=True, user_id=owner.user_id
+                    id=new_id(),
+                    input_id=item.id,
+                    input_level=True,
+                    user_id=owner.user_id,
+                    status=_ANNOTATION_SUCCESS,
+                    created_at=stamped,
                 )
-                annotation.status.CopyFrom(_ANNOTATION_SUCCESS)
-                annotation.created_at.FromNanoseconds(now)
                 created = now
             else:
                 annotation = resources_pb2.Annotation.FromString(row["proto"])
                 created = row["created_ns"]
+                annotation.data.ClearField("concepts")
+                annotation.data.ClearField("regions")
             annotation.data.SetInParent()  # `data {}` even without labels, as the real API sends
-            annotation.data.ClearField("concepts")
-            annotation.data.ClearField("regions")
-            annotation.data.concepts.extend(item.data.concepts)
-            annotation.data.regions.extend(item.data.regions)
-            annotation.modified_at.FromNanoseconds(now)
+            if item.data.concepts or item.data.regions:
+                annotation.data.concepts.extend(item.data.concepts)
+                annotation.data.regions.extend(item.data.regions)
+                self.ensure_concepts(conn, owner, label_concepts(item.data))
+            annotation.modified_at.CopyFrom(stamped)
             rows.append(_annotation_row(owner, annotation, created))
-            self.ensure_concepts(conn, owner, label_concepts(item.data))
         conn.executemany(_SAVE_ANNOTATION, rows)
 
     def apply_to_input(

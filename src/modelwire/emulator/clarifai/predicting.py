@@ -91,7 +91,7 @@ def sample_of(item: resources_pb2.Input) -> Sample:
         )
     if kinds[0] == TEXT and data.text.raw:  # what process_input gives raw text, without its copy
         return Sample(TEXT, data.text.raw.encode("utf-8"))
-    outcome = process_input(item, kinds[0], text_vector=False)
+    outcome = process_input(item, kinds[0])
     if not outcome.ok:
         raise PredictionError(outcome.status.code, f"input {item.id!r}: {outcome.status.details}")
     assert outcome.content is not None
