@@ -146,3 +146,30 @@ def test_the_wrong_kind_is_refused_at_construction(emulator: Emulator, api_key: 
         _clavata(ClavataClient, emulator, api_key, interceptors=[object()])
     with pytest.raises(ConfigurationError, match=r"grpc\.aio interceptor"):
         User(user_id=emulator.user_id, base_url=base_url, pat=api_key, interceptors=aio_counting()[1])
+
+
+def test_the_legacy_clarifai_app_takes_interceptors(emulator: Emulator, api_key: str, base_url: str) -> None:
+    from modelwire.clarifai.legacy import ClarifaiApp
+
+    counting = Counting()
+    with User(user_id=emulator.user_id, base_url=base_url, pat=api_key) as user:
+        user.create_app(app_id="legacy-intercepted")
+    app = ClarifaiApp(
+        app_id="legacy-intercepted",
+        user_id=emulator.user_id,
+        api_key=api_key,
+        base_url=base_url,
+        interceptors=[counting],
+    )
+    app.concepts.create("cat")
+    list(app.inputs.get_all())
+    assert counting.calls["PostConcepts"] == 1
+    assert counting.calls["ListInputs"] >= 1
+    with pytest.raises(ConfigurationError, match=r"grpc\.aio interceptor"):
+        ClarifaiApp(
+            app_id="x",
+            user_id=emulator.user_id,
+            api_key=api_key,
+            base_url=base_url,
+            interceptors=aio_counting()[1],
+        )

@@ -75,7 +75,8 @@ class ClarifaiApp:
     the emulator's http://127.0.0.1:<port>. `app_secret` (the retired id/secret token exchange)
     is ignored with a DeprecationWarning. `quiet` is accepted and unused (this client never checks
     for upgrades); `log_level`, when given, sets the level of the ``modelwire.clarifai`` logger.
-    `timeout` (per call) and `retry` are the modern client's options.
+    `timeout` (per call), `retry` and `interceptors` (grpc client interceptors, e.g.
+    `modelwire.otel.grpc_interceptors()`) are the modern client's options.
     """
 
     def __init__(
@@ -90,6 +91,7 @@ class ClarifaiApp:
         user_id: str | None = None,
         timeout: float | None = 60.0,
         retry: RetryPolicy | None = None,
+        interceptors: Sequence[Any] | None = None,
     ) -> None:
         if app_secret is not None:
             # 2.x warned and then refused; V2 has no token exchange, so the secret has no use here.
@@ -112,7 +114,13 @@ class ClarifaiApp:
         if log_level is not None:
             _set_log_level(log_level)
         self.quiet = quiet
-        options: dict[str, Any] = {"base_url": base_url, "pat": key, "timeout": timeout, "retry": retry}
+        options: dict[str, Any] = {
+            "base_url": base_url,
+            "pat": key,
+            "timeout": timeout,
+            "retry": retry,
+            "interceptors": interceptors,
+        }
         if chosen_app:
             self.api = App(app_id=chosen_app, user_id=user_id, **options)
         else:
