@@ -6,11 +6,13 @@ no Ray needed."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import pickle
 import subprocess
 import sys
-from typing import Any
+import threading
+from typing import Any, ClassVar
 
 import grpc
 import pytest
@@ -123,6 +125,95 @@ def test_a_pickled_decthings_client_keeps_having_no_key(
     with pickle.loads(pickle.dumps(client)) as copy:
         assert copy._engine.api_key is None
     client.close()
+
+
+# -- what the caller gave the client travels with it --------------------------------------------------
+
+
+class Seen(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Counts calls by method; the count is the class's, so a pickled copy counts into it too."""
+
+    calls: ClassVar[collections.Counter[str]] = collections.Counter()
+
+    def _seen(self, details: Any) -> Any:
+        type(self).calls[details.method.rsplit("/", 1)[-1]] += 1
+        return details
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._seen(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._seen(details), request)
+
+
+class Unpicklable(Seen):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+def seen_request(request: Any) -> None:  # module level: it pickles by reference
+    SEEN_REQUESTS.append(request.method)
+
+
+SEEN_REQUESTS: list[str] = []
+
+
+def test_pickled_clients_keep_their_interceptors(emulator: Emulator, api_key: str, base_url: str) -> None:
+    Seen.calls.clear()
+    clavata = ClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key, interceptors=[Seen()])
+    model = Model(
+        model_id="general-text-classification",
+        user_id="clarifai",
+        app_id="main",
+        base_url=base_url,
+        pat=api_key,
+        interceptors=[Seen()],
+    )
+    clavata_copy, model_copy = pickle.loads(pickle.dumps((clavata, model)))
+    clavata.close()
+    model.close()
+    with clavata_copy, model_copy:
+        _clavata_call(clavata_copy)
+        model_copy.predict_by_bytes(b"a lovely day", input_type="text")
+    assert Seen.calls["CreateJob"] == 1
+    assert Seen.calls["PostModelOutputs"] == 1
+
+
+def test_interceptors_that_do_not_pickle_say_so(emulator: Emulator, api_key: str, base_url: str) -> None:
+    with (
+        ClavataClient(
+            host="127.0.0.1", port=emulator.port, auth_token=api_key, interceptors=[Unpicklable()]
+        ) as clavata,
+        pytest.raises(UsageError, match=r"ClavataClient built with interceptors= cannot be pickled"),
+    ):
+        pickle.dumps(clavata)
+    with (
+        App(
+            user_id=emulator.user_id, app_id="x", base_url=base_url, pat=api_key, interceptors=[Unpicklable()]
+        ) as app,
+        pytest.raises(UsageError, match=r"App built with interceptors= cannot be pickled.*lock"),
+    ):
+        pickle.dumps(app)
+
+
+def test_pickled_decthings_clients_keep_their_hooks(emulator: Emulator, api_key: str) -> None:
+    SEEN_REQUESTS.clear()
+    client = DecthingsClientSync(
+        api_key=api_key, http_server_address=emulator.decthings_url, on_request=seen_request
+    )
+    copy = pickle.loads(pickle.dumps(client))
+    client.close()
+    with copy:
+        copy.model.get_models({})
+    assert SEEN_REQUESTS == ["Model.getModels"]
+    hooked = DecthingsClientSync(
+        api_key=api_key, http_server_address=emulator.decthings_url, on_response=lambda response: None
+    )
+    with (
+        hooked,
+        pytest.raises(UsageError, match=r"DecthingsClientSync built with on_response= cannot be pickled"),
+    ):
+        pickle.dumps(hooked)
 
 
 # -- fork ------------------------------------------------------------------------------------------

@@ -120,6 +120,7 @@ class Connection:
         self.base_url = DEFAULT_BASE
         self.endpoint = endpoint
         self.credentials = credentials
+        self.interceptors = tuple(interceptors)  # the caller's own (a pickled client carries them)
         self.transport = SyncTransport(sync_channel(endpoint, interceptors=interceptors), settings)
         self._holders = 1
         self._lock = threading.Lock()

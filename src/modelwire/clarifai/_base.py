@@ -16,6 +16,7 @@ from google.protobuf import message, message_factory
 
 from modelwire._core.channel import check_interceptors
 from modelwire._core.config import env, first_set
+from modelwire._core.pickling import carried
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._core.transport import CallSettings, Op
 from modelwire._core.wire import is_repeated
@@ -211,18 +212,23 @@ class BaseClient:
 
     def __getstate__(self) -> dict[str, Any]:
         """This object's fields and its connection's configuration (endpoint, credentials as held,
-        call settings), never the channel: the unpickled copy connects anew (Ray workers,
-        multiprocessing children). Objects that shared a connection get one each."""
+        call settings, interceptors), never the channel: the unpickled copy connects anew (Ray
+        workers, multiprocessing children). Objects that shared a connection get one each.
+
+        Raises:
+            UsageError: The connection's `interceptors=` do not pickle.
+        """
         state = dict(self.__dict__)
         conn: Connection = state.pop("_conn")
+        interceptors = carried(conn.interceptors, client=type(self).__name__, what="interceptors=")
         # The status inspector is a closure over the secrets: rebuilt on the other side.
         settings = dataclasses.replace(conn.transport.settings, inspect=None)
-        state["_conn"] = (conn.base_url, conn.endpoint, conn.credentials, settings)
+        state["_conn"] = (conn.base_url, conn.endpoint, conn.credentials, settings, interceptors)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        base_url, endpoint, credentials, settings = state.pop("_conn")
+        base_url, endpoint, credentials, settings, interceptors = state.pop("_conn")
         self.__dict__.update(state)
         settings = dataclasses.replace(settings, inspect=_inspector(credentials.secrets))
-        self._conn = Connection(endpoint, credentials, settings)
+        self._conn = Connection(endpoint, credentials, settings, interceptors=interceptors)
         self._conn.base_url = base_url

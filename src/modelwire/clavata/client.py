@@ -21,6 +21,7 @@ from modelwire._core.channel import ChannelOptions, aio_channel, check_intercept
 from modelwire._core.config import check_timeout, resolve_endpoint, resolve_secret
 from modelwire._core.errors import ConfigurationError, UsageError
 from modelwire._core.paging import AsyncPager, Pager, PageToken
+from modelwire._core.pickling import carried
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._core.streams import AnyAsyncStream, SyncStream
 from modelwire._core.transport import DEFAULT, AsyncTransport, CallSettings, SyncTransport
@@ -241,9 +242,12 @@ class _ClavataBase:
     def __getstate__(self) -> dict[str, Any]:
         """The client's configuration for pickling (endpoint, key, call settings), without its channel.
 
+        Its `interceptors=` go along (the copy's channel uses them), so they must pickle.
+
         Raises:
             UsageError: The client was built with `credentials=` (gRPC channel credentials cannot be
-                pickled): build the client where it is used instead.
+                pickled), or with interceptors that do not pickle: build the client where it is
+                used instead.
         """
         if self.__dict__.get("_credentials") is not None:
             raise UsageError(
@@ -251,6 +255,7 @@ class _ClavataBase:
                 "credentials are not picklable): build the client where it is used, e.g. in a Ray "
                 "operator's constructor"
             )
+        carried(self.__dict__.get("_interceptors"), client=type(self).__name__, what="interceptors=")
         return {k: v for k, v in self.__dict__.items() if k not in self._CONNECTED}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -43,6 +43,7 @@ import grpc
 from modelwire._core import errors as core
 from modelwire._core.config import Secret, check_timeout, env, first_set
 from modelwire._core.observe import OnRequest, OnResponse
+from modelwire._core.pickling import carried
 from modelwire._core.retry import DEFAULT_RETRY, RetryPolicy
 from modelwire._gen.decthings.v0.namespaces_api import AsyncNamespaces, SyncNamespaces
 from modelwire.decthings._codecs import DecthingsUsageError
@@ -202,10 +203,20 @@ class _Namespaces:
         return f"{type(self).__name__}(http_server_address={engine.http_url!r}, api_key={key})"
 
     def __getstate__(self) -> dict[str, Any]:
-        """The constructor's configuration for pickling (the key as the client holds it), never
-        connections, threads, subscriptions or listeners: the unpickled copy connects anew."""
+        """The constructor's configuration for pickling (the key as the client holds it, the
+        `on_request` / `on_response` hooks and `trace_configs`), never connections, threads,
+        subscriptions or event listeners: the unpickled copy connects anew.
+
+        Raises:
+            UsageError: The hooks or trace configs do not pickle.
+        """
         engine = self._engine
+        hooks = {
+            name: carried(getattr(engine, name), client=type(self).__name__, what=f"{name}=")
+            for name in ("on_request", "on_response", "trace_configs")
+        }
         return {
+            **hooks,
             "api_key": engine.api_key,
             "http_url": engine.http_url,
             "ws_url": engine.ws_url,
@@ -223,6 +234,9 @@ class _Namespaces:
             state["extra_headers"],
             timeout=state["timeout"],
             retry=state["retry"],
+            on_request=state.get("on_request"),
+            on_response=state.get("on_response"),
+            trace_configs=state.get("trace_configs") or (),
         )
         self._engine.api_key = state["api_key"]  # as pickled, even None: not the environment's
 
