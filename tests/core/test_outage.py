@@ -12,7 +12,13 @@ from typing import Any
 import grpc
 import pytest
 
-from modelwire._core.errors import ApiError, DeadlineExceededError, UnavailableError
+from modelwire._core.errors import (
+    ApiError,
+    DeadlineExceededError,
+    UnavailableError,
+    from_rpc_error,
+    lost_in_flight,
+)
 from modelwire.clavata import NO_RETRY, AsyncClavataClient, ClavataClient, CreateJobRequest
 from modelwire.emulator import Emulator
 
@@ -125,3 +131,17 @@ def test_a_write_refused_by_the_server_is_a_plain_failure(emulator: Emulator, ap
     ):
         client.create_job(CreateJobRequest(content="x", policy_id="demo-policy"))
     assert not caught.value.outcome_unknown
+
+
+def _unavailable(details: str) -> ApiError:
+    raw = grpc.aio.AioRpcError(grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), details)
+    return from_rpc_error(raw, method="/clavata.gateway.v1.GatewayService/CreateJob")
+
+
+def test_a_write_refused_on_a_socket_inherited_across_fork_was_never_sent() -> None:
+    # A forked child's first call on its parent's connection failed with this and, being a write,
+    # was not retried ("may have reached the server"): gRPC refused the stale socket locally.
+    forked = _unavailable("Stream removed (sendmsg: Wrong file descriptor generation)")
+    assert forked.never_sent and not lost_in_flight(forked)
+    lost = _unavailable("Stream removed")  # a connection lost mid-call: the write may have landed
+    assert not lost.never_sent and lost_in_flight(lost)

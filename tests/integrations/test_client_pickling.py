@@ -37,6 +37,17 @@ async def _async_clavata_call(client: AsyncClavataClient) -> Any:
         await client.close()
 
 
+def _builtin_model(base_url: str, api_key: str, **options: Any) -> Model:
+    return Model(
+        model_id="general-text-classification",
+        user_id="clarifai",
+        app_id="main",
+        base_url=base_url,
+        pat=api_key,
+        **options,
+    )
+
+
 @pytest.fixture
 def base_url(emulator: Emulator) -> str:
     return f"http://127.0.0.1:{emulator.port}"
@@ -72,13 +83,7 @@ def test_a_clavata_client_with_channel_credentials_says_why_it_cannot_be_pickled
 def test_pickled_clarifai_objects_reconnect(emulator: Emulator, api_key: str, base_url: str) -> None:
     user = User(user_id=emulator.user_id, base_url=base_url, pat=api_key)
     app = user.create_app("pickled-app")
-    model = Model(
-        model_id="general-text-classification",
-        user_id="clarifai",
-        app_id="main",
-        base_url=base_url,
-        pat=api_key,
-    )
+    model = _builtin_model(base_url, api_key)
     workflow = Workflow(workflow_id="Text", user_id="clarifai", app_id="main", base_url=base_url, pat=api_key)
     inputs = Inputs(user_id=emulator.user_id, app_id="pickled-app", base_url=base_url, pat=api_key)
 
@@ -161,14 +166,7 @@ SEEN_REQUESTS: list[str] = []
 def test_pickled_clients_keep_their_interceptors(emulator: Emulator, api_key: str, base_url: str) -> None:
     Seen.calls.clear()
     clavata = ClavataClient(host="127.0.0.1", port=emulator.port, auth_token=api_key, interceptors=[Seen()])
-    model = Model(
-        model_id="general-text-classification",
-        user_id="clarifai",
-        app_id="main",
-        base_url=base_url,
-        pat=api_key,
-        interceptors=[Seen()],
-    )
+    model = _builtin_model(base_url, api_key, interceptors=[Seen()])
     clavata_copy, model_copy = pickle.loads(pickle.dumps((clavata, model)))
     clavata.close()
     model.close()

@@ -541,6 +541,9 @@ _NEVER_SENT_MARKERS = (
     "failed to connect to all addresses",
     "dns resolution failed",
     "failed to connect to remote host",
+    # A forked child's first write on a connection it inherited: gRPC's fork support refuses the
+    # parent's socket locally (seen as "Stream removed (sendmsg: Wrong file descriptor generation)").
+    "wrong file descriptor generation",
 )
 # ... and for a connection lost while the call was in flight (its outcome is unknown).
 _CONNECTION_LOST_MARKERS = (
