@@ -103,6 +103,14 @@ def _instant(item: resources_pb2.Input, kind: str) -> bool:
     return kind == "text" and bool(item.data.text.raw)
 
 
+_DOWNLOAD_SUCCESS = status(SUCCESS)  # only ever copied from
+
+
+def _text_outcome(item: resources_pb2.Input) -> Outcome:
+    """What `process_input` makes of raw text, in place: its bytes are its content."""
+    return Outcome(item, "text", item.data.text.raw.encode("utf-8"), None, _DOWNLOAD_SUCCESS)
+
+
 def _public(item: resources_pb2.Input) -> resources_pb2.Input:
     """A copy without uploaded bytes (responses never echo them)."""
     copy = resources_pb2.Input()
@@ -308,7 +316,7 @@ class InputsArea:
             pending = [(resources_pb2.Input.FromString(r["proto"]), r["kind"]) for r in rows]
             # Raw text needs no fetch and no decoding: it is done here, in the transaction that
             # claims it (one read and one write per input instead of two of each).
-            now = [(item, process_input(item, kind)) for item, kind in pending if _instant(item, kind)]
+            now = [(item, _text_outcome(item)) for item, kind in pending if _instant(item, kind)]
             self._finish(conn, owner, now)
             later = [(item, kind) for item, kind in pending if not _instant(item, kind)]
             if later:
@@ -352,7 +360,8 @@ class InputsArea:
         One statement of each kind for the lot, not one per input."""
         updates, blobs = [], []
         for current, outcome in done:
-            getattr(current.data, outcome.kind).CopyFrom(getattr(outcome.input.data, outcome.kind))
+            if outcome.input is not current:
+                getattr(current.data, outcome.kind).CopyFrom(getattr(outcome.input.data, outcome.kind))
             current.status.CopyFrom(outcome.status)
             current.modified_at.CopyFrom(timestamp(self._records.now()))
             vector = None if outcome.vector is None else outcome.vector.astype(np.float32).tobytes()

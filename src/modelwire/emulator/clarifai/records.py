@@ -50,7 +50,9 @@ SCHEMA = [
     """CREATE INDEX IF NOT EXISTS clarifai_inputs_listing
         ON clarifai_inputs (user_id, app_id, created_ns DESC, id)""",
     "CREATE INDEX IF NOT EXISTS clarifai_inputs_job ON clarifai_inputs (user_id, app_id, job_id, status)",
-    "CREATE INDEX IF NOT EXISTS clarifai_inputs_status ON clarifai_inputs (status)",
+    # Only a restart's resume read inputs by status alone: a scan then costs less than keeping an
+    # index current on every upload and status change (databases made before drop theirs).
+    "DROP INDEX IF EXISTS clarifai_inputs_status",
     """CREATE TABLE IF NOT EXISTS clarifai_annotations (
         user_id TEXT NOT NULL, app_id TEXT NOT NULL, id TEXT NOT NULL, input_id TEXT NOT NULL,
         created_ns INTEGER NOT NULL, status INTEGER NOT NULL, input_level INTEGER NOT NULL,
