@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from modelwire._gen.clavata.shared.v1 import public_pb2
 from modelwire.clavata import (
     ContentData,
     EvaluateLabelsRequest,
@@ -17,6 +18,7 @@ from modelwire.clavata import (
     Outcome,
     RefusalReason,
 )
+from modelwire.emulator.clavata.policy import content_hash
 
 
 def test_evaluate_streams_one_typed_response_per_item(client: Any) -> None:
@@ -38,6 +40,16 @@ def test_evaluate_streams_one_typed_response_per_item(client: Any) -> None:
     assert violence.name == "Violence" and violence.matched
     assert violence.assertions and "attack" in violence.assertions[0].message
     assert first.report.token_usage is not None and first.report.token_usage.input_tokens == 4
+
+
+@pytest.mark.parametrize("count", [1, 8, 9, 72, 73, 137])
+def test_every_item_is_answered_once_in_order_across_the_emulators_runs(client: Any, count: int) -> None:
+    # The emulator evaluates 8 items, then 64 at a time, before sending them: around those edges
+    # no item may be dropped, repeated or reordered.
+    texts = [f"{'attack' if i % 5 == 0 else 'calm'} message {i}" for i in range(count)]
+    responses = list(client.evaluate(EvaluateRequest(content=texts, policy_id="demo-policy")))
+    expected = [(content_hash(public_pb2.ContentData(text=t)), i % 5 == 0) for i, t in enumerate(texts)]
+    assert [(r.content_hash, r.report.outcome == Outcome.TRUE) for r in responses] == expected
 
 
 def test_metadata_is_echoed_for_correlation(client: Any) -> None:

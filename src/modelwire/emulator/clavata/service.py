@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import logging
 import threading
@@ -448,8 +449,7 @@ class ClavataEmulator:
         # ends (until then the job is stored without results anyway).
         sent: list[tuple[gateway_pb2.EvaluateResponse, int]] = []
         try:
-            for start in range(0, len(contents), _EVALUATED_TOGETHER):
-                end = start + _EVALUATED_TOGETHER
+            for start, end in _runs(len(contents)):
                 responses, failure = _evaluate_all(
                     job.job_uuid, policy, contents[start:end], hashes[start:end], threshold
                 )
@@ -469,8 +469,14 @@ class ClavataEmulator:
 
 # Items a stream evaluates before it sends them: the engine runs over several items in a row,
 # with warm caches, instead of alternating with gRPC's work for every message (about a fifth of
-# the emulator's CPU per streamed item). Small, so the first message still leaves at once.
-_EVALUATED_TOGETHER = 16
+# the emulator's CPU per streamed item; runs of 64 cost ~3% less than runs of 16). The first run
+# is short, so the first message still leaves at once.
+_FIRST_RUN, _RUN = 8, 64
+
+
+def _runs(count: int) -> list[tuple[int, int]]:
+    """(start, end) of the runs of items evaluated together: 8, then 64 at a time."""
+    return list(itertools.pairwise([0, *range(min(_FIRST_RUN, count), count, _RUN), count]))
 
 
 def _evaluate_all(
