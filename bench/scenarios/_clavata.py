@@ -266,6 +266,15 @@ def clavata_plan(
     # throughput ratio is the inverse of the CPU-per-message ratio: the async paths at least the
     # bare aio stub's speed, and 1.5x clavata-sdk's.
     stub, sdk = 1.0, 1.5
+
+    def vs_sdk(numerator: str, client_bound_target: float, strict: bool = False) -> Comparison:
+        """A row against clavata-sdk. Against the emulator (95-98% busy) every client gets about
+        its throughput, so "> 1.00x" would be a coin flip: there the target is not slower (0.95x)
+        and cheaper per message."""
+        if client_bound:
+            return Comparison(numerator, "clavata_sdk", client_bound_target, strict=strict)
+        return Comparison(numerator, "clavata_sdk", facade, cpu_at_most=1.0)
+
     return Plan(
         description=(
             f"one Evaluate call streaming {n} short texts against {CLAVATA_POLICY}, served by {served_by}; "
@@ -287,16 +296,9 @@ def clavata_plan(
         comparisons=[
             Comparison("modelwire_sync", "raw_sync", facade),
             Comparison("modelwire_async", "raw_aio", stub if client_bound else facade),
-            Comparison("modelwire_sync", "clavata_sdk", ahead, strict=True),
-            Comparison(
-                "modelwire_async", "clavata_sdk", sdk if client_bound else ahead, strict=not client_bound
-            ),
-            Comparison(
-                "modelwire_sync_async_for",
-                "clavata_sdk",
-                sdk if client_bound else ahead,
-                strict=not client_bound,
-            ),
+            vs_sdk("modelwire_sync", ahead, strict=True),
+            vs_sdk("modelwire_async", sdk),
+            vs_sdk("modelwire_sync_async_for", sdk),
             # Both read long streams on the same reader-thread handoff: parity is the target, within
             # the rounds' ~5% spread (CPU/msg tells).
             Comparison("modelwire_sync_async_for", "modelwire_async", facade),
