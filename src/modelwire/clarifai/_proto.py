@@ -51,6 +51,8 @@ def to_message(value: Any, cls: type[M], *, what: str) -> M:
 def to_messages(values: Any, cls: type[M], *, what: str) -> list[M]:
     """A list of our `cls` from an iterable of such messages (of any pool) or their dicts; ours
     are kept as they are (no copy)."""
+    if type(values) is list and all(type(item) is cls for item in values):
+        return list(values)  # the common case, checked in one pass (predict's hot path)
     if not _is_list(values):
         raise UserError(f"{what} must be a list of {cls.DESCRIPTOR.full_name} messages")
     return [
