@@ -313,12 +313,17 @@ class InputsArea:
                 f"SELECT id, kind, proto FROM clarifai_inputs WHERE {IN_APP} AND {_ids_with_status(ids)}",
                 [*owner, *ids, PENDING],
             ).fetchall()
-            pending = [(resources_pb2.Input.FromString(r["proto"]), r["kind"]) for r in rows]
             # Raw text needs no fetch and no decoding: it is done here, in the transaction that
             # claims it (one read and one write per input instead of two of each).
-            now = [(item, _text_outcome(item)) for item, kind in pending if _instant(item, kind)]
-            self._finish(conn, owner, now)
-            later = [(item, kind) for item, kind in pending if not _instant(item, kind)]
+            instant: list[tuple[resources_pb2.Input, Outcome]] = []
+            later: list[tuple[resources_pb2.Input, str]] = []
+            for row in rows:
+                item, kind = resources_pb2.Input.FromString(row["proto"]), row["kind"]
+                if _instant(item, kind):
+                    instant.append((item, _text_outcome(item)))
+                else:
+                    later.append((item, kind))
+            self._finish(conn, owner, instant)
             if later:
                 later_ids = [item.id for item, _ in later]
                 conn.execute(
