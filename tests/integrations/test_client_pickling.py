@@ -14,6 +14,7 @@ import sys
 import threading
 from typing import Any, ClassVar
 
+import aiohttp
 import grpc
 import pytest
 
@@ -212,6 +213,15 @@ def test_pickled_decthings_clients_keep_their_hooks(emulator: Emulator, api_key:
         pytest.raises(UsageError, match=r"DecthingsClientSync built with on_response= cannot be pickled"),
     ):
         pickle.dumps(hooked)
+    # aiohttp TraceConfigs never pickle: the error says how to trace on the other side instead.
+    traced = DecthingsClient(
+        api_key=api_key, http_server_address=emulator.decthings_url, trace_configs=[aiohttp.TraceConfig()]
+    )
+    with pytest.raises(
+        UsageError, match=r"trace_configs= cannot be pickled.*modelwire\.otel\.instrument\(\)"
+    ):
+        pickle.dumps(traced)
+    traced.close()
 
 
 # -- fork ------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ def carried(value: T, *, client: str, what: str) -> T:
         raise UsageError(
             f"a {client} built with {what} cannot be pickled: they do not pickle "
             f"({type(exc).__name__}: {exc}). Build the client where it is used (e.g. in a Ray "
-            f"operator's constructor), or give it {what} that pickle"
+            f"operator's constructor, or with the operator's client_kwargs=), or give it {what} "
+            "that pickle; for tracing, call modelwire.otel.instrument() where the client is used"
         ) from None
     return value
