@@ -232,11 +232,11 @@ def test_pickled_decthings_clients_keep_their_hooks(emulator: Emulator, api_key:
 # calling into gRPC") — measured on grpcio 1.80.0: a child hung there, never in a client-only process.
 FORK_SCENARIO = """
 import asyncio, multiprocessing, sys
-from modelwire.clarifai import Model
+from modelwire.clarifai import Model, User
 from modelwire.clavata import AsyncClavataClient, ClavataClient
 from modelwire.decthings import DecthingsClient, DecthingsClientSync
 
-port, base_url, decthings_url, key = sys.argv[1:5]
+port, base_url, decthings_url, key, user_id = sys.argv[1:6]
 
 def clavata_call(client):
     return client.create_job(content="I will attack you", policy_id="demo-policy", wait_for_completion=True)
@@ -273,22 +273,27 @@ aclavata = AsyncClavataClient(host="127.0.0.1", port=int(port), auth_token=key)
 model = Model(
     model_id="general-text-classification", user_id="clarifai", app_id="main", base_url=base_url, pat=key
 )
+user = User(user_id=user_id, base_url=base_url, pat=key)
 decthings = DecthingsClientSync(api_key=key, http_server_address=decthings_url)
 adecthings = DecthingsClient(api_key=key, http_server_address=decthings_url)
 # Used in the parent first: channels and connections are open at fork time.
 clavata_call(clavata)
 model.predict_by_bytes(b"happy", input_type="text")
 total = decthings.model.get_models({})["total"]
+list(user.list_apps())
 
 assert forked(lambda: str(clavata_call(clavata).status)) == "COMPLETED"
 assert forked(lambda: str(asyncio.run(async_clavata_call(aclavata)).status)) == "COMPLETED"
 assert forked(lambda: len(model.predict_by_bytes(b"sad", input_type="text").outputs)) == 1
+# Paged listings: the child's count is the parent's (nothing is created in between).
+assert forked(lambda: len(list(clavata.list_jobs(page_size=5)))) == len(list(clavata.list_jobs(page_size=5)))
+assert forked(lambda: len(list(user.list_apps()))) == len(list(user.list_apps()))
 assert forked(lambda: decthings.model.get_models({})["total"]) == total
 assert forked(lambda: asyncio.run(adecthings.model.get_models({}))["total"]) == total
 # ... and the parent's clients still work.
 assert str(clavata_call(clavata).status) == "COMPLETED"
 assert decthings.model.get_models({})["total"] == total
-for client in (clavata, model, decthings):
+for client in (clavata, model, user, decthings):
     client.close()
 asyncio.run(adecthings.aclose())
 print("every client worked in its forked children")
@@ -300,7 +305,16 @@ def test_every_client_built_before_fork_works_in_the_child(
     emulator: Emulator, api_key: str, base_url: str
 ) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", FORK_SCENARIO, str(emulator.port), base_url, emulator.decthings_url, api_key],
+        [
+            sys.executable,
+            "-c",
+            FORK_SCENARIO,
+            str(emulator.port),
+            base_url,
+            emulator.decthings_url,
+            api_key,
+            emulator.user_id,
+        ],
         capture_output=True,
         text=True,
         timeout=300,
