@@ -276,6 +276,17 @@ def process_input(pending: resources_pb2.Input, kind: str) -> Outcome:
     return Outcome(item, kind, content, vector, status(S.INPUT_DOWNLOAD_SUCCESS))
 
 
+_DOWNLOAD_SUCCESS = status(S.INPUT_DOWNLOAD_SUCCESS)  # only ever copied from
+
+
+def instant_outcome(item: resources_pb2.Input, kind: str) -> Outcome | None:
+    """`process_input`'s outcome for raw text, made in place (no copy): nothing to fetch or decode,
+    its UTF-8 bytes are its content. None for any other input: it needs `process_input`."""
+    if kind != "text" or not item.data.text.raw:
+        return None
+    return Outcome(item, kind, item.data.text.raw.encode("utf-8"), None, _DOWNLOAD_SUCCESS)
+
+
 def input_vector(kind: str, stored: bytes | None, item: resources_pb2.Input) -> NDArray[np.float32] | None:
     """A stored input's search vector: the one stored with it (images), or, for a text processed
     successfully, its `embed_text` computed now; None when it has none (failed, pending, video,

@@ -41,6 +41,7 @@ from modelwire.emulator.clarifai.content import (
     fetch,
     has_content,
     input_vector,
+    instant_outcome,
     process_input,
 )
 from modelwire.emulator.clarifai.context import Context, Route
@@ -96,19 +97,6 @@ def _ids_with_status(ids: Sequence[str]) -> str:
     """`id IN (...) AND status = ?`, answered through the primary key: without the `+` SQLite picks
     the status index for a long IN list and scans every pending input of every app, each time."""
     return f"id IN ({placeholders(ids)}) AND +status = ?"
-
-
-def _instant(item: resources_pb2.Input, kind: str) -> bool:
-    """Whether processing `item` is instant: raw text (no URL to fetch, nothing to decode)."""
-    return kind == "text" and bool(item.data.text.raw)
-
-
-_DOWNLOAD_SUCCESS = status(SUCCESS)  # only ever copied from
-
-
-def _text_outcome(item: resources_pb2.Input) -> Outcome:
-    """What `process_input` makes of raw text, in place: its bytes are its content."""
-    return Outcome(item, "text", item.data.text.raw.encode("utf-8"), None, _DOWNLOAD_SUCCESS)
 
 
 def _public(item: resources_pb2.Input) -> resources_pb2.Input:
@@ -319,8 +307,9 @@ class InputsArea:
             later: list[tuple[resources_pb2.Input, str]] = []
             for row in rows:
                 item, kind = resources_pb2.Input.FromString(row["proto"]), row["kind"]
-                if _instant(item, kind):
-                    instant.append((item, _text_outcome(item)))
+                outcome = instant_outcome(item, kind)
+                if outcome is not None:
+                    instant.append((item, outcome))
                 else:
                     later.append((item, kind))
             self._finish(conn, owner, instant)
